@@ -1,0 +1,181 @@
+//! Layered configuration: defaults → `chuangcheng.toml` → `CHUANGCHENG_*` environment → flags.
+//!
+//! The environment and flag layers are read by clap (see `cli`), which hands the result here
+//! as a [`ConfigLayer`]; this module only knows how layers combine.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A value that must never show up in logs or `Debug` output (database URLs carry passwords).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The resolved configuration every part of the program reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory holding the SQLite file and the blob store.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; `None` uses SQLite under `data_dir`.
+    pub database_url: Option<Secret>,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    /// How long a login session lasts without activity.
+    pub session_hours: i64,
+    /// How often (seconds) the server checks whether another process changed the grids.
+    pub grid_reload_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            session_hours: 12,
+            grid_reload_seconds: 5,
+        }
+    }
+}
+
+/// One layer of configuration; every field optional so layers can be stacked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    #[serde(alias = "data")]
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<Secret>,
+    pub listen: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+    pub session_hours: Option<i64>,
+    pub grid_reload_seconds: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path} is not valid: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("invalid setting {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl ConfigLayer {
+    /// Reads a TOML layer. A missing file is only an error when the user named it explicitly.
+    pub fn from_file(path: &Path, must_exist: bool) -> Result<ConfigLayer, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(ConfigLayer::default());
+            }
+            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+        };
+        toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
+    }
+
+    /// `self` over `lower`: a value set here wins.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            listen: self.listen.or(lower.listen),
+            log_format: self.log_format.or(lower.log_format),
+            session_hours: self.session_hours.or(lower.session_hours),
+            grid_reload_seconds: self.grid_reload_seconds.or(lower.grid_reload_seconds),
+        }
+    }
+
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let database_url = self.database_url.filter(|u| !u.expose().trim().is_empty());
+        if let Some(url) = &database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid {
+                    field: "database_url",
+                    reason: "only postgres:// URLs are supported; leave it empty for SQLite".into(),
+                });
+            }
+        }
+        let session_hours = self.session_hours.unwrap_or(d.session_hours);
+        if session_hours <= 0 {
+            return Err(ConfigError::Invalid {
+                field: "session_hours",
+                reason: "must be positive".into(),
+            });
+        }
+        Ok(Config {
+            data_dir: self.data_dir.unwrap_or(d.data_dir),
+            database_url,
+            listen: self.listen.unwrap_or(d.listen),
+            log_format: self.log_format.unwrap_or(d.log_format),
+            session_hours,
+            grid_reload_seconds: self.grid_reload_seconds.unwrap_or(d.grid_reload_seconds).max(1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_layer_wins_and_defaults_fill_the_rest() {
+        let file: ConfigLayer = toml::from_str(
+            "data_dir = \"/srv/cc\"\nlisten = \"0.0.0.0:9000\"\nsession_hours = 4",
+        )
+        .unwrap();
+        let flags = ConfigLayer { listen: Some("127.0.0.1:7000".parse().unwrap()), ..Default::default() };
+        let cfg = flags.over(file).resolve().unwrap();
+        assert_eq!(cfg.data_dir, PathBuf::from("/srv/cc"));
+        assert_eq!(cfg.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(cfg.session_hours, 4);
+        assert_eq!(cfg.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let layer = ConfigLayer {
+            database_url: Some(Secret::new("postgres://u:hunter2@db/x")),
+            ..Default::default()
+        };
+        let cfg = layer.resolve().unwrap();
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn rejects_unknown_database_scheme_and_keys() {
+        let layer = ConfigLayer { database_url: Some(Secret::new("mysql://x")), ..Default::default() };
+        assert!(layer.resolve().is_err());
+        assert!(toml::from_str::<ConfigLayer>("colour = 1").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain logic: types, rules and calculations. No I/O, no async.
+
+pub mod authz;
+pub mod coords;
+pub mod grid_import;
+pub mod grid_index;
+pub mod org;
+pub mod privacy;

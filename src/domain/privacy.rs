@@ -1,0 +1,43 @@
+//! Personal data shown to people without a need to see it is masked (PIPL).
+
+/// `13812341234` → `138****1234`. Short or odd values keep only their last character.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        n if n >= 7 => {
+            let head: String = chars[..3].iter().collect();
+            let tail: String = chars[n - 4..].iter().collect();
+            format!("{head}****{tail}")
+        }
+        n => format!("{}{}", "*".repeat(n - 1), chars[n - 1]),
+    }
+}
+
+/// Keeps the surname: `王建国` → `王**`.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        Some(first) => format!("{first}{}", "*".repeat(chars.count())),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_mobile_numbers_like_chinese_apps_do() {
+        assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(mask_phone("0531-8888"), "053****8888");
+        assert_eq!(mask_phone("123"), "**3");
+        assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn masks_names_keeping_the_surname() {
+        assert_eq!(mask_name("王建国"), "王**");
+        assert_eq!(mask_name("李"), "李");
+    }
+}

@@ -1,0 +1,18 @@
+//! Chuangcheng (创城): software for a subdistrict's civilized-city campaign.
+//!
+//! Layers point downwards: `web`/`api`/`cli` → `app` → `domain` and `store`.
+//! See `DESIGN.md` in the shared folder for the map.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod server;
+pub mod store;
+pub mod web;
+
+
+pub use config::Config;

@@ -1,0 +1,244 @@
+//! The store: the only place that speaks SQL.
+//!
+//! One schema and one set of queries, written with sea-query and rendered for the backend in
+//! use: SQLite (embedded default) or PostgreSQL (chosen by a `postgres://` URL at run time).
+//! Store code is written once against [`Conn`], a narrow synchronous connection interface,
+//! and runs on blocking threads:
+//!
+//! * SQLite: one writer thread commits queued write jobs in groups (group commit) and answers
+//!   each only once its group is durable; a pool of read connections serves reads.
+//! * PostgreSQL: a connection pool; each write job is one short transaction.
+
+pub mod org;
+pub mod people;
+mod postgres;
+pub mod schema;
+mod sqlite;
+pub mod testing;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("a record with the same {0} already exists")]
+    Conflict(String),
+    #[error("column {column}: {reason}")]
+    Decode { column: usize, reason: String },
+    #[error("commit failed: {0}")]
+    Commit(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("a database task panicked")]
+    Panicked,
+    #[error("cannot open the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A value read from a row, the same on both backends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<DbValue>);
+
+impl Row {
+    fn at(&self, i: usize) -> StoreResult<&DbValue> {
+        self.0.get(i).ok_or(StoreError::Decode { column: i, reason: "no such column".into() })
+    }
+
+    fn wrong(i: usize, want: &str, got: &DbValue) -> StoreError {
+        StoreError::Decode { column: i, reason: format!("expected {want}, found {got:?}") }
+    }
+
+    pub fn string(&self, i: usize) -> StoreResult<String> {
+        match self.at(i)? {
+            DbValue::Text(s) => Ok(s.clone()),
+            other => Err(Row::wrong(i, "text", other)),
+        }
+    }
+
+    pub fn opt_string(&self, i: usize) -> StoreResult<Option<String>> {
+        match self.at(i)? {
+            DbValue::Null => Ok(None),
+            _ => self.string(i).map(Some),
+        }
+    }
+
+    pub fn i64(&self, i: usize) -> StoreResult<i64> {
+        match self.at(i)? {
+            DbValue::Int(v) => Ok(*v),
+            other => Err(Row::wrong(i, "integer", other)),
+        }
+    }
+
+    pub fn opt_i64(&self, i: usize) -> StoreResult<Option<i64>> {
+        match self.at(i)? {
+            DbValue::Null => Ok(None),
+            _ => self.i64(i).map(Some),
+        }
+    }
+
+    pub fn f64(&self, i: usize) -> StoreResult<f64> {
+        match self.at(i)? {
+            DbValue::Real(v) => Ok(*v),
+            DbValue::Int(v) => Ok(*v as f64),
+            other => Err(Row::wrong(i, "real", other)),
+        }
+    }
+
+    pub fn bool(&self, i: usize) -> StoreResult<bool> {
+        self.i64(i).map(|v| v != 0)
+    }
+}
+
+/// A connection, inside a transaction when handed to a write job.
+pub trait Conn {
+    fn backend(&self) -> Backend;
+    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>>;
+    fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64>;
+    /// Plain SQL with no parameters (DDL, pragmas).
+    fn batch(&mut self, sql: &str) -> StoreResult<()>;
+}
+
+impl dyn Conn + '_ {
+    fn render<S: QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
+        match self.backend() {
+            Backend::Sqlite => stmt.build(SqliteQueryBuilder),
+            Backend::Postgres => stmt.build(PostgresQueryBuilder),
+        }
+    }
+
+    pub fn query<S: QueryStatementWriter>(&mut self, stmt: &S) -> StoreResult<Vec<Row>> {
+        let (sql, values) = self.render(stmt);
+        self.query_values(&sql, values)
+    }
+
+    pub fn query_opt<S: QueryStatementWriter>(&mut self, stmt: &S) -> StoreResult<Option<Row>> {
+        Ok(self.query(stmt)?.into_iter().next())
+    }
+
+    pub fn execute<S: QueryStatementWriter>(&mut self, stmt: &S) -> StoreResult<u64> {
+        let (sql, values) = self.render(stmt);
+        self.execute_values(&sql, values)
+    }
+}
+
+/// A write job: runs inside a transaction; an `Err` rolls back everything it did.
+pub type WriteFn<T, E> = Box<dyn FnOnce(&mut dyn Conn) -> Result<T, E> + Send>;
+
+enum Inner {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(postgres::PgDb),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens the database the configuration names and brings its schema up to date.
+    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> StoreResult<Store> {
+        let inner = match database_url {
+            Some(url) => {
+                let url = url.to_string();
+                Inner::Postgres(spawn_blocking(move || postgres::PgDb::connect(&url)).await??)
+            }
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+                    path: data_dir.display().to_string(),
+                    source,
+                })?;
+                let file = data_dir.join("chuangcheng.sqlite3");
+                Inner::Sqlite(spawn_blocking(move || sqlite::SqliteDb::open(&file)).await??)
+            }
+        };
+        let store = Store { inner: Arc::new(inner) };
+        store.write(schema::migrate).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs a read on a pooled connection.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(db) => db.read(f).await,
+            Inner::Postgres(db) => db.read(f).await,
+        }
+    }
+
+    /// Runs a write in a transaction; returns once the result is durable.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(db) => db.write(Box::new(f)).await,
+            Inner::Postgres(db) => db.write(f).await,
+        }
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.batch("SELECT 1")).await
+    }
+}
+
+async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| StoreError::Panicked)
+}
+
+/// Time as stored: milliseconds since the Unix epoch, UTC.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A new primary key: UUIDv7, so keys sort by creation time and index well.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,192 @@
+//! PostgreSQL backend: a pool of connections, each with its own prepared-statement cache;
+//! every write job is one short transaction.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use ::postgres::types::{ToSql, Type};
+use ::postgres::{Client, NoTls, Statement};
+use sea_query::{Value, Values};
+
+use super::{Backend, Conn, DbValue, Row, StoreError, StoreResult};
+
+pub struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+struct Manager {
+    config: ::postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = ::postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, Self::Error> {
+        let client = self.config.connect(NoTls)?;
+        Ok(PgConn { client, statements: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), Self::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+pub struct PgDb {
+    pool: r2d2::Pool<Manager>,
+}
+
+const POOL_SIZE: u32 = 32;
+
+impl PgDb {
+    pub fn connect(url: &str) -> StoreResult<PgDb> {
+        let mut config = ::postgres::Config::from_str(url)?;
+        config.application_name("chuangcheng");
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(2))
+            // A broken connection is noticed by `has_broken`; a test query on every checkout
+            // would add a round trip to every request.
+            .test_on_check_out(false)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(Manager { config })?;
+        Ok(PgDb { pool })
+    }
+
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            f(&mut *conn)
+        })
+        .await
+        .map_err(|_| E::from(StoreError::Panicked))?
+    }
+
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            conn.client.batch_execute("BEGIN").map_err(StoreError::from)?;
+            match f(&mut *conn) {
+                Ok(v) => {
+                    conn.client.batch_execute("COMMIT").map_err(StoreError::from)?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = conn.client.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(|_| E::from(StoreError::Panicked))?
+    }
+}
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+fn to_params(values: Values) -> Vec<Param> {
+    values
+        .0
+        .into_iter()
+        .map(|v| -> Param {
+            match v {
+                Value::Bool(b) => Box::new(b),
+                Value::TinyInt(i) => Box::new(i.map(i16::from)),
+                Value::SmallInt(i) => Box::new(i),
+                Value::Int(i) => Box::new(i),
+                Value::BigInt(i) => Box::new(i),
+                Value::TinyUnsigned(i) => Box::new(i.map(i16::from)),
+                Value::SmallUnsigned(i) => Box::new(i.map(i32::from)),
+                Value::Unsigned(i) => Box::new(i.map(i64::from)),
+                Value::BigUnsigned(i) => Box::new(i.map(|u| u as i64)),
+                Value::Float(f) => Box::new(f),
+                Value::Double(f) => Box::new(f),
+                Value::String(s) => Box::new(s),
+                Value::Char(c) => Box::new(c.map(|c| c.to_string())),
+                Value::Bytes(b) => Box::new(b),
+                _ => Box::new(None::<String>),
+            }
+        })
+        .collect()
+}
+
+fn map_err(e: ::postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error()
+        && *db.code() == ::postgres::error::SqlState::UNIQUE_VIOLATION
+    {
+        return StoreError::Conflict(db.constraint().unwrap_or("key").to_string());
+    }
+    StoreError::Postgres(e)
+}
+
+impl PgConn {
+    fn statement(&mut self, sql: &str) -> StoreResult<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(map_err)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+fn cell(row: &::postgres::Row, i: usize, ty: &Type) -> StoreResult<DbValue> {
+    let bad = |e: ::postgres::Error| StoreError::Decode { column: i, reason: e.to_string() };
+    Ok(match *ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Real),
+        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Real(v.into())),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Blob),
+        _ => row.try_get::<_, Option<String>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Text),
+    })
+}
+
+impl Conn for PgConn {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>> {
+        let stmt = self.statement(sql)?;
+        let params = to_params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(&stmt, &refs).map_err(map_err)?;
+        let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
+        rows.iter()
+            .map(|r| types.iter().enumerate().map(|(i, t)| cell(r, i, t)).collect::<StoreResult<Vec<_>>>().map(Row))
+            .collect()
+    }
+
+    fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
+        let stmt = self.statement(sql)?;
+        let params = to_params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        self.client.execute(&stmt, &refs).map_err(map_err)
+    }
+
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        // Schema changes invalidate cached plans.
+        self.statements.clear();
+        self.client.batch_execute(sql).map_err(map_err)
+    }
+}

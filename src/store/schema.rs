@@ -1,0 +1,234 @@
+//! The schema: one definition, rendered for each backend, applied as numbered migrations.
+//!
+//! Conventions (so both backends read back the same values): ids are UUIDv7 text, times are
+//! BIGINT milliseconds since the Unix epoch (UTC), booleans are BOOLEAN, and every integer
+//! column is BIGINT.
+
+use sea_query::{
+    ColumnDef, Expr, ExprTrait, ForeignKey, Index, IndexCreateStatement, PostgresQueryBuilder, Query,
+    SqliteQueryBuilder, Table, TableCreateStatement,
+};
+
+use super::{Backend, Conn, StoreError, StoreResult, now_ms};
+
+enum Step {
+    Table(TableCreateStatement),
+    Index(IndexCreateStatement),
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    steps: fn() -> Vec<Step>,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "org, people, sessions", steps: v1 }];
+
+fn id(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).not_null().primary_key().to_owned()
+}
+
+fn text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().not_null().to_owned()
+}
+
+fn opt_text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().null().to_owned()
+}
+
+fn int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().to_owned()
+}
+
+fn opt_int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().null().to_owned()
+}
+
+fn real(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).double().not_null().to_owned()
+}
+
+fn fk(from: &'static str, column: &'static str, to: &'static str) -> sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create().from(from, column).to(to, "id").to_owned()
+}
+
+fn v1() -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("meta")
+                .col(ColumnDef::new("key").string_len(64).not_null().primary_key())
+                .col(text("value"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("org_units")
+                .col(id("id"))
+                .col(ColumnDef::new("kind").string_len(16).not_null())
+                .col(ColumnDef::new("code").string_len(32).not_null().unique_key())
+                .col(text("name"))
+                .col(ColumnDef::new("parent_id").string_len(36).null())
+                .col(text("path"))
+                .col(int("sort"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("org_units", "parent_id", "org_units"))
+                .to_owned(),
+        ),
+        Step::Index(Index::create().name("org_units_parent").table("org_units").col("parent_id").to_owned()),
+        Step::Index(Index::create().name("org_units_path").table("org_units").col("path").to_owned()),
+        Step::Index(Index::create().name("org_units_kind").table("org_units").col("kind").col("sort").to_owned()),
+        Step::Table(
+            Table::create()
+                .table("grids")
+                .col(ColumnDef::new("org_unit_id").string_len(36).not_null().primary_key())
+                .col(ColumnDef::new("community_id").string_len(36).not_null())
+                .col(text("geometry"))
+                .col(real("min_lon"))
+                .col(real("min_lat"))
+                .col(real("max_lon"))
+                .col(real("max_lat"))
+                .col(real("area_m2"))
+                .foreign_key(&mut fk("grids", "org_unit_id", "org_units"))
+                .foreign_key(&mut fk("grids", "community_id", "org_units"))
+                .to_owned(),
+        ),
+        Step::Index(Index::create().name("grids_community").table("grids").col("community_id").to_owned()),
+        Step::Table(
+            Table::create()
+                .table("sponsorships")
+                .col(ColumnDef::new("sponsor_unit_id").string_len(36).not_null())
+                .col(ColumnDef::new("org_unit_id").string_len(36).not_null())
+                .col(int("created_at"))
+                .primary_key(Index::create().col("sponsor_unit_id").col("org_unit_id"))
+                .foreign_key(&mut fk("sponsorships", "sponsor_unit_id", "org_units"))
+                .foreign_key(&mut fk("sponsorships", "org_unit_id", "org_units"))
+                .to_owned(),
+        ),
+        Step::Index(Index::create().name("sponsorships_unit").table("sponsorships").col("org_unit_id").to_owned()),
+        Step::Table(
+            Table::create()
+                .table("people")
+                .col(id("id"))
+                .col(text("name"))
+                .col(opt_text("phone"))
+                .col(ColumnDef::new("username").string_len(64).null().unique_key())
+                .col(opt_text("password_hash"))
+                .col(ColumnDef::new("active").boolean().not_null())
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("role_assignments")
+                .col(ColumnDef::new("person_id").string_len(36).not_null())
+                .col(ColumnDef::new("role").string_len(32).not_null())
+                .col(ColumnDef::new("org_unit_id").string_len(36).not_null())
+                .col(int("created_at"))
+                .primary_key(Index::create().col("person_id").col("role").col("org_unit_id"))
+                .foreign_key(&mut fk("role_assignments", "person_id", "people"))
+                .foreign_key(&mut fk("role_assignments", "org_unit_id", "org_units"))
+                .to_owned(),
+        ),
+        Step::Index(
+            Index::create().name("role_assignments_unit").table("role_assignments").col("org_unit_id").col("role").to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("sessions")
+                .col(ColumnDef::new("token_hash").string_len(64).not_null().primary_key())
+                .col(ColumnDef::new("person_id").string_len(36).not_null())
+                .col(ColumnDef::new("csrf_token").string_len(64).not_null())
+                .col(int("created_at"))
+                .col(int("expires_at"))
+                .foreign_key(&mut fk("sessions", "person_id", "people"))
+                .to_owned(),
+        ),
+        Step::Index(Index::create().name("sessions_person").table("sessions").col("person_id").to_owned()),
+        Step::Table(
+            Table::create()
+                .table("api_tokens")
+                .col(id("id"))
+                .col(ColumnDef::new("token_hash").string_len(64).not_null().unique_key())
+                .col(ColumnDef::new("person_id").string_len(36).not_null())
+                .col(text("name"))
+                .col(int("created_at"))
+                .col(opt_int("revoked_at"))
+                .foreign_key(&mut fk("api_tokens", "person_id", "people"))
+                .to_owned(),
+        ),
+    ]
+}
+
+fn render(backend: Backend, step: &Step) -> String {
+    match (step, backend) {
+        (Step::Table(t), Backend::Sqlite) => t.build(SqliteQueryBuilder),
+        (Step::Table(t), Backend::Postgres) => t.build(PostgresQueryBuilder),
+        (Step::Index(i), Backend::Sqlite) => i.build(SqliteQueryBuilder),
+        (Step::Index(i), Backend::Postgres) => i.build(PostgresQueryBuilder),
+    }
+}
+
+/// Brings the schema up to date; safe when several instances start at once (PostgreSQL
+/// serialises them on an advisory lock, SQLite on its single writer).
+pub fn migrate(conn: &mut dyn Conn) -> Result<(), StoreError> {
+    if conn.backend() == Backend::Postgres {
+        conn.batch("SELECT pg_advisory_xact_lock(7243100001)")?;
+    }
+    let ledger = Table::create()
+        .table("schema_migrations")
+        .if_not_exists()
+        .col(ColumnDef::new("version").big_integer().not_null().primary_key())
+        .col(text("name"))
+        .col(int("applied_at"))
+        .to_owned();
+    conn.batch(&render(conn.backend(), &Step::Table(ledger)))?;
+    let applied: Vec<i64> = conn
+        .query(&Query::select().column("version").from("schema_migrations").to_owned())?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect::<StoreResult<_>>()?;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        for step in (m.steps)() {
+            conn.batch(&render(conn.backend(), &step))?;
+        }
+        conn.execute(
+            &Query::insert()
+                .into_table("schema_migrations")
+                .columns(["version", "name", "applied_at"])
+                .values_panic([m.version.into(), m.name.into(), now_ms().into()])
+                .to_owned(),
+        )?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    Ok(())
+}
+
+/// The newest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Reads a `meta` value.
+pub fn meta_get(conn: &mut dyn Conn, key: &str) -> StoreResult<Option<String>> {
+    let row = conn.query_opt(
+        &Query::select().column("value").from("meta").and_where(Expr::col("key").eq(key)).to_owned(),
+    )?;
+    row.map(|r| r.string(0)).transpose()
+}
+
+/// Bumps a counter kept in `meta` (e.g. the grid revision other instances watch).
+pub fn meta_bump(conn: &mut dyn Conn, key: &str) -> StoreResult<i64> {
+    let next = meta_get(conn, key)?.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+    conn.execute(
+        &Query::insert()
+            .into_table("meta")
+            .columns(["key", "value"])
+            .values_panic([key.into(), next.to_string().into()])
+            .on_conflict(sea_query::OnConflict::column("key").update_column("value").to_owned())
+            .to_owned(),
+    )?;
+    Ok(next)
+}

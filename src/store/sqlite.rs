@@ -1,0 +1,269 @@
+//! SQLite backend: one writer thread with group commit, and a pool of readers.
+//!
+//! A durable SQLite commit costs an fsync, so committing each request alone caps throughput
+//! at a few thousand per second. The writer instead takes every job that is queued, runs
+//! each inside its own savepoint (a failing job rolls back only itself), commits the group
+//! once, and only then answers each job: nothing is acknowledged before it is on disk.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags};
+use sea_query::{Value, Values};
+use tokio::sync::{Semaphore, oneshot};
+
+use super::{Backend, Conn, DbValue, Row, StoreError, StoreResult, WriteFn};
+
+/// Most jobs committed together; bounds the latency one group adds.
+const MAX_GROUP: usize = 2048;
+
+/// Runs a job; gives back whether it succeeded and how to deliver its answer after commit.
+type Job = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Deliver) + Send>;
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
+pub struct SqliteDb {
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
+}
+
+struct SqliteConn<'a>(&'a Connection);
+
+fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(256);
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+    } else {
+        // FULL: a commit is on disk before the writer answers (acknowledged = durable).
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+    }
+    Ok(conn)
+}
+
+impl SqliteDb {
+    pub fn open(path: &Path) -> StoreResult<SqliteDb> {
+        let writer_conn = open_conn(path, false)?;
+        let n_readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) * 2;
+        let mut readers = Vec::with_capacity(n_readers);
+        for _ in 0..n_readers {
+            readers.push(open_conn(path, true)?);
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, rx))
+            .map_err(|e| StoreError::Commit(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteDb {
+            writer: Mutex::new(tx),
+            permits: Arc::new(Semaphore::new(readers.len())),
+            readers: Arc::new(Mutex::new(readers)),
+        })
+    }
+
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        let _permit = self.permits.acquire().await.map_err(|_| StoreError::WriterGone)?;
+        let readers = self.readers.clone();
+        let handle = tokio::task::spawn_blocking(move || {
+            let conn = readers.lock().ok().and_then(|mut r| r.pop());
+            let Some(conn) = conn else { return Err(E::from(StoreError::WriterGone)) };
+            // Each read sees one consistent snapshot.
+            let result = (|| {
+                conn.execute_batch("BEGIN").map_err(StoreError::from)?;
+                let r = f(&mut SqliteConn(&conn));
+                let _ = conn.execute_batch("COMMIT");
+                r
+            })();
+            if let Ok(mut r) = readers.lock() {
+                r.push(conn);
+            }
+            result
+        });
+        handle.await.map_err(|_| E::from(StoreError::Panicked))?
+    }
+
+    pub async fn write<T, E>(&self, f: WriteFn<T, E>) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn: &mut dyn Conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit_error: Option<&str>| {
+                let answer = match (result, commit_error) {
+                    (Ok(_), Some(e)) => Err(E::from(StoreError::Commit(e.to_string()))),
+                    (r, _) => r,
+                };
+                let _ = tx.send(answer);
+            });
+            (ok, deliver)
+        });
+        let sent = self.writer.lock().map(|w| w.send(job).is_ok()).unwrap_or(false);
+        if !sent {
+            return Err(E::from(StoreError::WriterGone));
+        }
+        rx.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterGone)))
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    let mut answers: Vec<Deliver> = Vec::with_capacity(MAX_GROUP);
+    while let Ok(first) = rx.recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for job in group.drain(..) {
+                // The job runs against a connection that refuses everything, then hears why.
+                let (_, deliver) = job(&mut RefuseConn(msg.clone()));
+                deliver(Some(&msg));
+            }
+            continue;
+        }
+        for job in group.drain(..) {
+            let _ = conn.execute_batch("SAVEPOINT job");
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut SqliteConn(&conn))));
+            match outcome {
+                Ok((true, deliver)) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    answers.push(deliver);
+                }
+                Ok((false, deliver)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    answers.push(deliver);
+                }
+                Err(_) => {
+                    // The job panicked: its answer channel is dropped, so its caller gets an
+                    // error; its changes are undone and the rest of the group goes on.
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    tracing::error!("a write job panicked; its changes were rolled back");
+                }
+            }
+        }
+        let commit = conn.execute_batch("COMMIT");
+        let err = commit.as_ref().err().map(|e| e.to_string());
+        if err.is_some() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for deliver in answers.drain(..) {
+            deliver(err.as_deref());
+        }
+    }
+}
+
+/// Stands in for a connection when a group's transaction could not begin: every statement
+/// fails, so the job returns an error that is then delivered to its caller.
+struct RefuseConn(String);
+
+impl Conn for RefuseConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+    fn query_values(&mut self, _: &str, _: Values) -> StoreResult<Vec<Row>> {
+        Err(StoreError::Commit(self.0.clone()))
+    }
+    fn execute_values(&mut self, _: &str, _: Values) -> StoreResult<u64> {
+        Err(StoreError::Commit(self.0.clone()))
+    }
+    fn batch(&mut self, _: &str) -> StoreResult<()> {
+        Err(StoreError::Commit(self.0.clone()))
+    }
+}
+
+fn to_sql(values: Values) -> Vec<SqlValue> {
+    values
+        .0
+        .into_iter()
+        .map(|v| match v {
+            Value::Bool(Some(b)) => SqlValue::Integer(b as i64),
+            Value::TinyInt(Some(i)) => SqlValue::Integer(i as i64),
+            Value::SmallInt(Some(i)) => SqlValue::Integer(i as i64),
+            Value::Int(Some(i)) => SqlValue::Integer(i as i64),
+            Value::BigInt(Some(i)) => SqlValue::Integer(i),
+            Value::TinyUnsigned(Some(i)) => SqlValue::Integer(i as i64),
+            Value::SmallUnsigned(Some(i)) => SqlValue::Integer(i as i64),
+            Value::Unsigned(Some(i)) => SqlValue::Integer(i as i64),
+            Value::BigUnsigned(Some(i)) => SqlValue::Integer(i as i64),
+            Value::Float(Some(f)) => SqlValue::Real(f as f64),
+            Value::Double(Some(f)) => SqlValue::Real(f),
+            Value::String(Some(s)) => SqlValue::Text(s),
+            Value::Char(Some(c)) => SqlValue::Text(c.to_string()),
+            Value::Bytes(Some(b)) => SqlValue::Blob(b),
+            _ => SqlValue::Null,
+        })
+        .collect()
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    {
+        let what = msg.as_deref().and_then(|m| m.rsplit(": ").next()).unwrap_or("key");
+        return StoreError::Conflict(what.to_string());
+    }
+    StoreError::Sqlite(e)
+}
+
+impl Conn for SqliteConn<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let n = stmt.column_count();
+        let params = to_sql(values);
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(map_err)? {
+            let mut cells = Vec::with_capacity(n);
+            for i in 0..n {
+                cells.push(match r.get_ref(i).map_err(map_err)? {
+                    rusqlite::types::ValueRef::Null => DbValue::Null,
+                    rusqlite::types::ValueRef::Integer(v) => DbValue::Int(v),
+                    rusqlite::types::ValueRef::Real(v) => DbValue::Real(v),
+                    rusqlite::types::ValueRef::Text(t) => DbValue::Text(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Blob(b) => DbValue::Blob(b.to_vec()),
+                });
+            }
+            out.push(Row(cells));
+        }
+        Ok(out)
+    }
+
+    fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let params = to_sql(values);
+        Ok(stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)? as u64)
+    }
+
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        self.0.execute_batch(sql).map_err(map_err)
+    }
+}
