@@ -1,0 +1,136 @@
+//! Application services: the use cases, with authorization, over the store and the domain.
+//! Handlers in `api` and `web` and the `cli` call these and nothing below them.
+
+pub mod auth;
+pub mod demo;
+pub mod grids;
+pub mod people;
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::store::{Store, schema};
+
+pub use grids::GridDirectory;
+
+/// Meta key bumped by every change to grids, units or people that the in-memory grid
+/// directory reflects; other processes (CLI imports, other instances) watch it.
+pub const ORG_REVISION: &str = "org_revision";
+
+/// Request counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    /// Responses by status class: 1xx … 5xx.
+    pub responses: [AtomicU64; 5],
+    pub locates: AtomicU64,
+    pub logins_failed: AtomicU64,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    directory: RwLock<Arc<GridDirectory>>,
+    directory_revision: AtomicI64,
+    metrics: Metrics,
+}
+
+/// The whole application state; cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+impl App {
+    /// Opens (and migrates) the store and loads the grid directory. Used by `main` and by
+    /// the tests, which then serve it on port 0.
+    pub async fn build(config: Config) -> AppResult<App> {
+        let store = Store::open(&config.data_dir, config.database_url.as_ref().map(|s| s.expose())).await?;
+        let app = App {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                directory: RwLock::new(Arc::new(GridDirectory::empty())),
+                directory_revision: AtomicI64::new(-1),
+                metrics: Metrics::default(),
+            }),
+        };
+        app.reload_directory().await?;
+        Ok(app)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn directory(&self) -> Arc<GridDirectory> {
+        match self.inner.directory.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the in-memory grid directory (R-tree and GeoJSON) from the store.
+    pub async fn reload_directory(&self) -> AppResult<()> {
+        let (revision, directory) = self
+            .store()
+            .read(|c| {
+                let revision = schema::meta_get(c, ORG_REVISION)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                Ok::<_, AppError>((revision, grids::load_directory(c)?))
+            })
+            .await?;
+        let directory = Arc::new(directory);
+        match self.inner.directory.write() {
+            Ok(mut d) => *d = directory,
+            Err(poisoned) => *poisoned.into_inner() = directory,
+        }
+        self.inner.directory_revision.store(revision, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Reloads the directory when another process has changed the org since it was built.
+    pub async fn refresh_if_changed(&self) -> AppResult<bool> {
+        let revision: i64 = self
+            .store()
+            .read(|c| schema::meta_get(c, ORG_REVISION))
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if revision != self.inner.directory_revision.load(Ordering::SeqCst) {
+            self.reload_directory().await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Background upkeep: directory refresh and expired-session cleanup.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(app.config().grid_reload_seconds));
+            let mut n: u64 = 0;
+            loop {
+                tick.tick().await;
+                n += 1;
+                if let Err(e) = app.refresh_if_changed().await {
+                    tracing::warn!(error = %e, "grid directory refresh failed");
+                }
+                if n % 720 == 1
+                    && let Err(e) = app.purge_expired_sessions().await
+                {
+                    tracing::warn!(error = %e, "session cleanup failed");
+                }
+            }
+        })
+    }
+}

@@ -1,1 +1,296 @@
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line: `serve`, `demo`, `migrate`, `import`, `user`, `bench`.
+//! Every global flag is accepted by every sub-command.
+
+mod bench;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::App;
+use crate::app::people::NewAccount;
+use crate::config::{Config, ConfigLayer, LogFormat, Secret};
+use crate::domain::authz::Role;
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+#[derive(Parser)]
+#[command(name = "chuangcheng", version, about = "创城 — civilized-city campaign software for a subdistrict")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct GlobalArgs {
+    /// Configuration file (TOML). Default: ./chuangcheng.toml when it exists.
+    #[arg(long, global = true, env = "CHUANGCHENG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory: SQLite database and stored files.
+    #[arg(long = "data", global = true, env = "CHUANGCHENG_DATA")]
+    data: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, global = true, env = "CHUANGCHENG_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Address to serve on.
+    #[arg(long, global = true, env = "CHUANGCHENG_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "CHUANGCHENG_LOG_FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Message language for command output: zh-CN or en.
+    #[arg(long, global = true, env = "CHUANGCHENG_LANG", default_value = "zh-CN")]
+    lang: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and APIs.
+    Serve,
+    /// Create the demo subdistrict (济阳街道) on an empty data directory, then serve.
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Import grids or people from a file; all rows or none.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Measure speed.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A GeoJSON FeatureCollection of grids (properties: code, name, community).
+    Grids { file: PathBuf },
+    /// An .xlsx or .csv of people (columns: 姓名/name, 手机/phone, 角色/role, 所属单元/org, 用户名/username).
+    People { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person with a login and one role.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's name as shown (e.g. 王芳).
+        #[arg(long)]
+        name: String,
+        /// system_admin, leader, dispatcher, community_admin, grid_worker, department_handler, inspector, volunteer (or 网格员 …).
+        #[arg(long)]
+        role: String,
+        /// Code of the org unit the role applies to (e.g. 370115001001).
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        phone: Option<String>,
+        /// The password; otherwise CHUANGCHENG_PASSWORD, otherwise one line from standard input.
+        #[arg(long, env = "CHUANGCHENG_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a person's password.
+    Passwd {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "CHUANGCHENG_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Issue an API token (Bearer) for a person; printed once.
+    Token {
+        #[arg(long)]
+        username: String,
+        /// What the token is for, e.g. "12345 hotline import".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+impl GlobalArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let (path, must_exist) = match &self.config {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from("chuangcheng.toml"), false),
+        };
+        let file = ConfigLayer::from_file(&path, must_exist)?;
+        let log_format = match self.log_format.as_deref() {
+            Some("json") => Some(LogFormat::Json),
+            Some(_) => Some(LogFormat::Text),
+            None => None,
+        };
+        let flags = ConfigLayer {
+            data_dir: self.data.clone(),
+            database_url: self.database_url.clone().map(Secret::new),
+            listen: self.listen,
+            log_format,
+            ..Default::default()
+        };
+        Ok(flags.over(file).resolve()?)
+    }
+
+    fn lang(&self) -> Lang {
+        Lang::from_tag(&self.lang).unwrap_or_default()
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.global.config()?;
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let lang = cli.global.lang();
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Bench(b) => bench::run(b, config).await,
+            Command::Serve => serve(App::build(config).await.map_err(explain(lang))?).await,
+            Command::Demo => demo(config, lang).await,
+            Command::Migrate => {
+                App::build(config).await.map_err(explain(lang))?;
+                println!("schema is at version {}", crate::store::schema::latest_version());
+                Ok(())
+            }
+            Command::Import(what) => import(App::build(config).await.map_err(explain(lang))?, what, lang).await,
+            Command::User(cmd) => user(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,
+        }
+    })
+}
+
+/// Turns an application error into a CLI error with the catalogue message (and the rows of
+/// a rejected file).
+fn explain(lang: Lang) -> impl Fn(AppError) -> anyhow::Error {
+    move |e| {
+        let mut msg = e.message(lang);
+        if let AppError::InvalidFile(problems) = &e {
+            for p in problems {
+                msg.push_str(&format!("\n  {}", crate::i18n::t(lang, "error.import_row", &[("row", &p.row.to_string()), ("reason", &p.message)])));
+            }
+        }
+        if matches!(e, AppError::Store(_) | AppError::Internal(_)) {
+            msg.push_str(&format!(" ({e})"));
+        }
+        anyhow::anyhow!(msg)
+    }
+}
+
+async fn serve(app: App) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(app.config().listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", app.config().listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = app.store().backend().name(), "serving");
+    println!("创城 chuangcheng serving at http://{addr}");
+    crate::server::serve(app, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let app = App::build(config).await.map_err(explain(lang))?;
+    match app.seed_demo().await.map_err(explain(lang))? {
+        Some(logins) => {
+            println!("已创建演示数据:济阳区 → 济阳街道,{} 个单元网格 (created the demo subdistrict)", app.directory().len());
+            println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
+            for l in logins {
+                println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);
+            }
+        }
+        None => println!("数据目录已有数据,直接启动 (data directory already has data; serving it)"),
+    }
+    println!("ready in {} ms", started.elapsed().as_millis());
+    serve(app).await
+}
+
+async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = match what {
+        ImportCommand::Grids { file } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            app.import_grids(text, None, lang)
+                .await
+                .map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
+        }
+        ImportCommand::People { file } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            app.import_people(&file, lang).await.map(|n| format!("people imported: {n}"))
+        }
+    };
+    spinner.finish_and_clear();
+    println!("{}", result.map_err(explain(lang))?);
+    Ok(())
+}
+
+fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = password {
+        return Ok(p);
+    }
+    eprintln!("password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        bail!("no password given");
+    }
+    Ok(p)
+}
+
+async fn user(app: App, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add { username, name, role, org, phone, password } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+            let password = password_or_stdin(password)?;
+            let id = app
+                .add_person(NewAccount { name, phone, username: Some(username.clone()), password: Some(password), role, org_code: org })
+                .await
+                .map_err(explain(lang))?;
+            println!("added {username} ({id})");
+        }
+        UserCommand::Passwd { username, password } => {
+            let password = password_or_stdin(password)?;
+            app.set_password(&username, &password).await.map_err(explain(lang))?;
+            println!("password changed for {username}");
+        }
+        UserCommand::Token { username, name } => {
+            let person = app
+                .store()
+                .read(move |c| crate::store::people::credentials(c, &username))
+                .await?
+                .context("no such username")?;
+            let token = app.create_api_token(&person.person_id, &name).await.map_err(explain(lang))?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

@@ -47,6 +47,10 @@ impl<T> GridIndex<T> {
         self.shapes.len()
     }
 
+    pub fn payloads(&self) -> &[T] {
+        &self.payload
+    }
+
     pub fn is_empty(&self) -> bool {
         self.shapes.is_empty()
     }
