@@ -15,4 +15,5 @@ pub mod store;
 pub mod web;
 
 
+pub use app::App;
 pub use config::Config;

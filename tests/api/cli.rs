@@ -1,0 +1,155 @@
+//! The real binary, run as an operator would, against the same database as a running server.
+
+use std::process::{Command, Output};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn run(t: &TestApp, args: &[&str], stdin_env: Option<(&str, &str)>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chuangcheng"));
+    cmd.args(args).arg("--data").arg(t.dir.path());
+    if let Some(url) = &t.app.config().database_url {
+        cmd.arg("--database-url").arg(url.expose());
+    }
+    cmd.env_remove("CHUANGCHENG_PASSWORD").env("RUST_LOG", "warn");
+    if let Some((k, v)) = stdin_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn people_in(t: &TestApp, code: &str) -> Vec<Value> {
+    let (admin, _) = t.login("admin").await;
+    let v: Value = admin.get(t.url(&format!("/api/v1/org/units/{code}"))).send().await.unwrap().json().await.unwrap();
+    v["people"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn import_people_from_excel_while_the_server_runs() {
+    let t = spawn_demo().await;
+    let path = t.dir.path().join("people.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        ["姓名", "手机", "角色", "所属单元", "用户名"],
+        ["赵志愿", "13600000001", "志愿者", "ZY01", ""],
+        ["钱网格", "13600000002", "网格员", "370115001001002", "qianwangge"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    book.save(&path).unwrap();
+    let before = people_in(&t, "370115001001").await.len();
+    let out = run(&t, &["import", "people", path.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("people imported: 2"), "{}", stdout(&out));
+    let after = people_in(&t, "370115001001").await;
+    assert_eq!(after.len(), before + 1);
+    assert!(after.iter().any(|p| p["name"] == "钱网格" && p["username"] == "qianwangge"));
+    // The running server's grid directory picks the new grid worker up.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (c, _) = t.login("admin").await;
+    let grids: Value = c.get(t.url("/api/v1/org/units/370115001001002")).send().await.unwrap().json().await.unwrap();
+    assert!(grids["people"].as_array().unwrap().iter().any(|p| p["name"] == "钱网格"));
+}
+
+#[tokio::test]
+async fn a_bad_people_file_imports_nothing_and_names_the_rows() {
+    let t = spawn_demo().await;
+    let path = t.dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "\u{feff}姓名,手机,角色,所属单元,用户名\n孙好,13700000001,网格员,370115001001001,\n李坏,12ab,厨师,370115001001001,\n周无,13700000003,网格员,火星社区,\n",
+    )
+    .unwrap();
+    let before = people_in(&t, "370115001001").await.len();
+    let out = run(&t, &["import", "people", path.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("第 3 行") && err.contains("第 4 行") && !err.contains("第 2 行"), "{err}");
+    assert!(err.contains("厨师") && err.contains("火星社区"), "{err}");
+    assert_eq!(people_in(&t, "370115001001").await.len(), before, "nothing was imported");
+}
+
+#[tokio::test]
+async fn bad_grid_file_from_the_command_line_lists_features() {
+    let t = spawn_demo().await;
+    let path = t.dir.path().join("grids.geojson");
+    let file = crate::grids::collection(&[
+        crate::grids::feature("370115001001099", "开元社区", (117.200, 117.205), (36.96, 36.965)),
+        crate::grids::feature("37011500100109", "开元社区", (117.205, 117.21), (36.96, 36.965)),
+    ]);
+    std::fs::write(&path, file).unwrap();
+    let out = run(&t, &["import", "grids", path.to_str().unwrap(), "--lang", "en"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("Row 2"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn user_add_passwd_and_token() {
+    let t = spawn_demo().await;
+    let add = [
+        "user", "add", "--username", "wangfang", "--name", "王芳", "--role", "网格员", "--org", "370115001003001", "--phone",
+        "13800001111",
+    ];
+    let out = run(&t, &add, Some(("CHUANGCHENG_PASSWORD", "first-password")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let login = |password: &'static str| {
+        let url = t.url("/api/v1/auth/login");
+        async move {
+            client()
+                .post(url)
+                .json(&json!({ "username": "wangfang", "password": password }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(login("first-password").await, StatusCode::OK);
+    let out = run(&t, &["user", "passwd", "--username", "wangfang"], Some(("CHUANGCHENG_PASSWORD", "second-password")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(login("first-password").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login("second-password").await, StatusCode::OK);
+    let out = run(&t, &["user", "passwd", "--username", "wangfang"], Some(("CHUANGCHENG_PASSWORD", "short")));
+    assert!(!out.status.success(), "short passwords are refused");
+    // The same username twice is a clear error.
+    let out = run(&t, &add, Some(("CHUANGCHENG_PASSWORD", "first-password")));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("已存在"), "{}", stderr(&out));
+
+    let out = run(&t, &["user", "token", "--username", "wangfang", "--name", "phone app"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).lines().last().unwrap().trim().to_string();
+    let me: Value = client().get(t.url("/api/v1/auth/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["name"], "王芳");
+}
+
+#[tokio::test]
+async fn configuration_file_and_flags_layer() {
+    let t = spawn_app().await;
+    let cfg = t.dir.path().join("chuangcheng.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:1\"\nbogus = 1\n").unwrap();
+    let out = run(&t, &["migrate", "--config", cfg.to_str().unwrap()], None);
+    assert!(!out.status.success(), "unknown keys are errors");
+    assert!(stderr(&out).contains("bogus"), "{}", stderr(&out));
+    std::fs::write(&cfg, "session_hours = 2\n").unwrap();
+    let out = run(&t, &["migrate", "--config", cfg.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("schema is at version"));
+    let out = run(&t, &["migrate", "--database-url", "mysql://x"], None);
+    assert!(!out.status.success());
+    assert_eq!(backend_name().is_empty(), false);
+}

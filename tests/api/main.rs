@@ -1,0 +1,9 @@
+//! Integration tests: the real server over a real socket, on SQLite and (with
+//! TEST_DATABASE_URL) on PostgreSQL.
+
+mod accounts;
+mod cli;
+mod grids;
+mod helpers;
+mod locate;
+mod web;

@@ -1,0 +1,94 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("form has a CSRF field") + 25;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn home_page_speaks_chinese_then_english_when_asked() {
+    let t = spawn_demo().await;
+    let c = client();
+    let html = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert!(html.contains("济阳街道创建文明典范城市"));
+    assert!(html.contains("<b>150</b>"), "grid count shown");
+    assert!(html.contains("开元社区"));
+    let r = c.get(t.url("/lang/en")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"), "the choice is remembered");
+    assert!(html.contains("Communities and grids"));
+}
+
+#[tokio::test]
+async fn login_form_logs_in_and_out_with_csrf() {
+    let t = spawn_demo().await;
+    let c = client();
+    let html = c.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&html);
+
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", "leader"), ("password", "not-it"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("用户名或密码错误"), "wrong password says so in Chinese");
+    assert!(html.contains("value=\"leader\""), "the form keeps what was typed");
+
+    let token = csrf_in(&html);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("您的角色") && home.contains("领导"), "logged-in home shows roles");
+
+    let token = csrf_in(&home);
+    let r = c.post(t.url("/logout")).form(&[("csrf_token", "forged")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.post(t.url("/logout")).form(&[("csrf_token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("您的角色"), "logged out");
+}
+
+#[tokio::test]
+async fn a_forged_or_missing_login_token_is_refused() {
+    let t = spawn_demo().await;
+    let c = client();
+    let _ = c.get(t.url("/login")).send().await.unwrap();
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("表单校验失败"));
+    // No cookie at all (a cross-site form post): refused too.
+    let r = client()
+        .post(t.url("/login"))
+        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let t = spawn_demo().await;
+    let r = t.get("/login").await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
