@@ -50,8 +50,8 @@ pub enum StoreError {
     Decode { column: usize, reason: String },
     #[error("commit failed: {0}")]
     Commit(String),
-    #[error("the database writer has stopped")]
-    WriterGone,
+    #[error("the database connection is closed")]
+    Closed,
     #[error("a database task panicked")]
     Panicked,
     #[error("cannot open the data directory {path}: {source}")]

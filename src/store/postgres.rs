@@ -11,8 +11,19 @@ use sea_query::{Value, Values};
 use super::{Backend, Conn, DbValue, Row, StoreError, StoreResult};
 
 pub struct PgConn {
-    client: Client,
+    /// Always `Some` until the connection is dropped (see `Drop`).
+    client: Option<Client>,
     statements: HashMap<String, Statement>,
+}
+
+impl Drop for PgConn {
+    /// The synchronous client blocks on its own runtime when it closes, which panics on a
+    /// thread that is driving async tasks (a pool dropped at shutdown); close it elsewhere.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(client));
+        }
+    }
 }
 
 struct Manager {
@@ -25,15 +36,18 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgConn, Self::Error> {
         let client = self.config.connect(NoTls)?;
-        Ok(PgConn { client, statements: HashMap::new() })
+        Ok(PgConn { client: Some(client), statements: HashMap::new() })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), Self::Error> {
-        conn.client.simple_query("").map(|_| ())
+        match conn.client.as_mut() {
+            Some(c) => c.simple_query("").map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.is_closed()
+        conn.client.as_ref().is_none_or(|c| c.is_closed())
     }
 }
 
@@ -82,14 +96,16 @@ impl PgDb {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
-            conn.client.batch_execute("BEGIN").map_err(StoreError::from)?;
+            conn.client()?.batch_execute("BEGIN").map_err(StoreError::from)?;
             match f(&mut *conn) {
                 Ok(v) => {
-                    conn.client.batch_execute("COMMIT").map_err(StoreError::from)?;
+                    conn.client()?.batch_execute("COMMIT").map_err(StoreError::from)?;
                     Ok(v)
                 }
                 Err(e) => {
-                    let _ = conn.client.batch_execute("ROLLBACK");
+                    if let Ok(c) = conn.client() {
+                        let _ = c.batch_execute("ROLLBACK");
+                    }
                     Err(e)
                 }
             }
@@ -137,11 +153,15 @@ fn map_err(e: ::postgres::Error) -> StoreError {
 }
 
 impl PgConn {
+    fn client(&mut self) -> StoreResult<&mut Client> {
+        self.client.as_mut().ok_or(StoreError::Closed)
+    }
+
     fn statement(&mut self, sql: &str) -> StoreResult<Statement> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql).map_err(map_err)?;
+        let s = self.client()?.prepare(sql).map_err(map_err)?;
         self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
@@ -170,7 +190,7 @@ impl Conn for PgConn {
         let stmt = self.statement(sql)?;
         let params = to_params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-        let rows = self.client.query(&stmt, &refs).map_err(map_err)?;
+        let rows = self.client()?.query(&stmt, &refs).map_err(map_err)?;
         let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
         rows.iter()
             .map(|r| types.iter().enumerate().map(|(i, t)| cell(r, i, t)).collect::<StoreResult<Vec<_>>>().map(Row))
@@ -181,12 +201,14 @@ impl Conn for PgConn {
         let stmt = self.statement(sql)?;
         let params = to_params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-        self.client.execute(&stmt, &refs).map_err(map_err)
+        self.client()?.execute(&stmt, &refs).map_err(map_err)
     }
 
     fn batch(&mut self, sql: &str) -> StoreResult<()> {
         // Schema changes invalidate cached plans.
-        self.statements.clear();
-        self.client.batch_execute(sql).map_err(map_err)
+        if !sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+            self.statements.clear();
+        }
+        self.client()?.batch_execute(sql).map_err(map_err)
     }
 }

@@ -80,11 +80,11 @@ impl SqliteDb {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
     {
-        let _permit = self.permits.acquire().await.map_err(|_| StoreError::WriterGone)?;
+        let _permit = self.permits.acquire().await.map_err(|_| StoreError::Closed)?;
         let readers = self.readers.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let conn = readers.lock().ok().and_then(|mut r| r.pop());
-            let Some(conn) = conn else { return Err(E::from(StoreError::WriterGone)) };
+            let Some(conn) = conn else { return Err(E::from(StoreError::Closed)) };
             // Each read sees one consistent snapshot.
             let result = (|| {
                 conn.execute_batch("BEGIN").map_err(StoreError::from)?;
@@ -120,9 +120,9 @@ impl SqliteDb {
         });
         let sent = self.writer.lock().map(|w| w.send(job).is_ok()).unwrap_or(false);
         if !sent {
-            return Err(E::from(StoreError::WriterGone));
+            return Err(E::from(StoreError::Closed));
         }
-        rx.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterGone)))
+        rx.await.unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
     }
 }
 
