@@ -57,11 +57,16 @@ pub fn routes() -> Router<App> {
         .route("/auth/me", get(me))
         .route("/auth/tokens", post(create_token))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
 }
 
 async fn not_found() -> AppError {
     AppError::NotFound("resource")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }
 
 fn number(params: &HashMap<String, String>, name: &str) -> AppResult<f64> {

@@ -56,6 +56,14 @@ pub fn routes() -> Router<App> {
         .route("/logout", axum::routing::post(logout))
         .route("/lang/{tag}", get(switch_language))
         .route("/static/app.css", get(css))
+        .fallback(page_not_found)
+}
+
+async fn page_not_found(caller: Caller) -> Response {
+    let e = AppError::NotFound("page");
+    let mut r = render("error.html", caller.lang, context! { message => e.message(caller.lang) });
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
 }
 
 async fn css() -> Response {

@@ -6,4 +6,5 @@ mod cli;
 mod grids;
 mod helpers;
 mod locate;
+mod store;
 mod web;

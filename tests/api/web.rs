@@ -92,3 +92,13 @@ async fn pages_carry_security_headers() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
 }
+
+#[tokio::test]
+async fn unknown_pages_and_wrong_methods_get_proper_answers() {
+    let t = spawn_demo().await;
+    let r = t.get("/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("页面不存在"));
+    let r = t.get("/api/v1/auth/login").await;
+    assert_error(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
