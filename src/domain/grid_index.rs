@@ -60,12 +60,16 @@ impl<T> GridIndex<T> {
     pub fn locate(&self, p: LatLon) -> Option<&T> {
         let c = Coord { x: p.lon, y: p.lat };
         let mut best: Option<usize> = None;
-        for e in self.tree.locate_in_envelope_intersecting(AABB::from_point([p.lon, p.lat])) {
+        // Internal iteration walks the tree without building an explicit stack per call, and
+        // testing each polygon directly skips the multipolygon's own bounding-box scan: the
+        // tree has already checked the box. Both showed up as most of the time in a profile.
+        let _ = self.tree.locate_in_envelope_intersecting_int(AABB::from_point([p.lon, p.lat]), |e| {
             let (code, shape) = &self.shapes[e.slot];
-            if shape.intersects(&c) && best.is_none_or(|b| code < &self.shapes[b].0) {
+            if shape.0.iter().any(|poly| poly.intersects(&c)) && best.is_none_or(|b| code < &self.shapes[b].0) {
                 best = Some(e.slot);
             }
-        }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
         best.map(|slot| &self.payload[slot])
     }
 

@@ -1,6 +1,7 @@
 //! Pure domain logic: types, rules and calculations. No I/O, no async.
 
 pub mod authz;
+pub mod calendar;
 pub mod coords;
 pub mod grid_import;
 pub mod grid_index;
