@@ -72,19 +72,29 @@ impl PgDb {
         Ok(PgDb { pool })
     }
 
+    /// Runs `f` on a pooled connection on a blocking thread.
+    async fn with_conn<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut PgConn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(StoreError::Panicked))?
+    }
+
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            f(&mut *conn)
-        })
-        .await
-        .map_err(|_| E::from(StoreError::Panicked))?
+        self.with_conn(|conn| f(conn)).await
     }
 
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -93,11 +103,9 @@ impl PgDb {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
+        self.with_conn(|conn| {
             conn.client()?.batch_execute("BEGIN").map_err(StoreError::from)?;
-            match f(&mut *conn) {
+            match f(conn) {
                 Ok(v) => {
                     conn.client()?.batch_execute("COMMIT").map_err(StoreError::from)?;
                     Ok(v)
@@ -111,7 +119,6 @@ impl PgDb {
             }
         })
         .await
-        .map_err(|_| E::from(StoreError::Panicked))?
     }
 }
 
