@@ -2,6 +2,7 @@
 
 pub mod authz;
 pub mod calendar;
+pub mod case;
 pub mod coords;
 pub mod grid_import;
 pub mod grid_index;
