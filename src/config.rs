@@ -50,6 +50,12 @@ pub struct Config {
     pub session_hours: i64,
     /// How often (seconds) the server checks whether another process changed the grids.
     pub grid_reload_seconds: u64,
+    /// Office hours that deadlines count, e.g. `08:30-12:00,13:30-17:30` (Beijing time).
+    pub office_hours: String,
+    /// A holiday file (same format as the built-in one) whose years replace the built-in.
+    pub holiday_file: Option<PathBuf>,
+    /// Prefix of human case numbers, e.g. `JY` → `JY20261129-0042`.
+    pub case_prefix: String,
 }
 
 impl Default for Config {
@@ -61,6 +67,9 @@ impl Default for Config {
             log_format: LogFormat::Text,
             session_hours: 12,
             grid_reload_seconds: 5,
+            office_hours: "08:30-12:00,13:30-17:30".into(),
+            holiday_file: None,
+            case_prefix: "JY".into(),
         }
     }
 }
@@ -76,6 +85,9 @@ pub struct ConfigLayer {
     pub log_format: Option<LogFormat>,
     pub session_hours: Option<i64>,
     pub grid_reload_seconds: Option<u64>,
+    pub office_hours: Option<String>,
+    pub holiday_file: Option<PathBuf>,
+    pub case_prefix: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +123,9 @@ impl ConfigLayer {
             log_format: self.log_format.or(lower.log_format),
             session_hours: self.session_hours.or(lower.session_hours),
             grid_reload_seconds: self.grid_reload_seconds.or(lower.grid_reload_seconds),
+            office_hours: self.office_hours.or(lower.office_hours),
+            holiday_file: self.holiday_file.or(lower.holiday_file),
+            case_prefix: self.case_prefix.or(lower.case_prefix),
         }
     }
 
@@ -140,6 +155,9 @@ impl ConfigLayer {
             log_format: self.log_format.unwrap_or(d.log_format),
             session_hours,
             grid_reload_seconds: self.grid_reload_seconds.unwrap_or(d.grid_reload_seconds).max(1),
+            office_hours: self.office_hours.unwrap_or(d.office_hours),
+            holiday_file: self.holiday_file,
+            case_prefix: self.case_prefix.filter(|p| !p.trim().is_empty()).unwrap_or(d.case_prefix),
         })
     }
 }

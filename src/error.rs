@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::case::{Action, Status};
 use crate::domain::coords::CoordError;
 use crate::i18n::{Lang, t};
 use crate::store::StoreError;
@@ -52,6 +53,14 @@ pub enum AppError {
     Coordinate(#[from] CoordError),
     #[error("location is outside every grid")]
     OutsideGrids,
+    #[error("a case cannot be reported outside every grid")]
+    ReportOutsideGrids,
+    #[error("{action:?} is not allowed while the case is {status:?}")]
+    ActionNotAllowed { status: Status, action: Action, allowed: Vec<Action> },
+    #[error("the case changed since it was read")]
+    Stale,
+    #[error("invalid value: {0}")]
+    Invalid(&'static str),
     #[error("the file has {} problem(s)", .0.len())]
     InvalidFile(Vec<FileProblem>),
     #[error("already exists: {0}")]
@@ -77,6 +86,10 @@ struct ErrorBody {
     message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<FileProblem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_actions: Option<Vec<Action>>,
 }
 
 impl AppError {
@@ -90,7 +103,8 @@ impl AppError {
             | AppError::MissingParameter(_)
             | AppError::InvalidParameter(_)
             | AppError::Coordinate(_) => StatusCode::BAD_REQUEST,
-            AppError::InvalidFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -111,7 +125,10 @@ impl AppError {
             AppError::Coordinate(CoordError::Latitude) => "invalid_latitude",
             AppError::Coordinate(CoordError::Longitude) => "invalid_longitude",
             AppError::Coordinate(CoordError::UnknownCrs) => "unknown_crs",
-            AppError::OutsideGrids => "outside_grids",
+            AppError::OutsideGrids | AppError::ReportOutsideGrids => "outside_grids",
+            AppError::ActionNotAllowed { .. } => "action_not_allowed",
+            AppError::Stale => "stale_version",
+            AppError::Invalid(_) => "invalid_value",
             AppError::InvalidFile(_) => "invalid_file",
             AppError::Conflict(_) => "conflict",
             AppError::Store(_) => "storage_error",
@@ -128,6 +145,15 @@ impl AppError {
             AppError::MissingParameter(name) | AppError::InvalidParameter(name) => t(lang, &key, &[("name", name)]),
             AppError::InvalidFile(problems) => t(lang, &key, &[("count", &problems.len().to_string())]),
             AppError::Conflict(what) => t(lang, &key, &[("what", what)]),
+            AppError::Invalid(what) => t(lang, &format!("invalid.{what}"), &[]),
+            AppError::ActionNotAllowed { status, action, .. } => t(
+                lang,
+                &key,
+                &[
+                    ("action", &t(lang, &format!("action.{}", action.as_str()), &[])),
+                    ("status", &t(lang, &format!("status.{}", status.as_str()), &[])),
+                ],
+            ),
             _ => t(lang, &key, &[]),
         }
     }
@@ -140,9 +166,15 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        let (status_field, allowed_actions) = match &self {
+            AppError::ActionNotAllowed { status, allowed, .. } => (Some(*status), Some(allowed.clone())),
+            _ => (None, None),
+        };
         let body = ErrorBody {
             code: self.code(),
             message: self.message(lang),
+            status: status_field,
+            allowed_actions,
             problems: match self {
                 AppError::InvalidFile(p) => p,
                 _ => Vec::new(),

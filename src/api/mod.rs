@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers are thin: parse, call the app, shape the answer.
 
+mod cases;
+
 use std::collections::HashMap;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -56,6 +58,7 @@ pub fn routes() -> Router<App> {
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
         .route("/auth/tokens", post(create_token))
+        .merge(cases::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

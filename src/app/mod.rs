@@ -2,6 +2,7 @@
 //! Handlers in `api` and `web` and the `cli` call these and nothing below them.
 
 pub mod auth;
+pub mod cases;
 pub mod demo;
 pub mod grids;
 pub mod people;
@@ -11,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::domain::calendar::WorkCalendar;
 use crate::error::{AppError, AppResult};
 use crate::store::{Store, schema};
 
@@ -19,6 +21,23 @@ pub use grids::GridDirectory;
 /// Meta key bumped by every change to grids, units or people that the in-memory grid
 /// directory reflects; other processes (CLI imports, other instances) watch it.
 pub const ORG_REVISION: &str = "org_revision";
+
+/// Where "now" comes from: the system clock, or a hand-set one in tests (escalation after a
+/// deadline passes is tested by moving this clock, never by sleeping).
+#[derive(Clone, Debug)]
+pub enum Clock {
+    System,
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        match self {
+            Clock::System => crate::store::now_ms(),
+            Clock::Manual(t) => t.load(Ordering::SeqCst),
+        }
+    }
+}
 
 /// Request counters for `/metrics`.
 #[derive(Default)]
@@ -35,6 +54,8 @@ struct Inner {
     directory: RwLock<Arc<GridDirectory>>,
     directory_revision: AtomicI64,
     metrics: Metrics,
+    calendar: WorkCalendar,
+    clock: Clock,
 }
 
 /// The whole application state; cheap to clone, shared by every request.
@@ -47,6 +68,18 @@ impl App {
     /// Opens (and migrates) the store and loads the grid directory. Used by `main` and by
     /// the tests, which then serve it on port 0.
     pub async fn build(config: Config) -> AppResult<App> {
+        App::build_with_clock(config, Clock::System).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> AppResult<App> {
+        let overrides = match &config.holiday_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                AppError::BadRequest(format!("cannot read holiday file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let calendar = WorkCalendar::china(&config.office_hours, overrides.as_deref())
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
         let store = Store::open(&config.data_dir, config.database_url.as_ref().map(|s| s.expose())).await?;
         let app = App {
             inner: Arc::new(Inner {
@@ -55,10 +88,21 @@ impl App {
                 directory: RwLock::new(Arc::new(GridDirectory::empty())),
                 directory_revision: AtomicI64::new(-1),
                 metrics: Metrics::default(),
+                calendar,
+                clock,
             }),
         };
+        app.ensure_categories().await?;
         app.reload_directory().await?;
         Ok(app)
+    }
+
+    pub fn calendar(&self) -> &WorkCalendar {
+        &self.inner.calendar
+    }
+
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
     }
 
     pub fn config(&self) -> &Config {
@@ -124,6 +168,11 @@ impl App {
                 n += 1;
                 if let Err(e) = app.refresh_if_changed().await {
                     tracing::warn!(error = %e, "grid directory refresh failed");
+                }
+                if n % 12 == 0
+                    && let Err(e) = app.scan_deadlines().await
+                {
+                    tracing::warn!(error = %e, "deadline scan failed");
                 }
                 if n % 720 == 1
                     && let Err(e) = app.purge_expired_sessions().await

@@ -3,6 +3,7 @@
 pub mod authz;
 pub mod calendar;
 pub mod case;
+pub mod category;
 pub mod coords;
 pub mod grid_import;
 pub mod grid_index;

@@ -3,6 +3,10 @@
 
 use std::sync::Once;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use chuangcheng::app::Clock;
 use chuangcheng::config::{ConfigLayer, Secret};
 use chuangcheng::{App, Config};
 use reqwest::{Client, Response, StatusCode};
@@ -52,13 +56,25 @@ pub fn backend_name() -> &'static str {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Clock::System).await
+}
+
+pub async fn spawn_app_with(clock: Clock) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::build(test_config(&dir)).await.expect("app builds");
+    let app = App::build_with_clock(test_config(&dir), clock).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = app.clone();
     tokio::spawn(async move { chuangcheng::server::serve(served, listener, std::future::pending()).await });
     TestApp { base, app, dir }
+}
+
+/// The demo subdistrict, served, on a clock the test moves by hand.
+pub async fn spawn_demo_at(ms: i64) -> (TestApp, Arc<AtomicI64>) {
+    let clock = Arc::new(AtomicI64::new(ms));
+    let t = spawn_app_with(Clock::Manual(clock.clone())).await;
+    assert!(t.app.seed_demo().await.expect("demo seeds").is_some());
+    (t, clock)
 }
 
 /// The demo subdistrict, served.
@@ -115,4 +131,14 @@ pub async fn assert_error(r: Response, status: StatusCode, code: &str) -> Value 
 
 pub fn is_chinese(s: &str) -> bool {
     s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// A point well inside the grid with this code (its centroid), from the public GeoJSON.
+pub async fn grid_centre(t: &TestApp, code: &str) -> (f64, f64) {
+    use geo::Centroid;
+    let fc: geojson::FeatureCollection = t.get("/api/v1/grids").await.text().await.unwrap().parse().unwrap();
+    let f = fc.features.iter().find(|f| f.properties.as_ref().unwrap()["code"] == code).expect("grid exists");
+    let shape = geo::MultiPolygon::<f64>::try_from(&f.geometry.as_ref().unwrap().value).unwrap();
+    let c = shape.centroid().unwrap();
+    (c.y(), c.x())
 }

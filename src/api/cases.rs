@@ -1,0 +1,129 @@
+//! `/api/v1` routes of the case loop.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{ApiJson, ApiQuery};
+use crate::app::App;
+use crate::app::cases::{ActInput, NewCaseInput};
+use crate::domain::case::{Action, Status};
+use crate::error::{AppError, AppResult};
+use crate::server::ApiCaller;
+use crate::store::cases::CaseFilter;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/categories", get(categories))
+        .route("/cases", post(report).get(list))
+        .route("/cases/{id}", get(one))
+        .route("/cases/{id}/timeline", get(timeline))
+        .route("/cases/{id}/actions/{action}", post(act))
+        .route("/todo", get(todo))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(k)) if !k.trim().is_empty() && k.len() <= 128 => Ok(Some(k.trim().to_string())),
+        Some(_) => Err(AppError::InvalidParameter("Idempotency-Key".into())),
+    }
+}
+
+async fn categories(State(app): State<App>) -> AppResult<Response> {
+    Ok(Json(app.categories().await?).into_response())
+}
+
+async fn report(
+    State(app): State<App>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<NewCaseInput>,
+) -> AppResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let created = app.report_case(caller.actor.as_ref(), input, key.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    community: Option<String>,
+    grid: Option<String>,
+    category: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+async fn list(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Response> {
+    let actor = caller.require()?;
+    let statuses = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|s| Status::parse(s.trim()).ok_or_else(|| AppError::InvalidParameter("status".into())))
+            .collect::<AppResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let unit_id = |code: Option<String>| {
+        let app = app.clone();
+        async move {
+            match code.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()) {
+                Some(c) => app
+                    .store()
+                    .read(move |conn| crate::store::org::unit_by_code(conn, &c))
+                    .await
+                    .map(|u| Some(u.map(|u| u.id).unwrap_or_default())),
+                None => Ok(None),
+            }
+        }
+    };
+    let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
+    let filter = CaseFilter {
+        statuses,
+        community_id: unit_id(q.community).await?,
+        grid_id: unit_id(q.grid).await?,
+        category_code: q.category.filter(|c| !c.trim().is_empty()),
+        limit: per_page,
+        offset: q.page.unwrap_or(1).saturating_sub(1) * per_page,
+        ..Default::default()
+    };
+    Ok(Json(app.list_cases(actor, filter).await?).into_response())
+}
+
+async fn one(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = caller.require()?;
+    Ok(Json(app.case_view(actor, &id).await?).into_response())
+}
+
+async fn timeline(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = caller.require()?;
+    Ok(Json(app.timeline(actor, &id).await?).into_response())
+}
+
+async fn act(
+    State(app): State<App>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let actor = caller.require()?;
+    let action = Action::parse(&action).ok_or(AppError::NotFound("resource"))?;
+    let key = idempotency_key(&headers)?;
+    // A body is optional: most actions need nothing but a note.
+    let input: ActInput = if body.iter().all(u8::is_ascii_whitespace) {
+        ActInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(e.to_string()))?
+    };
+    Ok(Json(app.act(Some(actor), &id, action, input, key.as_deref()).await?).into_response())
+}
+
+async fn todo(State(app): State<App>, ApiCaller(caller): ApiCaller) -> AppResult<Response> {
+    let actor = caller.require()?;
+    Ok(Json(app.todo(actor).await?).into_response())
+}

@@ -1,0 +1,482 @@
+//! Categories, cases, their event log, idempotency keys and counters.
+
+use sea_query::{Condition, Expr, ExprTrait, OnConflict, Order, Query, SelectStatement, Value};
+
+use super::{Conn, Row, StoreError, StoreResult, new_id, now_ms};
+use crate::domain::case::{Action, CaseState, Event, EventData, Source, Status, Warning};
+use crate::domain::category::Category;
+
+// ---- categories ----
+
+const CATEGORY_COLUMNS: [&str; 10] = [
+    "code",
+    "name",
+    "class_code",
+    "class_name",
+    "tier",
+    "department_code",
+    "response_minutes",
+    "handling_minutes",
+    "citizen",
+    "active",
+];
+
+fn category_from_row(r: &Row) -> StoreResult<Category> {
+    Ok(Category {
+        code: r.string(0)?,
+        name: r.string(1)?,
+        class_code: r.string(2)?,
+        class_name: r.string(3)?,
+        tier: r.i64(4)? as u8,
+        department: r.opt_string(5)?,
+        response_minutes: r.i64(6)?,
+        handling_minutes: r.i64(7)?,
+        citizen: r.bool(8)?,
+        active: r.bool(9)?,
+    })
+}
+
+pub fn categories(conn: &mut dyn Conn) -> StoreResult<Vec<Category>> {
+    conn.query(&Query::select().columns(CATEGORY_COLUMNS).from("categories").order_by("code", Order::Asc).to_owned())?
+        .iter()
+        .map(category_from_row)
+        .collect()
+}
+
+pub fn category(conn: &mut dyn Conn, code: &str) -> StoreResult<Option<Category>> {
+    conn.query_opt(&Query::select().columns(CATEGORY_COLUMNS).from("categories").and_where(Expr::col("code").eq(code)).to_owned())?
+        .map(|r| category_from_row(&r))
+        .transpose()
+}
+
+pub fn upsert_category(conn: &mut dyn Conn, c: &Category) -> StoreResult<()> {
+    conn.execute(
+        &Query::insert()
+            .into_table("categories")
+            .columns(CATEGORY_COLUMNS)
+            .values_panic([
+                c.code.clone().into(),
+                c.name.clone().into(),
+                c.class_code.clone().into(),
+                c.class_name.clone().into(),
+                (c.tier as i64).into(),
+                c.department.clone().into(),
+                c.response_minutes.into(),
+                c.handling_minutes.into(),
+                c.citizen.into(),
+                c.active.into(),
+            ])
+            .on_conflict(OnConflict::column("code").update_columns(CATEGORY_COLUMNS[1..].iter().copied()).to_owned())
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+// ---- counters ----
+
+/// Adds one to a named counter and returns the new value; atomic on both backends.
+pub fn next_counter(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
+    let row = conn.query_opt(
+        &Query::insert()
+            .into_table("counters")
+            .columns(["name", "value"])
+            .values_panic([name.into(), 1i64.into()])
+            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(1)).to_owned())
+            .returning_col("value")
+            .to_owned(),
+    )?;
+    row.ok_or(StoreError::Decode { column: 0, reason: "counter returned nothing".into() })?.i64(0)
+}
+
+// ---- cases ----
+
+/// The fixed details of a report; the rest of the row is the projection.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseDetails {
+    pub id: String,
+    pub number: String,
+    pub category_code: String,
+    pub source: Source,
+    pub description: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    pub grid_id: String,
+    pub community_id: String,
+    #[serde(skip)]
+    pub grid_path: String,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub priority: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub details: CaseDetails,
+    pub state: CaseState,
+    pub updated_at: i64,
+}
+
+const DETAIL_COLUMNS: [&str; 14] = [
+    "id",
+    "number",
+    "category_code",
+    "source",
+    "description",
+    "lat",
+    "lon",
+    "address",
+    "grid_id",
+    "community_id",
+    "grid_path",
+    "reporter_name",
+    "reporter_phone",
+    "priority",
+];
+
+const STATE_COLUMNS: [&str; 21] = [
+    "status",
+    "tier",
+    "assignee_unit_id",
+    "reported_at",
+    "reported_by",
+    "dispatched_at",
+    "response_deadline",
+    "handling_deadline",
+    "accepted_at",
+    "handled_at",
+    "handled_by",
+    "closed_at",
+    "rework_count",
+    "extension_count",
+    "extension_pending",
+    "escalation_count",
+    "suspended_from",
+    "suspended_at",
+    "merged_into",
+    "warning",
+    "version",
+];
+
+fn state_values(s: &CaseState) -> Vec<Value> {
+    vec![
+        s.status.as_str().into(),
+        (s.tier as i64).into(),
+        s.assignee_unit_id.clone().into(),
+        s.reported_at.into(),
+        s.reported_by.clone().into(),
+        s.dispatched_at.into(),
+        s.response_deadline.into(),
+        s.handling_deadline.into(),
+        s.accepted_at.into(),
+        s.handled_at.into(),
+        s.handled_by.clone().into(),
+        s.closed_at.into(),
+        s.rework_count.into(),
+        s.extension_count.into(),
+        s.extension_pending.into(),
+        s.escalation_count.into(),
+        s.suspended_from.map(|x| x.as_str().to_string()).into(),
+        s.suspended_at.into(),
+        s.merged_into.clone().into(),
+        s.warning.as_str().into(),
+        s.version.into(),
+    ]
+}
+
+fn decode<T>(column: usize, value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(&value).ok_or(StoreError::Decode { column, reason: format!("unknown value {value}") })
+}
+
+fn case_from_row(r: &Row) -> StoreResult<CaseRecord> {
+    let d = DETAIL_COLUMNS.len();
+    let details = CaseDetails {
+        id: r.string(0)?,
+        number: r.string(1)?,
+        category_code: r.string(2)?,
+        source: decode(3, r.string(3)?, Source::parse)?,
+        description: r.string(4)?,
+        lat: r.f64(5)?,
+        lon: r.f64(6)?,
+        address: r.opt_string(7)?,
+        grid_id: r.string(8)?,
+        community_id: r.string(9)?,
+        grid_path: r.string(10)?,
+        reporter_name: r.opt_string(11)?,
+        reporter_phone: r.opt_string(12)?,
+        priority: r.i64(13)?,
+    };
+    let state = CaseState {
+        status: decode(d, r.string(d)?, Status::parse)?,
+        tier: r.i64(d + 1)? as u8,
+        assignee_unit_id: r.opt_string(d + 2)?,
+        reported_at: r.i64(d + 3)?,
+        reported_by: r.opt_string(d + 4)?,
+        dispatched_at: r.opt_i64(d + 5)?,
+        response_deadline: r.opt_i64(d + 6)?,
+        handling_deadline: r.opt_i64(d + 7)?,
+        accepted_at: r.opt_i64(d + 8)?,
+        handled_at: r.opt_i64(d + 9)?,
+        handled_by: r.opt_string(d + 10)?,
+        closed_at: r.opt_i64(d + 11)?,
+        rework_count: r.i64(d + 12)?,
+        extension_count: r.i64(d + 13)?,
+        extension_pending: r.opt_i64(d + 14)?,
+        escalation_count: r.i64(d + 15)?,
+        suspended_from: r.opt_string(d + 16)?.map(|v| decode(d + 16, v, Status::parse)).transpose()?,
+        suspended_at: r.opt_i64(d + 17)?,
+        merged_into: r.opt_string(d + 18)?,
+        warning: decode(d + 19, r.string(d + 19)?, Warning::parse)?,
+        version: r.i64(d + 20)?,
+    };
+    Ok(CaseRecord { details, state, updated_at: r.i64(d + 21)? })
+}
+
+fn case_select() -> SelectStatement {
+    Query::select()
+        .columns(DETAIL_COLUMNS.map(|c| ("cases", c)))
+        .columns(STATE_COLUMNS.map(|c| ("cases", c)))
+        .column(("cases", "updated_at"))
+        .from("cases")
+        .to_owned()
+}
+
+pub fn insert_case(conn: &mut dyn Conn, d: &CaseDetails, s: &CaseState) -> StoreResult<()> {
+    let mut values: Vec<Value> = vec![
+        d.id.clone().into(),
+        d.number.clone().into(),
+        d.category_code.clone().into(),
+        d.source.as_str().into(),
+        d.description.clone().into(),
+        d.lat.into(),
+        d.lon.into(),
+        d.address.clone().into(),
+        d.grid_id.clone().into(),
+        d.community_id.clone().into(),
+        d.grid_path.clone().into(),
+        d.reporter_name.clone().into(),
+        d.reporter_phone.clone().into(),
+        d.priority.into(),
+    ];
+    values.extend(state_values(s));
+    values.push(now_ms().into());
+    let mut columns: Vec<&str> = DETAIL_COLUMNS.to_vec();
+    columns.extend(STATE_COLUMNS);
+    columns.push("updated_at");
+    conn.execute(
+        &Query::insert()
+            .into_table("cases")
+            .columns(columns)
+            .values_panic(values.into_iter().map(Into::into))
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+/// Writes the new projection if nobody changed the case since `seen_version`; `false` when
+/// someone did (the caller then refuses the stale action).
+pub fn update_state(conn: &mut dyn Conn, id: &str, s: &CaseState, seen_version: i64) -> StoreResult<bool> {
+    let mut pairs: Vec<(&str, sea_query::Expr)> =
+        STATE_COLUMNS.iter().copied().zip(state_values(s).into_iter().map(Into::into)).collect();
+    pairs.push(("updated_at", Value::from(now_ms()).into()));
+    let n = conn.execute(
+        &Query::update()
+            .table("cases")
+            .values(pairs)
+            .and_where(Expr::col("id").eq(id))
+            .and_where(Expr::col("version").eq(seen_version))
+            .to_owned(),
+    )?;
+    Ok(n == 1)
+}
+
+pub fn case_by_id(conn: &mut dyn Conn, id_or_number: &str) -> StoreResult<Option<CaseRecord>> {
+    let q = case_select()
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(("cases", "id")).eq(id_or_number))
+                .add(Expr::col(("cases", "number")).eq(id_or_number)),
+        )
+        .to_owned();
+    conn.query_opt(&q)?.map(|r| case_from_row(&r)).transpose()
+}
+
+/// One row of the log as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub at: i64,
+    pub note: Option<String>,
+    pub data: EventData,
+    pub public: bool,
+}
+
+impl EventRecord {
+    pub fn event(&self) -> Event {
+        Event {
+            action: Action::parse(&self.action),
+            at: self.at,
+            actor_id: self.actor_id.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+pub struct NewEvent<'a> {
+    pub case_id: &'a str,
+    pub seq: i64,
+    pub event: &'a Event,
+    pub actor_name: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub public: bool,
+}
+
+pub fn insert_event(conn: &mut dyn Conn, e: NewEvent<'_>) -> StoreResult<()> {
+    let data = serde_json::to_string(&e.event.data).map_err(|err| StoreError::Decode { column: 0, reason: err.to_string() })?;
+    conn.execute(
+        &Query::insert()
+            .into_table("case_events")
+            .columns(["id", "case_id", "seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"])
+            .values_panic([
+                new_id().into(),
+                e.case_id.into(),
+                e.seq.into(),
+                e.event.action.map(|a| a.as_str()).unwrap_or("report").into(),
+                e.event.actor_id.clone().into(),
+                e.actor_name.map(str::to_string).into(),
+                e.event.at.into(),
+                e.note.map(str::to_string).into(),
+                data.into(),
+                e.public.into(),
+            ])
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+pub fn events(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Vec<EventRecord>> {
+    conn.query(
+        &Query::select()
+            .columns(["seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"])
+            .from("case_events")
+            .and_where(Expr::col("case_id").eq(case_id))
+            .order_by("seq", Order::Asc)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| {
+        Ok(EventRecord {
+            seq: r.i64(0)?,
+            action: r.string(1)?,
+            actor_id: r.opt_string(2)?,
+            actor_name: r.opt_string(3)?,
+            at: r.i64(4)?,
+            note: r.opt_string(5)?,
+            data: serde_json::from_str(&r.string(6)?).map_err(|e| StoreError::Decode { column: 6, reason: e.to_string() })?,
+            public: r.bool(7)?,
+        })
+    })
+    .collect()
+}
+
+// ---- idempotency ----
+
+pub fn idempotent_case(conn: &mut dyn Conn, key: &str) -> StoreResult<Option<String>> {
+    conn.query_opt(&Query::select().column("case_id").from("idempotency_keys").and_where(Expr::col("key").eq(key)).to_owned())?
+        .map(|r| r.string(0))
+        .transpose()
+}
+
+pub fn remember_idempotent(conn: &mut dyn Conn, key: &str, case_id: &str) -> StoreResult<()> {
+    conn.execute(
+        &Query::insert()
+            .into_table("idempotency_keys")
+            .columns(["key", "case_id", "created_at"])
+            .values_panic([key.into(), case_id.into(), now_ms().into()])
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+// ---- lists ----
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<Status>,
+    pub community_id: Option<String>,
+    pub grid_id: Option<String>,
+    pub category_code: Option<String>,
+    pub assignee_unit_ids: Option<Vec<String>>,
+    /// Only cases whose grid lies in one of these subtrees.
+    pub within: Option<Vec<String>>,
+    pub reported_since: Option<i64>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+fn filtered(f: &CaseFilter) -> SelectStatement {
+    let mut q = case_select();
+    if !f.statuses.is_empty() {
+        q.and_where(Expr::col(("cases", "status")).is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(c) = &f.community_id {
+        q.and_where(Expr::col(("cases", "community_id")).eq(c.as_str()));
+    }
+    if let Some(g) = &f.grid_id {
+        q.and_where(Expr::col(("cases", "grid_id")).eq(g.as_str()));
+    }
+    if let Some(c) = &f.category_code {
+        q.and_where(Expr::col(("cases", "category_code")).eq(c.as_str()));
+    }
+    if let Some(units) = &f.assignee_unit_ids {
+        q.and_where(Expr::col(("cases", "assignee_unit_id")).is_in(units.iter().map(String::as_str)));
+    }
+    if let Some(paths) = &f.within {
+        let mut any = Condition::any();
+        for p in paths {
+            any = any.add(Expr::col(("cases", "grid_path")).like(format!("{p}%")));
+        }
+        q.cond_where(any);
+    }
+    if let Some(t) = f.reported_since {
+        q.and_where(Expr::col(("cases", "reported_at")).gte(t));
+    }
+    q
+}
+
+pub fn list_cases(conn: &mut dyn Conn, f: &CaseFilter) -> StoreResult<Vec<CaseRecord>> {
+    let q = filtered(f)
+        .order_by(("cases", "reported_at"), Order::Desc)
+        .order_by(("cases", "id"), Order::Desc)
+        .limit(std::cmp::max(f.limit, 1))
+        .offset(f.offset)
+        .to_owned();
+    conn.query(&q)?.iter().map(case_from_row).collect()
+}
+
+/// Open cases of a category reported since `since` inside a lat/lon box (duplicate check).
+pub fn open_cases_near(
+    conn: &mut dyn Conn,
+    category_code: &str,
+    since: i64,
+    lat: (f64, f64),
+    lon: (f64, f64),
+) -> StoreResult<Vec<CaseRecord>> {
+    let q = case_select()
+        .and_where(Expr::col(("cases", "category_code")).eq(category_code))
+        .and_where(Expr::col(("cases", "reported_at")).gte(since))
+        .and_where(Expr::col(("cases", "status")).is_not_in(["closed", "rejected", "merged"]))
+        .and_where(Expr::col(("cases", "lat")).between(lat.0, lat.1))
+        .and_where(Expr::col(("cases", "lon")).between(lon.0, lon.1))
+        .to_owned();
+    conn.query(&q)?.iter().map(case_from_row).collect()
+}
+
+/// Cases the deadline scanner must look at: dispatched or being handled.
+pub fn cases_under_deadline(conn: &mut dyn Conn) -> StoreResult<Vec<CaseRecord>> {
+    let q = case_select().and_where(Expr::col(("cases", "status")).is_in(["dispatched", "in_progress"])).to_owned();
+    conn.query(&q)?.iter().map(case_from_row).collect()
+}

@@ -1,0 +1,415 @@
+//! The case loop over HTTP, role by role, on a hand-moved clock.
+
+use std::sync::atomic::Ordering;
+
+use chuangcheng::domain::calendar::beijing_ms;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const GRID: &str = "370115001001001"; // the demo grid worker's grid, in 开元社区
+
+struct Desk {
+    t: TestApp,
+    clock: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// Monday 2026-11-30 09:00 Beijing time: an ordinary working morning.
+async fn desk() -> Desk {
+    let (t, clock) = spawn_demo_at(beijing_ms(2026, 11, 30, 9, 0)).await;
+    Desk { t, clock }
+}
+
+impl Desk {
+    async fn report(&self, who: &Client, csrf: &str, category: &str, extra: Value) -> reqwest::Response {
+        let (lat, lon) = grid_centre(&self.t, GRID).await;
+        let mut body = json!({ "category": category, "description": "商户门前摆摊占道", "lat": lat, "lon": lon });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        who.post(self.t.url("/api/v1/cases")).header("X-CSRF-Token", csrf).json(&body).send().await.unwrap()
+    }
+
+    async fn act(&self, who: &Client, csrf: &str, id: &str, action: &str, body: Value) -> reqwest::Response {
+        who.post(self.t.url(&format!("/api/v1/cases/{id}/actions/{action}")))
+            .header("X-CSRF-Token", csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn ok(&self, who: &Client, csrf: &str, id: &str, action: &str, body: Value) -> Value {
+        let r = self.act(who, csrf, id, action, body).await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{action}: {v}");
+        v
+    }
+}
+
+#[tokio::test]
+async fn the_whole_loop_with_rework_for_each_role() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, h) = d.t.login("handler").await;
+
+    let r = d.report(&worker, &w, "0401", json!({ "address": "纬二路 12 号" })).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    let case = &created["case"];
+    let id = case["id"].as_str().unwrap().to_string();
+    assert_eq!(case["number"], "JY20261130-0001");
+    assert_eq!(case["status"], "reported");
+    assert_eq!(case["grid"]["code"], GRID);
+    assert_eq!(case["community"]["name"], "开元社区");
+    assert_eq!(case["category_name"], "摊位乱摆/占道经营");
+    assert_eq!(case["source"], "patrol");
+
+    // Before dispatch the department does not even see the case; the grid worker sees it but
+    // cannot accept it: 409 with the state and what the worker may do (nothing).
+    let r = d.act(&handler, &h, &id, "accept", json!({})).await;
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = d.act(&worker, &w, &id, "accept", json!({})).await;
+    let body = assert_error(r, StatusCode::CONFLICT, "action_not_allowed").await;
+    assert_eq!(body["status"], "reported");
+    assert_eq!(body["allowed_actions"], json!([]));
+    assert!(is_chinese(body["message"].as_str().unwrap()));
+
+    let v = d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    assert_eq!(v["status"], "registered");
+    let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["assignee"]["name"], "城管执法中队", "the category's default department");
+    assert_eq!(v["tier"], 4);
+    // 60 working minutes to accept, 240 to fix: 09:00 + 240 min, across lunch → 14:30.
+    assert_eq!(v["response_deadline"], beijing_ms(2026, 11, 30, 10, 0));
+    assert_eq!(v["handling_deadline"], beijing_ms(2026, 11, 30, 14, 30));
+    assert_eq!(v["light"], "green");
+
+    d.clock.fetch_add(10 * 60_000, Ordering::SeqCst);
+    assert_eq!(d.ok(&handler, &h, &id, "accept", json!({})).await["status"], "in_progress");
+    assert_eq!(d.ok(&handler, &h, &id, "handle", json!({ "note": "已劝离摊贩" })).await["status"], "handled");
+    // The one who did the work cannot verify it.
+    let r = d.act(&handler, &h, &id, "verify_pass", json!({})).await;
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let v = d.ok(&worker, &w, &id, "verify_fail", json!({ "note": "摊贩又回来了" })).await;
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["rework_count"], 1);
+    assert_eq!(v["assignee"]["name"], "城管执法中队", "rework goes back to the same unit");
+    d.ok(&handler, &h, &id, "accept", json!({})).await;
+    d.ok(&handler, &h, &id, "handle", json!({ "note": "已取缔" })).await;
+    let v = d.ok(&worker, &w, &id, "verify_pass", json!({})).await;
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["actions"], json!([]), "a grid worker cannot reopen");
+
+    let timeline: Vec<Value> =
+        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = timeline.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["report", "register", "dispatch", "accept", "handle", "verify_fail", "accept", "handle", "verify_pass"]
+    );
+    assert_eq!(timeline[5]["note"], "摊贩又回来了");
+    assert!(timeline.iter().all(|e| e["actor_name"].is_string()));
+    assert!(d.t.app.rebuild_matches(&id).await.unwrap(), "replaying the log gives the stored row");
+    let v = d.ok(&dispatcher, &dc, &id, "reopen", json!({ "note": "市民反映又出现" })).await;
+    assert_eq!(v["status"], "registered");
+    assert!(d.t.app.rebuild_matches(&id).await.unwrap());
+}
+
+#[tokio::test]
+async fn retries_with_the_same_idempotency_key_do_things_once() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (lat, lon) = grid_centre(&d.t, GRID).await;
+    let body = json!({ "category": "0601", "description": "乱扔垃圾", "lat": lat, "lon": lon });
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = worker
+            .post(d.t.url("/api/v1/cases"))
+            .header("X-CSRF-Token", &w)
+            .header("Idempotency-Key", "tap-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids.push(r.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string());
+    }
+    assert!(ids.iter().all(|i| *i == ids[0]), "one case for three taps");
+    let list: Vec<Value> = dispatcher.get(d.t.url("/api/v1/cases")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list.len(), 1);
+    for _ in 0..2 {
+        let r = dispatcher
+            .post(d.t.url(&format!("/api/v1/cases/{}/actions/register", ids[0])))
+            .header("X-CSRF-Token", &dc)
+            .header("Idempotency-Key", "reg-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "a retried action answers like the first");
+    }
+    let timeline: Vec<Value> =
+        dispatcher.get(d.t.url(&format!("/api/v1/cases/{}/timeline", ids[0]))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(timeline.len(), 2, "registered once");
+}
+
+#[tokio::test]
+async fn overdue_cases_escalate_one_tier_and_warnings_come_first() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    // 0601 乱扔垃圾: tier 1 (the grid), 60 min to accept, 120 to fix.
+    let id = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
+    assert_eq!(v["assignee"]["code"], GRID);
+    assert_eq!(v["tier"], 1);
+
+    // 100 of 120 minutes used (83 %): yellow, and a warning, but no escalation yet... except
+    // acceptance was due after 60 minutes, so the scanner escalates for that.
+    d.clock.fetch_add(100 * 60_000, Ordering::SeqCst);
+    let report = d.t.app.scan_deadlines().await.unwrap();
+    assert_eq!(report.escalated, 1, "{report:?}");
+    let v: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["assignee"]["name"], "开元社区", "grid → community");
+    assert_eq!(v["tier"], 2);
+    assert_eq!(v["escalation_count"], 1);
+    let timeline: Vec<Value> =
+        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let last = timeline.last().unwrap();
+    assert_eq!(last["action"], "escalate");
+    assert!(last["actor_id"].is_null(), "the system escalated");
+
+    // The community accepts in time; at 80 % of the handling time the scanner warns.
+    // Re-dispatched at 10:40 with 120 working minutes: 80 before lunch, 40 after 13:30.
+    // At 13:50, 100 of 120 minutes are used (83 %).
+    let (community, cc) = d.t.login("community").await;
+    d.ok(&community, &cc, &id, "accept", json!({})).await;
+    d.clock.fetch_add(190 * 60_000, Ordering::SeqCst);
+    let report = d.t.app.scan_deadlines().await.unwrap();
+    assert_eq!((report.warned, report.escalated), (1, 0), "{report:?}");
+    let v: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["warning"], "yellow");
+    assert_eq!(v["light"], "yellow");
+    // Scanning again changes nothing: one warning per level.
+    let report = d.t.app.scan_deadlines().await.unwrap();
+    assert_eq!((report.warned, report.escalated), (0, 0));
+    assert!(d.t.app.rebuild_matches(&id).await.unwrap());
+}
+
+#[tokio::test]
+async fn stale_and_concurrent_actions_are_refused_without_harm() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two dispatchers' clicks at once: exactly one registers.
+    let (a, b) = tokio::join!(d.act(&dispatcher, &dc, &id, "register", json!({})), d.act(&dispatcher, &dc, &id, "register", json!({})));
+    let mut codes = vec![a.status(), b.status()];
+    codes.sort();
+    assert_eq!(codes, vec![StatusCode::OK, StatusCode::CONFLICT]);
+    // An action based on an old read names the version it saw.
+    let r = d.act(&dispatcher, &dc, &id, "dispatch", json!({ "version": 1 })).await;
+    assert_error(r, StatusCode::CONFLICT, "stale_version").await;
+    let v: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v["version"].as_i64()), (Some("registered"), Some(2)));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let r = d.report(&worker, &w, "7777", json!({})).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    let r = d.report(&worker, &w, "0401", json!({ "lat": 36.90, "lon": 117.17 })).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "outside_grids").await;
+    let r = d.report(&worker, &w, "0401", json!({ "lat": 200.0 })).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_latitude").await;
+    let r = d.report(&worker, &w, "0401", json!({ "description": "  " })).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "missing_parameter").await;
+    let r = worker.post(d.t.url("/api/v1/cases")).header("X-CSRF-Token", &w).body("{").send().await.unwrap();
+    assert_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
+
+    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = d.act(&worker, &w, &id, "register", json!({})).await;
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = d.act(&dispatcher, &dc, &id, "reject", json!({})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "missing_parameter").await;
+    let r = d.act(&dispatcher, &dc, &id, "fly", json!({})).await;
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = d.act(&dispatcher, &dc, &id, "escalate", json!({})).await;
+    assert_error(r, StatusCode::CONFLICT, "action_not_allowed").await;
+    d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    let r = d.act(&dispatcher, &dc, &id, "dispatch", json!({ "unit": "ZY01" })).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    let r = d.act(&dispatcher, &dc, &id, "dispatch", json!({ "unit": "NOPE" })).await;
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let v: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v["version"].as_i64()), (Some("registered"), Some(2)));
+    let timeline: Vec<Value> =
+        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(timeline.len(), 2, "refused actions leave no trace in the log");
+
+    // Anonymous citizens may report only citizen categories, and see nothing after.
+    let (lat, lon) = grid_centre(&d.t, GRID).await;
+    let r = client()
+        .post(d.t.url("/api/v1/cases"))
+        .json(&json!({ "category": "0204", "description": "宣传栏破了", "lat": lat, "lon": lon }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    let r = client().get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn self_handled_reports_are_verified_by_someone_else() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (inspector, i) = d.t.login("inspector").await;
+    let r = d.report(&worker, &w, "0105", json!({ "self_handled": true, "note": "已劝居民收回" })).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["case"]["status"], "handled", "{v}");
+    let id = v["case"]["id"].as_str().unwrap().to_string();
+    let r = d.act(&worker, &w, &id, "verify_pass", json!({})).await;
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(d.ok(&inspector, &i, &id, "verify_pass", json!({})).await["status"], "closed");
+    // Self-handling is for one's own grid only.
+    let (lat, lon) = grid_centre(&d.t, "370115001002001").await;
+    let r = worker
+        .post(d.t.url("/api/v1/cases"))
+        .header("X-CSRF-Token", &w)
+        .json(&json!({ "category": "0105", "description": "x", "lat": lat, "lon": lon, "self_handled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn todo_lists_what_waits_for_each_person() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, _) = d.t.login("handler").await;
+    let first = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let todo = |c: Client| {
+        let url = d.t.url("/api/v1/todo");
+        async move { c.get(url).send().await.unwrap().json::<Vec<Value>>().await.unwrap() }
+    };
+    assert_eq!(todo(dispatcher.clone()).await.len(), 2);
+    assert!(todo(handler.clone()).await.is_empty());
+    d.ok(&dispatcher, &dc, &first, "register", json!({})).await;
+    d.ok(&dispatcher, &dc, &first, "dispatch", json!({})).await;
+    let h = todo(handler.clone()).await;
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["id"], first.as_str());
+    assert!(h[0]["actions"].as_array().unwrap().contains(&json!("accept")));
+    let mine = todo(dispatcher.clone()).await;
+    assert_eq!(mine[0]["id"], first.as_str(), "soonest deadline first");
+    assert!(mine.iter().any(|c| c["id"] == second.as_str()));
+}
+
+#[tokio::test]
+async fn nearby_reports_are_offered_as_duplicates_and_can_be_merged() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let first: Value = d.report(&worker, &w, "0401", json!({})).await.json().await.unwrap();
+    assert_eq!(first["possible_duplicates"], json!([]));
+    let (lat, lon) = grid_centre(&d.t, GRID).await;
+    // About 20 m north of the first.
+    let r = d.report(&worker, &w, "0401", json!({ "lat": lat + 0.00018, "lon": lon })).await;
+    let second: Value = r.json().await.unwrap();
+    let dups = second["possible_duplicates"].as_array().unwrap();
+    assert_eq!(dups.len(), 1);
+    assert_eq!(dups[0]["id"], first["case"]["id"]);
+    assert!(dups[0]["distance_m"].as_f64().unwrap() < 30.0);
+    // Another category at the same spot is not a duplicate.
+    let third: Value = d.report(&worker, &w, "0601", json!({})).await.json().await.unwrap();
+    assert_eq!(third["possible_duplicates"], json!([]));
+    let second_id = second["case"]["id"].as_str().unwrap();
+    let v = d.ok(&dispatcher, &dc, second_id, "merge", json!({ "original": first["case"]["number"] })).await;
+    assert_eq!(v["status"], "merged");
+    assert_eq!(v["merged_into"], first["case"]["id"]);
+}
+
+#[tokio::test]
+async fn citizen_phone_numbers_are_masked_for_those_without_need() {
+    let d = desk().await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, _) = d.t.login("handler").await;
+    let (lat, lon) = grid_centre(&d.t, GRID).await;
+    let r = client()
+        .post(d.t.url("/api/v1/cases"))
+        .json(&json!({ "category": "0401", "description": "门口摆摊", "lat": lat, "lon": lon,
+                       "reporter_name": "张三", "reporter_phone": "13812345678" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["case"]["reporter_phone"], "138****5678", "the citizen's own answer is masked too");
+    assert_eq!(v["case"]["source"], "citizen");
+    let id = v["case"]["id"].as_str().unwrap();
+    let seen: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["reporter_phone"], "13812345678");
+    d.ok(&dispatcher, &dc, id, "register", json!({})).await;
+    d.ok(&dispatcher, &dc, id, "dispatch", json!({})).await;
+    let seen: Value = handler.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["reporter_phone"], "138****5678");
+    assert_eq!(seen["reporter_name"], "张*");
+}
+
+#[tokio::test]
+async fn extension_and_suspension_move_the_deadline() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, h) = d.t.login("handler").await;
+    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
+    let deadline = v["handling_deadline"].as_i64().unwrap();
+    d.ok(&handler, &h, &id, "accept", json!({})).await;
+    let r = d.act(&handler, &h, &id, "request_extension", json!({ "note": "需要协调" })).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    d.ok(&handler, &h, &id, "request_extension", json!({ "note": "需要协调商户", "minutes": 450 })).await;
+    let v = d.ok(&dispatcher, &dc, &id, "approve_extension", json!({})).await;
+    // One more working day: Monday 14:30 → Tuesday 14:30.
+    assert_eq!(v["handling_deadline"].as_i64().unwrap(), deadline + 24 * 3_600_000);
+    assert_eq!(v["extension_count"], 1);
+    d.ok(&dispatcher, &dc, &id, "suspend", json!({ "note": "等待规划部门意见" })).await;
+    d.clock.fetch_add(2 * 3_600_000, Ordering::SeqCst); // 09:00 → 11:00, two working hours
+    let v = d.ok(&dispatcher, &dc, &id, "resume", json!({})).await;
+    assert_eq!(v["status"], "in_progress");
+    // Tuesday 14:30 + 120 working minutes → 16:30.
+    assert_eq!(v["handling_deadline"].as_i64().unwrap(), deadline + 24 * 3_600_000 + 2 * 3_600_000);
+    assert!(d.t.app.rebuild_matches(&id).await.unwrap());
+}
