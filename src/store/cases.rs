@@ -81,7 +81,7 @@ pub fn next_counter(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
             .into_table("counters")
             .columns(["name", "value"])
             .values_panic([name.into(), 1i64.into()])
-            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(1)).to_owned())
+            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(1i64)).to_owned())
             .returning_col("value")
             .to_owned(),
     )?;

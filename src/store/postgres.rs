@@ -131,12 +131,14 @@ fn to_params(values: Values) -> Vec<Param> {
         .map(|v| -> Param {
             match v {
                 Value::Bool(b) => Box::new(b),
-                Value::TinyInt(i) => Box::new(i.map(i16::from)),
-                Value::SmallInt(i) => Box::new(i),
-                Value::Int(i) => Box::new(i),
+                // Every integer column is BIGINT (see schema.rs), so every integer goes as
+                // i64: PostgreSQL refuses an i32 where it infers int8.
+                Value::TinyInt(i) => Box::new(i.map(i64::from)),
+                Value::SmallInt(i) => Box::new(i.map(i64::from)),
+                Value::Int(i) => Box::new(i.map(i64::from)),
                 Value::BigInt(i) => Box::new(i),
-                Value::TinyUnsigned(i) => Box::new(i.map(i16::from)),
-                Value::SmallUnsigned(i) => Box::new(i.map(i32::from)),
+                Value::TinyUnsigned(i) => Box::new(i.map(i64::from)),
+                Value::SmallUnsigned(i) => Box::new(i.map(i64::from)),
                 Value::Unsigned(i) => Box::new(i.map(i64::from)),
                 Value::BigUnsigned(i) => Box::new(i.map(|u| u as i64)),
                 Value::Float(f) => Box::new(f),

@@ -370,8 +370,9 @@ async fn citizen_phone_numbers_are_masked_for_those_without_need() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let status = r.status();
     let v: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(v["case"]["reporter_phone"], "138****5678", "the citizen's own answer is masked too");
     assert_eq!(v["case"]["source"], "citizen");
     let id = v["case"]["id"].as_str().unwrap();
