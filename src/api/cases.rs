@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{ApiJson, ApiQuery};
 use crate::app::App;
 use crate::app::cases::{ActInput, NewCaseInput};
+use crate::app::indicators::GroupBy;
 use crate::domain::case::{Action, Status};
 use crate::error::{AppError, AppResult};
 use crate::server::ApiCaller;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<App> {
         .route("/cases/{id}/timeline", get(timeline))
         .route("/cases/{id}/actions/{action}", post(act))
         .route("/todo", get(todo))
+        .route("/indicators", get(indicators))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
@@ -126,4 +128,32 @@ async fn act(
 async fn todo(State(app): State<App>, ApiCaller(caller): ApiCaller) -> AppResult<Response> {
     let actor = caller.require()?;
     Ok(Json(app.todo(actor).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct IndicatorQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    by: Option<String>,
+}
+
+fn day(raw: Option<&str>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| AppError::InvalidParameter(name.into())),
+        None => Ok(None),
+    }
+}
+
+async fn indicators(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<IndicatorQuery>) -> AppResult<Response> {
+    let actor = caller.require()?;
+    let today = crate::domain::calendar::beijing_date(app.now());
+    let to = day(q.to.as_deref(), "to")?.unwrap_or(today);
+    let from = day(q.from.as_deref(), "from")?.unwrap_or(to - chrono::Duration::days(29));
+    let by = match q.by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(b) => GroupBy::parse(b).ok_or_else(|| AppError::InvalidParameter("by".into()))?,
+        None => GroupBy::Community,
+    };
+    let unit = q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    Ok(Json(app.indicators(actor, unit, from, to, by).await?).into_response())
 }

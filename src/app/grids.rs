@@ -173,7 +173,7 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
     Ok(GridDirectory::build(grids))
 }
 
-fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
+pub(crate) fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
     let g: geojson::Geometry = geometry.parse::<geojson::Geometry>().ok()?;
     match &g.value {
         v @ geojson::GeometryValue::Polygon { .. } => geo::Polygon::try_from(v).ok().map(|p| MultiPolygon(vec![p])),

@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod cases;
 pub mod demo;
+pub mod demo_cases;
+pub mod indicators;
 pub mod grids;
 pub mod people;
 

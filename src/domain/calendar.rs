@@ -209,6 +209,16 @@ fn to_utc_ms(day: NaiveDate, minute: f64) -> i64 {
     midnight + (minute * 60_000.0).round() as i64 - OFFSET_MS
 }
 
+/// Midnight at the start of a Beijing calendar day, as stored milliseconds.
+pub fn beijing_day_start(day: NaiveDate) -> i64 {
+    to_utc_ms(day, 0.0)
+}
+
+/// The Beijing calendar day of a stored time.
+pub fn beijing_date(ms: i64) -> NaiveDate {
+    local(ms).date()
+}
+
 /// Local (Beijing) wall time → stored milliseconds; for tests and imports.
 pub fn beijing_ms(y: i32, m: u32, d: u32, hh: u32, mm: u32) -> i64 {
     let day = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();

@@ -7,5 +7,6 @@ pub mod category;
 pub mod coords;
 pub mod grid_import;
 pub mod grid_index;
+pub mod indicators;
 pub mod org;
 pub mod privacy;

@@ -1,0 +1,187 @@
+//! Case indicators in the style of China's digital urban management evaluation:
+//! reported, registered, dispatched, due to close, closed, closed on time, on-time closure
+//! rate (按期结案率), closure rate (结案率), rework rate (返工率), extensions, mean handling time
+//! in working hours, overdue now.
+
+use serde::Serialize;
+
+use super::calendar::WorkCalendar;
+use super::case::Status;
+
+/// The few facts of one case the indicators need.
+#[derive(Debug, Clone)]
+pub struct IndicatorRow {
+    pub status: Status,
+    pub dispatched_at: Option<i64>,
+    pub handled_at: Option<i64>,
+    pub handling_deadline: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub rework_count: i64,
+    pub extension_count: i64,
+    pub reported_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub reported: i64,
+    pub registered: i64,
+    pub dispatched: i64,
+    /// Registered cases whose handling deadline has passed (by `until`), or that are closed.
+    pub due_to_close: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub reworked: i64,
+    pub extensions: i64,
+    pub overdue_now: i64,
+    /// Sum of working minutes from dispatch (or report) to handling, over closed cases.
+    #[serde(skip)]
+    pub handling_minutes: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Indicators {
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// 按期结案率: closed on time ÷ due to close.
+    pub on_time_rate: Option<f64>,
+    /// 结案率: closed ÷ registered.
+    pub closure_rate: Option<f64>,
+    /// 返工率: cases reworked at least once ÷ dispatched.
+    pub rework_rate: Option<f64>,
+    /// Mean working hours from dispatch to handling, over closed cases.
+    pub mean_handling_hours: Option<f64>,
+}
+
+fn ratio(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| ((a as f64 / b as f64) * 10_000.0).round() / 10_000.0)
+}
+
+impl Tally {
+    /// Counts one case. `until` is the end of the period (deadlines after it are not yet due),
+    /// `now` the present (for "overdue now").
+    pub fn add(&mut self, r: &IndicatorRow, calendar: &WorkCalendar, until: i64, now: i64) {
+        self.reported += 1;
+        let registered = !matches!(r.status, Status::Reported | Status::Rejected | Status::Merged);
+        if !registered {
+            return;
+        }
+        self.registered += 1;
+        if r.dispatched_at.is_some() {
+            self.dispatched += 1;
+        }
+        let due = r.closed_at.is_some() || r.handling_deadline.is_some_and(|d| d <= until.min(now));
+        if due {
+            self.due_to_close += 1;
+        }
+        if let Some(_closed) = r.closed_at {
+            self.closed += 1;
+            let on_time = match (r.handled_at, r.handling_deadline) {
+                (Some(h), Some(d)) => h <= d,
+                // Self-handled on the spot: no deadline to miss.
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if on_time {
+                self.closed_on_time += 1;
+            }
+            if let Some(h) = r.handled_at {
+                self.handling_minutes += calendar.working_minutes_between(r.dispatched_at.unwrap_or(r.reported_at), h);
+            }
+        }
+        if r.rework_count > 0 {
+            self.reworked += 1;
+        }
+        self.extensions += r.extension_count;
+        if matches!(r.status, Status::Dispatched | Status::InProgress) && r.handling_deadline.is_some_and(|d| d < now) {
+            self.overdue_now += 1;
+        }
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        self.reported += o.reported;
+        self.registered += o.registered;
+        self.dispatched += o.dispatched;
+        self.due_to_close += o.due_to_close;
+        self.closed += o.closed;
+        self.closed_on_time += o.closed_on_time;
+        self.reworked += o.reworked;
+        self.extensions += o.extensions;
+        self.overdue_now += o.overdue_now;
+        self.handling_minutes += o.handling_minutes;
+    }
+
+    pub fn indicators(&self) -> Indicators {
+        Indicators {
+            on_time_rate: ratio(self.closed_on_time, self.due_to_close),
+            closure_rate: ratio(self.closed, self.registered),
+            rework_rate: ratio(self.reworked, self.dispatched),
+            mean_handling_hours: (self.closed > 0)
+                .then(|| ((self.handling_minutes / 60.0 / self.closed as f64) * 100.0).round() / 100.0),
+            tally: self.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::beijing_ms;
+
+    fn row(status: Status) -> IndicatorRow {
+        IndicatorRow {
+            status,
+            dispatched_at: None,
+            handled_at: None,
+            handling_deadline: None,
+            closed_at: None,
+            rework_count: 0,
+            extension_count: 0,
+            reported_at: beijing_ms(2026, 11, 30, 9, 0),
+        }
+    }
+
+    #[test]
+    fn rates_follow_their_definitions() {
+        let cal = WorkCalendar::china_default();
+        let t0 = beijing_ms(2026, 11, 30, 9, 0);
+        let now = beijing_ms(2026, 12, 2, 9, 0);
+        let mut tally = Tally::default();
+        // closed on time, 2 working hours after dispatch
+        let mut a = row(Status::Closed);
+        a.dispatched_at = Some(t0);
+        a.handling_deadline = Some(beijing_ms(2026, 11, 30, 14, 30));
+        a.handled_at = Some(beijing_ms(2026, 11, 30, 11, 0));
+        a.closed_at = Some(beijing_ms(2026, 11, 30, 15, 0));
+        // closed late, reworked once, one extension
+        let mut b = a.clone();
+        b.handled_at = Some(beijing_ms(2026, 11, 30, 16, 30));
+        b.rework_count = 1;
+        b.extension_count = 1;
+        // dispatched and overdue now
+        let mut c = row(Status::InProgress);
+        c.dispatched_at = Some(t0);
+        c.handling_deadline = Some(beijing_ms(2026, 12, 1, 9, 0));
+        // rejected: reported only
+        let d = row(Status::Rejected);
+        for r in [&a, &b, &c, &d] {
+            tally.add(r, &cal, now, now);
+        }
+        let i = tally.indicators();
+        assert_eq!((i.tally.reported, i.tally.registered, i.tally.dispatched), (4, 3, 3));
+        assert_eq!((i.tally.due_to_close, i.tally.closed, i.tally.closed_on_time), (3, 2, 1));
+        assert_eq!(i.on_time_rate, Some(0.3333));
+        assert_eq!(i.closure_rate, Some(0.6667));
+        assert_eq!(i.rework_rate, Some(0.3333));
+        assert_eq!(i.tally.overdue_now, 1);
+        assert_eq!(i.tally.extensions, 1);
+        // (2 h + 5.5 h working) / 2 closed cases; 09:00→16:30 is 6 working hours
+        assert_eq!(i.mean_handling_hours, Some(4.0));
+    }
+
+    #[test]
+    fn empty_means_no_rates_not_zero() {
+        let i = Tally::default().indicators();
+        assert_eq!(i.on_time_rate, None);
+        assert_eq!(i.mean_handling_hours, None);
+    }
+}
