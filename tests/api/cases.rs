@@ -414,3 +414,101 @@ async fn extension_and_suspension_move_the_deadline() {
     assert_eq!(v["handling_deadline"].as_i64().unwrap(), deadline + 24 * 3_600_000 + 2 * 3_600_000);
     assert!(d.t.app.rebuild_matches(&id).await.unwrap());
 }
+
+#[tokio::test]
+async fn indicators_count_what_happened() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, h) = d.t.login("handler").await;
+    let new = |cat: &'static str| {
+        let (d, worker, w) = (&d, worker.clone(), w.clone());
+        async move {
+            d.report(&worker, &w, cat, json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    // A: the full loop, on time, with one rework.
+    let a = new("0401").await;
+    d.ok(&dispatcher, &dc, &a, "register", json!({})).await;
+    d.ok(&dispatcher, &dc, &a, "dispatch", json!({})).await;
+    d.ok(&handler, &h, &a, "accept", json!({})).await;
+    d.ok(&handler, &h, &a, "handle", json!({ "note": "ok" })).await;
+    d.ok(&worker, &w, &a, "verify_fail", json!({ "note": "没改好" })).await;
+    d.ok(&handler, &h, &a, "accept", json!({})).await;
+    d.ok(&handler, &h, &a, "handle", json!({ "note": "ok" })).await;
+    d.ok(&worker, &w, &a, "verify_pass", json!({})).await;
+    // B: rejected. C: dispatched, then left to run past its deadline.
+    let b = new("0401").await;
+    d.ok(&dispatcher, &dc, &b, "reject", json!({ "note": "重复上报" })).await;
+    let c = new("0403").await;
+    d.ok(&dispatcher, &dc, &c, "register", json!({})).await;
+    d.ok(&dispatcher, &dc, &c, "dispatch", json!({ "unit": "BM01" })).await;
+    d.clock.fetch_add(8 * 3_600_000, Ordering::SeqCst);
+
+    let (leader, _) = d.t.login("leader").await;
+    let r: Value = leader
+        .get(d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=category"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = &r["total"];
+    assert_eq!((t["reported"].as_i64(), t["registered"].as_i64(), t["dispatched"].as_i64()), (Some(3), Some(2), Some(2)), "{r}");
+    assert_eq!((t["closed"].as_i64(), t["closed_on_time"].as_i64(), t["due_to_close"].as_i64()), (Some(1), Some(1), Some(2)));
+    assert_eq!(t["on_time_rate"], 0.5);
+    assert_eq!(t["closure_rate"], 0.5);
+    assert_eq!(t["rework_rate"], 0.5);
+    assert_eq!(t["overdue_now"], 1);
+    let groups = r["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["code"], "0401");
+    assert_eq!(groups[0]["reported"], 2);
+    let by_dept: Value = leader
+        .get(d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=department"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_dept["groups"][0]["name"], "城管执法中队");
+    assert_eq!(by_dept["groups"][0]["dispatched"], 2);
+    // A community admin sees only their community's figures.
+    let (community, _) = d.t.login("community").await;
+    let r = community.get(d.t.url("/api/v1/indicators?unit=370115001002")).send().await.unwrap();
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = leader.get(d.t.url("/api/v1/indicators?from=2026-12-01&to=2026-11-01")).send().await.unwrap();
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    let r = leader.get(d.t.url("/api/v1/indicators?by=weather")).send().await.unwrap();
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_parameter").await;
+}
+
+#[tokio::test]
+async fn a_generated_month_replays_and_adds_up() {
+    // Monday evening, so the last day's cases stand at every stage of the loop.
+    let (t, _clock) = spawn_demo_at(beijing_ms(2026, 11, 30, 18, 0)).await;
+    let n = t.app.seed_demo_cases(30).await.unwrap();
+    assert!(n > 800, "a month of a subdistrict's cases: {n}");
+    let (leader, _) = t.login("leader").await;
+    let r: Value = leader
+        .get(t.url("/api/v1/indicators?from=2026-10-01&to=2026-11-30"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["total"]["reported"].as_u64(), Some(n as u64));
+    let sum: i64 = r["groups"].as_array().unwrap().iter().map(|g| g["reported"].as_i64().unwrap()).sum();
+    assert_eq!(sum as usize, n, "communities add up to the whole");
+    let rate = r["total"]["on_time_rate"].as_f64().unwrap();
+    assert!((0.6..0.99).contains(&rate), "a believable on-time rate: {rate}");
+    let open: Vec<Value> = leader.get(t.url("/api/v1/cases?status=dispatched,in_progress,handled&per_page=500")).send().await.unwrap().json().await.unwrap();
+    assert!(!open.is_empty(), "some cases are still being worked on");
+    let recent: Vec<Value> = leader.get(t.url("/api/v1/cases?per_page=60")).send().await.unwrap().json().await.unwrap();
+    for c in open.iter().chain(recent.iter()) {
+        assert!(t.app.rebuild_matches(c["id"].as_str().unwrap()).await.unwrap(), "row = replayed log for {}", c["number"]);
+    }
+}
