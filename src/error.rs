@@ -71,6 +71,12 @@ pub enum AppError {
     Internal(String),
 }
 
+impl From<crate::export::ExportError> for AppError {
+    fn from(e: crate::export::ExportError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

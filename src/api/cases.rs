@@ -21,11 +21,13 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/categories", get(categories))
         .route("/cases", post(report).get(list))
+        .route("/cases/export.{format}", get(export_cases))
         .route("/cases/{id}", get(one))
         .route("/cases/{id}/timeline", get(timeline))
         .route("/cases/{id}/actions/{action}", post(act))
         .route("/todo", get(todo))
         .route("/indicators", get(indicators))
+        .route("/indicators/export.{format}", get(export_indicators))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
@@ -63,6 +65,12 @@ struct ListQuery {
 
 async fn list(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Response> {
     let actor = caller.require()?;
+    let filter = case_filter(&app, q, 500).await?;
+    Ok(Json(app.list_cases(actor, filter).await?).into_response())
+}
+
+/// Turns list parameters into a filter; `max_per_page` bounds one page.
+async fn case_filter(app: &App, q: ListQuery, max_per_page: u64) -> AppResult<CaseFilter> {
     let statuses = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(list) => list
             .split(',')
@@ -83,8 +91,8 @@ async fn list(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q):
             }
         }
     };
-    let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
-    let filter = CaseFilter {
+    let per_page = q.per_page.unwrap_or(50).clamp(1, max_per_page);
+    Ok(CaseFilter {
         statuses,
         community_id: unit_id(q.community).await?,
         grid_id: unit_id(q.grid).await?,
@@ -92,8 +100,31 @@ async fn list(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q):
         limit: per_page,
         offset: q.page.unwrap_or(1).saturating_sub(1) * per_page,
         ..Default::default()
+    })
+}
+
+fn download(format: &str, stem: &str, table: &crate::export::Table) -> AppResult<Response> {
+    let (bytes, mime) = match format {
+        "xlsx" => (crate::export::to_xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "csv" => (crate::export::to_csv(table)?, "text/csv; charset=utf-8"),
+        _ => return Err(AppError::NotFound("resource")),
     };
-    Ok(Json(app.list_cases(actor, filter).await?).into_response())
+    let disposition = format!("attachment; filename=\"{stem}.{format}\"");
+    Ok(([(axum::http::header::CONTENT_TYPE, mime.to_string()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+async fn export_cases(
+    State(app): State<App>,
+    ApiCaller(caller): ApiCaller,
+    Path(format): Path<String>,
+    ApiQuery(mut q): ApiQuery<ListQuery>,
+) -> AppResult<Response> {
+    let actor = caller.require()?;
+    // One sheet of up to 10,000 rows; page through for more.
+    q.per_page = Some(q.per_page.unwrap_or(10_000));
+    let filter = case_filter(&app, q, 10_000).await?;
+    let cases = app.list_cases(actor, filter).await?;
+    download(&format, "cases", &crate::export::cases_table(caller.lang, &cases))
 }
 
 async fn one(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
@@ -146,6 +177,20 @@ fn day(raw: Option<&str>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
 }
 
 async fn indicators(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<IndicatorQuery>) -> AppResult<Response> {
+    Ok(Json(indicator_report(&app, &caller, q).await?).into_response())
+}
+
+async fn export_indicators(
+    State(app): State<App>,
+    ApiCaller(caller): ApiCaller,
+    Path(format): Path<String>,
+    ApiQuery(q): ApiQuery<IndicatorQuery>,
+) -> AppResult<Response> {
+    let report = indicator_report(&app, &caller, q).await?;
+    download(&format, "indicators", &crate::export::indicators_table(caller.lang, &report))
+}
+
+async fn indicator_report(app: &App, caller: &crate::server::Caller, q: IndicatorQuery) -> AppResult<crate::app::indicators::IndicatorReport> {
     let actor = caller.require()?;
     let today = crate::domain::calendar::beijing_date(app.now());
     let to = day(q.to.as_deref(), "to")?.unwrap_or(today);
@@ -155,5 +200,5 @@ async fn indicators(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQue
         None => GroupBy::Community,
     };
     let unit = q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    Ok(Json(app.indicators(actor, unit, from, to, by).await?).into_response())
+    app.indicators(actor, unit, from, to, by).await
 }

@@ -512,3 +512,37 @@ async fn a_generated_month_replays_and_adds_up() {
         assert!(t.app.rebuild_matches(c["id"].as_str().unwrap()).await.unwrap(), "row = replayed log for {}", c["number"]);
     }
 }
+
+#[tokio::test]
+async fn cases_and_indicators_export_to_excel_and_csv() {
+    use calamine::Reader;
+    let (t, _clock) = spawn_demo_at(beijing_ms(2026, 11, 30, 18, 0)).await;
+    let n = t.app.seed_demo_cases(3).await.unwrap();
+    let (leader, _) = t.login("leader").await;
+    let r = leader.get(t.url("/api/v1/cases/export.xlsx")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("cases.xlsx"));
+    let bytes = r.bytes().await.unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "案卷编号");
+    assert_eq!(sheet.height(), n + 1, "a header and one row per case");
+    assert!(sheet.get((1, 0)).unwrap().to_string().starts_with("JY2026"));
+
+    let csv = leader.get(t.url("/api/v1/cases/export.csv?status=closed")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.lines().skip(1).all(|l| l.contains("已结案")), "the filter applies to exports");
+
+    let r = leader.get(t.url("/api/v1/indicators/export.xlsx?by=community&from=2026-11-01&to=2026-11-30")).send().await.unwrap();
+    let bytes = r.bytes().await.unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get((0, 7)).unwrap().to_string(), "按期结案率");
+    assert_eq!(sheet.height(), 9 + 2, "header, nine communities, the total");
+    let total_reported: f64 = sheet.get((10, 1)).unwrap().to_string().parse().unwrap();
+    assert_eq!(total_reported as usize, n);
+    let r = leader.get(t.url("/api/v1/cases/export.pdf")).send().await.unwrap();
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = client().get(t.url("/api/v1/cases/export.xlsx")).send().await.unwrap();
+    assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
