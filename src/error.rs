@@ -59,6 +59,8 @@ pub enum AppError {
     ActionNotAllowed { status: Status, action: Action, allowed: Vec<Action> },
     #[error("the case changed since it was read")]
     Stale,
+    #[error("the upload is too large")]
+    TooLarge,
     #[error("invalid value: {0}")]
     Invalid(&'static str),
     #[error("the file has {} problem(s)", .0.len())]
@@ -73,6 +75,12 @@ pub enum AppError {
 
 impl From<crate::export::ExportError> for AppError {
     fn from(e: crate::export::ExportError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::files::FileError> for AppError {
+    fn from(e: crate::files::FileError) -> Self {
         AppError::Internal(e.to_string())
     }
 }
@@ -111,6 +119,7 @@ impl AppError {
             | AppError::Coordinate(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -134,6 +143,7 @@ impl AppError {
             AppError::OutsideGrids | AppError::ReportOutsideGrids => "outside_grids",
             AppError::ActionNotAllowed { .. } => "action_not_allowed",
             AppError::Stale => "stale_version",
+            AppError::TooLarge => "too_large",
             AppError::Invalid(_) => "invalid_value",
             AppError::InvalidFile(_) => "invalid_file",
             AppError::Conflict(_) => "conflict",

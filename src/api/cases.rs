@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,9 @@ pub fn routes() -> Router<App> {
         .route("/cases/{id}/timeline", get(timeline))
         .route("/cases/{id}/actions/{action}", post(act))
         .route("/todo", get(todo))
+        .route("/photos", post(upload_photo))
+        .route("/photos/{id}", get(photo))
+        .route("/photos/{id}/thumb", get(photo_thumb))
         .route("/indicators", get(indicators))
         .route("/indicators/export.{format}", get(export_indicators))
 }
@@ -201,4 +204,50 @@ async fn indicator_report(app: &App, caller: &crate::server::Caller, q: Indicato
     };
     let unit = q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty());
     app.indicators(actor, unit, from, to, by).await
+}
+
+/// A photo as `multipart/form-data` (field `photo`, or the first file field), or as the raw
+/// request body. Type is judged from the bytes, not from the name or header.
+async fn upload_photo(State(app): State<App>, ApiCaller(caller): ApiCaller, req: axum::extract::Request) -> AppResult<Response> {
+    let actor = caller.require()?;
+    let is_multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let bytes = if is_multipart {
+        let mut form = axum::extract::Multipart::from_request(req, &app).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let mut found = None;
+        while let Some(field) = form.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+            if field.name() == Some("photo") || field.file_name().is_some() {
+                found = Some(field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { AppError::BadRequest(e.body_text()) }
+                })?);
+                break;
+            }
+        }
+        found.ok_or(AppError::MissingParameter("photo".into()))?
+    } else {
+        axum::body::to_bytes(req.into_body(), 32 * 1024 * 1024).await.map_err(|_| AppError::TooLarge)?
+    };
+    let view = app.upload_photo(Some(actor), bytes.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn photo_response(app: &App, caller: &crate::server::Caller, id: &str, thumb: bool) -> AppResult<Response> {
+    caller.require()?;
+    let (mime, bytes) = app.photo_bytes(id, thumb).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, mime), (axum::http::header::CACHE_CONTROL, "private, max-age=86400, immutable".to_string())],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn photo(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
+    photo_response(&app, &caller, &id, false).await
+}
+
+async fn photo_thumb(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
+    photo_response(&app, &caller, &id, true).await
 }

@@ -51,6 +51,9 @@ pub struct NewCaseInput {
     pub self_handled: bool,
     #[serde(default)]
     pub note: Option<String>,
+    /// Ids of uploaded photos (before).
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,6 +76,9 @@ pub struct ActInput {
     /// Set by the deadline scanner only; clients cannot send it.
     #[serde(skip)]
     pub warning: Option<Warning>,
+    /// Ids of uploaded photos (after, when handling).
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +104,11 @@ pub struct CaseView {
     pub light: Option<Light>,
     /// What this viewer may do now.
     pub actions: Vec<Action>,
+    /// Photos from the report, and from handling (filled for a single case, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos_before: Option<Vec<super::photos::PhotoView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos_after: Option<Vec<super::photos::PhotoView>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -205,6 +216,8 @@ fn view(
         actions,
         details,
         state: c.state,
+        photos_before: None,
+        photos_after: None,
     })
 }
 
@@ -320,6 +333,7 @@ impl App {
                 return Err(AppError::Forbidden);
             }
         }
+        self.check_photos(&input.photos).await?;
         if let Some(p) = &input.reporter_phone
             && !p.trim().is_empty()
             && !p.chars().all(|c| c.is_ascii_digit() || "-+ ".contains(c))
@@ -369,6 +383,7 @@ impl App {
                         tier: Some(category.tier),
                         self_handled: input.self_handled,
                         assignee_unit_id: input.self_handled.then(|| grid_unit.id.clone()),
+                        photos: input.photos.clone(),
                         ..Default::default()
                     },
                 };
@@ -413,20 +428,30 @@ impl App {
             .collect())
     }
 
-    /// One case, if the viewer may see it.
+    /// One case, if the viewer may see it, with its photos.
     pub async fn case_view(&self, actor: &Actor, id: &str) -> AppResult<CaseView> {
         let categories = self.category_map().await?;
         let (id, actor_owned, calendar, now) = (id.to_string(), actor.clone(), self.calendar().clone(), self.now());
-        self.store()
+        let (mut v, before, after) = self
+            .store()
             .read(move |c| {
                 let record = db::case_by_id(c, &id)?.ok_or(AppError::NotFound("case"))?;
                 let assignee = record.state.assignee_unit_id.as_deref().map(|a| org::unit_by_id(c, a)).transpose()?.flatten();
                 if !can_read(&actor_owned, &record, assignee.as_ref()) {
                     return Err(AppError::NotFound("case"));
                 }
-                view(c, &calendar, now, Some(&actor_owned), record, &categories)
+                let events = db::events(c, &record.details.id)?;
+                let photos_of = |pick: &dyn Fn(&EventRecord) -> bool| -> Vec<String> {
+                    events.iter().filter(|e| pick(e)).flat_map(|e| e.data.photos.clone()).collect()
+                };
+                let before = photos_of(&|e| e.action == "report");
+                let after = photos_of(&|e| e.action == "handle");
+                Ok::<_, AppError>((view(c, &calendar, now, Some(&actor_owned), record, &categories)?, before, after))
             })
-            .await
+            .await?;
+        v.photos_before = Some(self.photo_views(before).await?);
+        v.photos_after = Some(self.photo_views(after).await?);
+        Ok(v)
     }
 
     /// The case's history, oldest first.
@@ -463,6 +488,7 @@ impl App {
         if action == Action::RequestExtension && input.minutes.is_none_or(|m| m <= 0 || m > 450 * 30) {
             return Err(AppError::Invalid("minutes"));
         }
+        self.check_photos(&input.photos).await?;
         let categories = self.category_map().await?;
         let now = self.now();
         let calendar = self.calendar().clone();
@@ -497,7 +523,8 @@ impl App {
                     return Err(AppError::Forbidden);
                 }
                 let category = categories.get(&record.details.category_code);
-                let data = event_data(c, &calendar, now, &record, assignee.as_ref(), category, action, &input)?;
+                let mut data = event_data(c, &calendar, now, &record, assignee.as_ref(), category, action, &input)?;
+                data.photos = input.photos.clone();
                 let event = Event { action: Some(action), at: now, actor_id: actor.map(|a| a.person_id.clone()), data };
                 let next = apply(Some(&record.state), &event)?;
                 if !db::update_state(c, &record.details.id, &next, record.state.version)? {

@@ -8,6 +8,7 @@ pub mod demo_cases;
 pub mod indicators;
 pub mod grids;
 pub mod people;
+pub mod photos;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -58,6 +59,7 @@ struct Inner {
     metrics: Metrics,
     calendar: WorkCalendar,
     clock: Clock,
+    blobs: crate::files::BlobStore,
 }
 
 /// The whole application state; cheap to clone, shared by every request.
@@ -83,6 +85,7 @@ impl App {
         let calendar = WorkCalendar::china(&config.office_hours, overrides.as_deref())
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         let store = Store::open(&config.data_dir, config.database_url.as_ref().map(|s| s.expose())).await?;
+        let config_dir = config.data_dir.clone();
         let app = App {
             inner: Arc::new(Inner {
                 config,
@@ -92,11 +95,16 @@ impl App {
                 metrics: Metrics::default(),
                 calendar,
                 clock,
+                blobs: crate::files::BlobStore::new(&config_dir),
             }),
         };
         app.ensure_categories().await?;
         app.reload_directory().await?;
         Ok(app)
+    }
+
+    pub fn blobs(&self) -> &crate::files::BlobStore {
+        &self.inner.blobs
     }
 
     pub fn calendar(&self) -> &WorkCalendar {

@@ -119,6 +119,9 @@ pub struct EventData {
     /// For `report`: the reporter already fixed it (自行处置).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub self_handled: bool,
+    /// Photos taken with this step: before (report) or after (handle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
 }
 
 /// One entry of the append-only log. `action` is `None` for the report that opens the case.

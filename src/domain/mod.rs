@@ -9,4 +9,5 @@ pub mod grid_import;
 pub mod grid_index;
 pub mod indicators;
 pub mod org;
+pub mod photo;
 pub mod privacy;

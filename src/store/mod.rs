@@ -12,6 +12,7 @@
 pub mod cases;
 pub mod org;
 pub mod people;
+pub mod photos;
 mod postgres;
 pub mod schema;
 mod sqlite;
@@ -116,6 +117,13 @@ impl Row {
             DbValue::Real(v) => Ok(*v),
             DbValue::Int(v) => Ok(*v as f64),
             other => Err(Row::wrong(i, "real", other)),
+        }
+    }
+
+    pub fn opt_f64(&self, i: usize) -> StoreResult<Option<f64>> {
+        match self.at(i)? {
+            DbValue::Null => Ok(None),
+            _ => self.f64(i).map(Some),
         }
     }
 

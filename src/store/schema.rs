@@ -25,6 +25,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "org, people, sessions", steps: v1 },
     Migration { version: 2, name: "categories, cases, case events", steps: v2 },
+    Migration { version: 3, name: "photos", steps: v3 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -280,6 +281,26 @@ fn v2() -> Vec<Step> {
                 .to_owned(),
         ),
     ]
+}
+
+fn v3() -> Vec<Step> {
+    vec![Step::Table(
+        Table::create()
+            .table("photos")
+            .col(id("id"))
+            .col(ColumnDef::new("sha256").string_len(64).not_null())
+            .col(ColumnDef::new("thumb_sha256").string_len(64).not_null())
+            .col(ColumnDef::new("mime").string_len(16).not_null())
+            .col(int("bytes"))
+            .col(int("width"))
+            .col(int("height"))
+            .col(opt_text("taken_at"))
+            .col(ColumnDef::new("lat").double().null())
+            .col(ColumnDef::new("lon").double().null())
+            .col(ColumnDef::new("uploaded_by").string_len(36).null())
+            .col(int("created_at"))
+            .to_owned(),
+    )]
 }
 
 fn render(backend: Backend, step: &Step) -> String {

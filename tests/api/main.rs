@@ -7,5 +7,6 @@ mod cli;
 mod grids;
 mod helpers;
 mod locate;
+mod photos;
 mod store;
 mod web;
