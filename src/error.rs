@@ -33,6 +33,8 @@ pub struct FileProblem {
 pub enum AppError {
     #[error("not found: {0}")]
     NotFound(&'static str),
+    #[error("no such route")]
+    NoSuchRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("login required")]
@@ -109,7 +111,7 @@ struct ErrorBody {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound(_) | AppError::OutsideGrids => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::OutsideGrids | AppError::NoSuchRoute => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
@@ -129,6 +131,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound(_) => "not_found",
+            AppError::NoSuchRoute => "no_such_route",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",

@@ -58,6 +58,7 @@ pub fn routes() -> Router<App> {
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
         .route("/auth/tokens", post(create_token))
+        .route("/openapi.json", get(openapi))
         .merge(cases::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -65,7 +66,14 @@ pub fn routes() -> Router<App> {
 }
 
 async fn not_found() -> AppError {
-    AppError::NotFound("resource")
+    AppError::NoSuchRoute
+}
+
+/// The committed contract; a test keeps it and the routes in step.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 async fn method_not_allowed() -> AppError {

@@ -137,5 +137,5 @@ async fn health_and_metrics_answer() {
         .unwrap();
     assert!(locates >= 1);
     let r = t.get("/api/v1/no-such-thing").await;
-    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(r, StatusCode::NOT_FOUND, "no_such_route").await;
 }
