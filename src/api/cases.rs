@@ -20,6 +20,7 @@ use crate::store::cases::CaseFilter;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/categories", get(categories))
+        .route("/categories/{code}", axum::routing::put(save_category))
         .route("/cases", post(report).get(list))
         .route("/cases/export.{format}", get(export_cases))
         .route("/cases/{id}", get(one))
@@ -43,6 +44,18 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
 
 async fn categories(State(app): State<App>) -> AppResult<Response> {
     Ok(Json(app.categories().await?).into_response())
+}
+
+async fn save_category(
+    State(app): State<App>,
+    ApiCaller(caller): ApiCaller,
+    Path(code): Path<String>,
+    ApiJson(mut category): ApiJson<crate::domain::category::Category>,
+) -> AppResult<Response> {
+    let actor = caller.require()?;
+    category.code = code;
+    category.class_code = category.code.get(..2).unwrap_or("").to_string();
+    Ok(Json(app.save_category(actor, category).await?).into_response())
 }
 
 async fn report(

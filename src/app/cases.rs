@@ -16,7 +16,7 @@ use crate::domain::case::{
     Action, CaseError, CaseScope, CaseState, Event, EventData, Source, Status, Warning, allowed_actions, apply, may_act, replay,
     tier_of,
 };
-use crate::domain::category::{BUILT_IN, Category, parse_categories};
+use crate::domain::category::{BUILT_IN, Category, check_category, parse_categories};
 use crate::domain::coords::{Crs, LatLon, distance_m};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
@@ -293,6 +293,32 @@ impl App {
             })
             .await?;
         Ok(n)
+    }
+
+    /// An admin adds or changes one category; the same checks as a category file.
+    pub async fn save_category(&self, actor: &Actor, category: Category) -> AppResult<Category> {
+        if !actor.has_role(Role::SystemAdmin) {
+            return Err(AppError::Forbidden);
+        }
+        let problems = check_category(&category);
+        if !problems.is_empty() {
+            return Err(AppError::BadRequest(problems.join("; ")));
+        }
+        self.import_categories_list(vec![category.clone()]).await?;
+        Ok(category)
+
+    }
+
+    /// Imports a category file (the format of `data-files/categories.toml`): all or none.
+    pub async fn import_categories(&self, text: &str, lang: crate::i18n::Lang) -> AppResult<usize> {
+        let cats = parse_categories(text).map_err(|p| {
+            AppError::InvalidFile(
+                p.into_iter()
+                    .map(|(row, message)| crate::error::FileProblem { row, message: crate::i18n::t(lang, "import.category", &[("detail", &message)]) })
+                    .collect(),
+            )
+        })?;
+        self.import_categories_list(cats).await
     }
 
     pub async fn categories(&self) -> AppResult<Vec<Category>> {

@@ -74,6 +74,8 @@ enum ImportCommand {
     Grids { file: PathBuf },
     /// An .xlsx or .csv of people (columns: 姓名/name, 手机/phone, 角色/role, 所属单元/org, 用户名/username).
     People { file: PathBuf },
+    /// A TOML file of problem categories, in the format of data-files/categories.toml.
+    Categories { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +245,10 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
             app.import_grids(text, None, lang)
                 .await
                 .map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
+        }
+        ImportCommand::Categories { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            app.import_categories(&text, lang).await.map(|n| format!("categories imported: {n}"))
         }
         ImportCommand::People { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));

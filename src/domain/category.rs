@@ -51,6 +51,26 @@ struct CategoryFile {
 
 pub const BUILT_IN: &str = include_str!("../../data-files/categories.toml");
 
+/// What is wrong with one category, in words; empty when it is fine.
+pub fn check_category(c: &Category) -> Vec<String> {
+    let mut problems = Vec::new();
+    if c.code.len() != 4 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
+        problems.push(format!("code {} must be 4 digits", c.code));
+    } else if !c.code.starts_with(&c.class_code) {
+        problems.push(format!("code {} is not in class {}", c.code, c.class_code));
+    }
+    if !(1..=4).contains(&c.tier) {
+        problems.push(format!("tier {} must be 1–4", c.tier));
+    }
+    if c.response_minutes <= 0 || c.handling_minutes <= 0 || c.response_minutes > c.handling_minutes {
+        problems.push("deadlines must be positive and response ≤ handling".into());
+    }
+    if c.name.trim().is_empty() || c.class_name.trim().is_empty() {
+        problems.push("name is empty".into());
+    }
+    problems
+}
+
 /// Reads a category file; every problem is reported with the category's position (1-based).
 pub fn parse_categories(text: &str) -> Result<Vec<Category>, Vec<(usize, String)>> {
     let file: CategoryFile = toml::from_str(text).map_err(|e| vec![(0, e.to_string())])?;
@@ -60,37 +80,27 @@ pub fn parse_categories(text: &str) -> Result<Vec<Category>, Vec<(usize, String)
     for (i, c) in file.categories.into_iter().enumerate() {
         let n = i + 1;
         let class_code = c.code.get(..2).unwrap_or("").to_string();
-        let class = file.classes.iter().find(|k| k.code == class_code);
-        if c.code.len() != 4 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push((n, format!("code {} must be 4 digits", c.code)));
-        } else if class.is_none() {
+        let Some(class) = file.classes.iter().find(|k| k.code == class_code) else {
             problems.push((n, format!("class {class_code} of {} is not listed", c.code)));
-        } else if !seen.insert(c.code.clone()) {
+            continue;
+        };
+        if !seen.insert(c.code.clone()) {
             problems.push((n, format!("code {} appears twice", c.code)));
         }
-        if !(1..=4).contains(&c.tier) {
-            problems.push((n, format!("tier {} must be 1–4", c.tier)));
-        }
-        if c.response <= 0 || c.handling <= 0 || c.response > c.handling {
-            problems.push((n, "deadlines must be positive and response ≤ handling".into()));
-        }
-        if c.name.trim().is_empty() {
-            problems.push((n, "name is empty".into()));
-        }
-        if let Some(class) = class {
-            out.push(Category {
-                class_name: class.name.clone(),
-                class_code,
-                code: c.code,
-                name: c.name,
-                tier: c.tier,
-                department: c.department.filter(|d| !d.trim().is_empty()),
-                response_minutes: c.response,
-                handling_minutes: c.handling,
-                citizen: c.citizen,
-                active: c.active,
-            });
-        }
+        let category = Category {
+            class_name: class.name.clone(),
+            class_code,
+            code: c.code,
+            name: c.name,
+            tier: c.tier,
+            department: c.department.filter(|d| !d.trim().is_empty()),
+            response_minutes: c.response,
+            handling_minutes: c.handling,
+            citizen: c.citizen,
+            active: c.active,
+        };
+        problems.extend(check_category(&category).into_iter().map(|p| (n, p)));
+        out.push(category);
     }
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }

@@ -546,3 +546,28 @@ async fn cases_and_indicators_export_to_excel_and_csv() {
     let r = client().get(t.url("/api/v1/cases/export.xlsx")).send().await.unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn admins_edit_categories_and_new_deadlines_follow() {
+    let d = desk().await;
+    let (admin, ac) = d.t.login("admin").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let cats: Vec<Value> = client().get(d.t.url("/api/v1/categories")).send().await.unwrap().json().await.unwrap();
+    let mut cat = cats.iter().find(|c| c["code"] == "0401").unwrap().clone();
+    cat["handling_minutes"] = json!(450);
+    let r = admin.put(d.t.url("/api/v1/categories/0401")).header("X-CSRF-Token", &ac).json(&cat).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = dispatcher.put(d.t.url("/api/v1/categories/0401")).header("X-CSRF-Token", &dc).json(&cat).send().await.unwrap();
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let mut bad = cat.clone();
+    bad["tier"] = json!(9);
+    let r = admin.put(d.t.url("/api/v1/categories/0401")).header("X-CSRF-Token", &ac).json(&bad).send().await.unwrap();
+    assert_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
+
+    let (worker, w) = d.t.login("gridworker").await;
+    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string();
+    d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
+    // 450 working minutes from Monday 09:00: 420 are left on Monday, 30 more on Tuesday.
+    assert_eq!(v["handling_deadline"], beijing_ms(2026, 12, 1, 9, 0));
+}
