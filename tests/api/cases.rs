@@ -571,3 +571,24 @@ async fn admins_edit_categories_and_new_deadlines_follow() {
     // 450 working minutes from Monday 09:00: 420 are left on Monday, 30 more on Tuesday.
     assert_eq!(v["handling_deadline"], beijing_ms(2026, 12, 1, 9, 0));
 }
+
+#[tokio::test]
+async fn two_server_instances_scanning_at_once_escalate_a_case_once() {
+    let d = desk().await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let id = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string();
+    d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
+    d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
+    d.clock.fetch_add(3 * 3_600_000, Ordering::SeqCst);
+    // A second instance on the same database (same data directory or PostgreSQL database).
+    let second = chuangcheng::App::build_with_clock(d.t.app.config().clone(), chuangcheng::app::Clock::Manual(d.clock.clone()))
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(d.t.app.scan_deadlines(), second.scan_deadlines());
+    let escalated = a.unwrap().escalated + b.unwrap().escalated;
+    assert_eq!(escalated, 1, "only one instance acts on a case");
+    let timeline: Vec<Value> =
+        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(timeline.iter().filter(|e| e["action"] == "escalate").count(), 1);
+}
