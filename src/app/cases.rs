@@ -54,6 +54,14 @@ pub struct NewCaseInput {
     /// Ids of uploaded photos (before).
     #[serde(default)]
     pub photos: Vec<String>,
+    #[serde(default)]
+    pub reporter_email: Option<String>,
+    /// Answers to the category's extra questions.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// Set by the Open311 endpoint: the API key's name.
+    #[serde(skip)]
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +87,11 @@ pub struct ActInput {
     /// Ids of uploaded photos (after, when handling).
     #[serde(default)]
     pub photos: Vec<String>,
+    /// Set by the Open311 endpoint for a citizen's follow-up.
+    #[serde(skip)]
+    pub via: Option<String>,
+    #[serde(skip)]
+    pub reopen_requested: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +158,7 @@ fn not_allowed(state: &CaseState, action: Action, actor: Option<&Actor>, scope: 
     AppError::ActionNotAllowed {
         status: state.status,
         action,
-        allowed: allowed_actions(state).into_iter().filter(|a| may_act(actor, *a, scope)).collect(),
+        allowed: allowed_actions(state).into_iter().filter(|a| *a != Action::Comment && may_act(actor, *a, scope)).collect(),
     }
 }
 
@@ -194,7 +207,11 @@ fn view(
     let units = units_by_id(conn, &ids)?;
     let assignee = c.state.assignee_unit_id.as_ref().and_then(|a| units.get(a));
     let scope = case_scope(&c, assignee.map(|u| u.path.as_str()));
-    let actions = allowed_actions(&c.state).into_iter().filter(|a| may_act(actor, *a, &scope)).collect();
+    // Comments are always possible and not a step of the loop, so they are not listed.
+    let actions = allowed_actions(&c.state)
+        .into_iter()
+        .filter(|a| *a != Action::Comment && may_act(actor, *a, &scope))
+        .collect();
     let light = match (c.state.status, c.state.dispatched_at, c.state.handling_deadline) {
         (Status::Dispatched | Status::InProgress, Some(from), Some(deadline)) => Some(calendar.light(from, deadline, now)),
         _ => None,
@@ -203,6 +220,7 @@ fn view(
     let category = categories.get(&c.details.category_code);
     let mut details = c.details.clone();
     if !see_personal {
+        details.reporter_email = details.reporter_email.as_deref().map(crate::domain::privacy::mask_email);
         details.reporter_phone = details.reporter_phone.as_deref().map(mask_phone);
         details.reporter_name = details.reporter_name.as_deref().map(crate::domain::privacy::mask_name);
     }
@@ -265,7 +283,7 @@ fn deadlines(calendar: &WorkCalendar, now: i64, category: &Category) -> Deadline
 }
 
 fn record_event(conn: &mut dyn Conn, case_id: &str, seq: i64, e: &Event, actor: Option<&Actor>, note: Option<&str>) -> AppResult<()> {
-    let public = !matches!(e.action, Some(Action::Warn));
+    let public = e.action.is_none_or(Action::is_public);
     db::insert_event(conn, NewEvent { case_id, seq, event: e, actor_name: actor.map(|a| a.name.as_str()), note, public })?;
     Ok(())
 }
@@ -348,6 +366,7 @@ impl App {
         if source == Source::Citizen && !category.citizen {
             return Err(AppError::Invalid("category_not_for_citizens"));
         }
+        crate::domain::category::check_answers(&category.attributes, &input.attributes).map_err(AppError::BadRequest)?;
         let crs = Crs::parse(input.crs.as_deref().unwrap_or(""))?;
         let at = LatLon::to_wgs84(input.lat, input.lon, crs)?;
         let grid = self.directory().locate(at).cloned().ok_or(AppError::ReportOutsideGrids)?;
@@ -400,6 +419,7 @@ impl App {
                     reporter_name: input.reporter_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                     reporter_phone: input.reporter_phone.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                     priority: input.priority.unwrap_or(2).clamp(1, 3),
+                    reporter_email: input.reporter_email.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                 };
                 let event = Event {
                     action: None,
@@ -410,6 +430,8 @@ impl App {
                         self_handled: input.self_handled,
                         assignee_unit_id: input.self_handled.then(|| grid_unit.id.clone()),
                         photos: input.photos.clone(),
+                        attributes: input.attributes.clone(),
+                        via: input.via.clone(),
                         ..Default::default()
                     },
                 };
@@ -551,6 +573,8 @@ impl App {
                 let category = categories.get(&record.details.category_code);
                 let mut data = event_data(c, &calendar, now, &record, assignee.as_ref(), category, action, &input)?;
                 data.photos = input.photos.clone();
+                data.via = input.via.clone();
+                data.reopen_requested = input.reopen_requested;
                 let event = Event { action: Some(action), at: now, actor_id: actor.map(|a| a.person_id.clone()), data };
                 let next = apply(Some(&record.state), &event)?;
                 if !db::update_state(c, &record.details.id, &next, record.state.version)? {

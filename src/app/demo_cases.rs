@@ -185,6 +185,7 @@ fn write_cases(c: &mut dyn Conn, cal: &WorkCalendar, now: i64, days: i64, prefix
                 reporter_name: (source == Source::Citizen).then(|| "市民".to_string()),
                 reporter_phone: (source == Source::Citizen).then(|| format!("139{:08}", rng.random_range(0..100_000_000u32))),
                 priority: 2,
+                reporter_email: None,
             };
             db::insert_case(c, &details, &state)?;
             for (i, (e, note)) in log.iter().enumerate() {

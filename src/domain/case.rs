@@ -61,6 +61,7 @@ string_enum!(Action {
     Merge = "merge",
     Escalate = "escalate",
     Warn = "warn",
+    Comment = "comment",
 });
 
 string_enum!(Source {
@@ -95,6 +96,11 @@ impl Action {
     pub fn is_system(self) -> bool {
         matches!(self, Action::Escalate | Action::Warn)
     }
+
+    /// Steps citizens see (Open311 updates); the rest is internal work.
+    pub fn is_public(self) -> bool {
+        !matches!(self, Action::Warn | Action::RequestExtension | Action::ApproveExtension | Action::DenyExtension)
+    }
 }
 
 /// Everything an event changes, carried in the event so that replaying the log needs no
@@ -122,6 +128,15 @@ pub struct EventData {
     /// Photos taken with this step: before (report) or after (handle).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<String>,
+    /// Answers to the category's extra questions (Open311 attributes).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// The integration (API key name) a citizen's report or follow-up came through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// A citizen's follow-up asks for the case to be reopened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopen_requested: bool,
 }
 
 /// One entry of the append-only log. `action` is `None` for the report that opens the case.
@@ -185,6 +200,8 @@ pub fn allowed_actions(s: &CaseState) -> Vec<Action> {
         Status::Suspended => vec![Resume],
         Status::Rejected | Status::Merged => vec![],
     };
+    // A follow-up note (a citizen's, through Open311) fits any state and changes none.
+    out.push(Comment);
     if matches!(s.status, Status::Dispatched | Status::InProgress) {
         if s.extension_pending.is_some() {
             out.retain(|a| *a != RequestExtension);
@@ -321,6 +338,7 @@ pub fn apply(state: Option<&CaseState>, e: &Event) -> Result<CaseState, CaseErro
             s.handling_deadline = d.handling_deadline.or(s.handling_deadline);
         }
         Action::Warn => s.warning = d.warning.unwrap_or(Warning::Yellow),
+        Action::Comment => {}
     }
     Ok(s)
 }
@@ -347,7 +365,7 @@ pub struct CaseScope<'a> {
 /// Who may take `action` on a case: decided here and nowhere else.
 /// `None` as the actor means the system itself (deadline scanner).
 pub fn may_act(actor: Option<&Actor>, action: Action, scope: &CaseScope<'_>) -> bool {
-    let Some(actor) = actor else { return action.is_system() };
+    let Some(actor) = actor else { return action.is_system() || action == Action::Comment };
     if action.is_system() {
         return false;
     }
@@ -375,6 +393,8 @@ pub fn may_act(actor: Option<&Actor>, action: Action, scope: &CaseScope<'_>) -> 
             scope.handled_by != Some(actor.person_id.as_str()) && holds(VERIFY, scope.grid_path)
         }
         Action::Escalate | Action::Warn => false,
+        // Anyone who can see the case may add a note (reading was checked before).
+        Action::Comment => true,
     }
 }
 
@@ -433,7 +453,7 @@ mod tests {
         assert_eq!(s.handling_deadline, Some(2000));
         assert_eq!(s.closed_at, Some(9));
         assert_eq!(s.version, 9);
-        assert_eq!(allowed_actions(&s), vec![Action::Reopen]);
+        assert_eq!(allowed_actions(&s), vec![Action::Reopen, Action::Comment]);
     }
 
     #[test]

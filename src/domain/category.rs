@@ -17,6 +17,71 @@ pub struct Category {
     pub handling_minutes: i64,
     pub citizen: bool,
     pub active: bool,
+    /// Extra questions (Open311 service attributes).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// One extra question a category asks, as Open311 describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub code: String,
+    /// string, number, datetime, text, singlevaluelist or multivaluelist.
+    pub datatype: String,
+    #[serde(default)]
+    pub required: bool,
+    pub description: String,
+    #[serde(default)]
+    pub datatype_description: String,
+    #[serde(default)]
+    pub order: i64,
+    #[serde(default)]
+    pub values: Vec<AttributeValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeValue {
+    pub key: String,
+    pub name: String,
+}
+
+const DATATYPES: [&str; 6] = ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"];
+
+/// Checks answers (`code` → one or more values) against a category's questions.
+pub fn check_answers(attributes: &[Attribute], answers: &std::collections::BTreeMap<String, Vec<String>>) -> Result<(), String> {
+    for (code, _) in answers.iter() {
+        if !attributes.iter().any(|a| &a.code == code) {
+            return Err(format!("unknown attribute {code}"));
+        }
+    }
+    for a in attributes {
+        let given: Vec<&String> = answers.get(&a.code).map(|v| v.iter().filter(|s| !s.trim().is_empty()).collect()).unwrap_or_default();
+        if given.is_empty() {
+            if a.required {
+                return Err(format!("attribute {} is required", a.code));
+            }
+            continue;
+        }
+        let known = |v: &String| a.values.iter().any(|x| &x.key == v);
+        let ok = match a.datatype.as_str() {
+            "number" => given.len() == 1 && given[0].trim().parse::<f64>().is_ok_and(f64::is_finite),
+            "datetime" => given.len() == 1 && chrono::DateTime::parse_from_rfc3339(given[0].trim()).is_ok(),
+            "singlevaluelist" => given.len() == 1 && known(given[0]),
+            "multivaluelist" => given.iter().all(|v| known(v)),
+            _ => given.len() == 1 && given[0].chars().count() <= 1000,
+        };
+        if !ok {
+            return Err(format!("attribute {} has an invalid value", a.code));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct FileAttribute {
+    category: String,
+    #[serde(flatten)]
+    attribute: Attribute,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +112,8 @@ fn yes() -> bool {
 struct CategoryFile {
     classes: Vec<FileClass>,
     categories: Vec<FileCategory>,
+    #[serde(default)]
+    attributes: Vec<FileAttribute>,
 }
 
 pub const BUILT_IN: &str = include_str!("../../data-files/categories.toml");
@@ -67,6 +134,14 @@ pub fn check_category(c: &Category) -> Vec<String> {
     }
     if c.name.trim().is_empty() || c.class_name.trim().is_empty() {
         problems.push("name is empty".into());
+    }
+    for a in &c.attributes {
+        if !DATATYPES.contains(&a.datatype.as_str()) {
+            problems.push(format!("attribute {}: unknown datatype {}", a.code, a.datatype));
+        }
+        if a.datatype.ends_with("valuelist") && a.values.is_empty() {
+            problems.push(format!("attribute {}: a list needs values", a.code));
+        }
     }
     problems
 }
@@ -98,9 +173,20 @@ pub fn parse_categories(text: &str) -> Result<Vec<Category>, Vec<(usize, String)
             handling_minutes: c.handling,
             citizen: c.citizen,
             active: c.active,
+            attributes: Vec::new(),
         };
         problems.extend(check_category(&category).into_iter().map(|p| (n, p)));
         out.push(category);
+    }
+    for (i, fa) in file.attributes.into_iter().enumerate() {
+        match out.iter_mut().find(|c| c.code == fa.category) {
+            Some(c) => c.attributes.push(fa.attribute),
+            None => problems.push((i + 1, format!("attribute {} names unknown category {}", fa.attribute.code, fa.category))),
+        }
+    }
+    for c in &mut out {
+        c.attributes.sort_by_key(|a| a.order);
+        problems.extend(check_category(c).into_iter().filter(|p| p.starts_with("attribute")).map(|p| (0, p)));
     }
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
@@ -117,6 +203,17 @@ mod tests {
         }
         let classes: std::collections::HashSet<_> = cats.iter().map(|c| c.class_name.as_str()).collect();
         assert_eq!(classes.len(), 7);
+    }
+
+    #[test]
+    fn answers_are_checked_against_the_questions() {
+        let cats = parse_categories(BUILT_IN).unwrap();
+        let lamp = cats.iter().find(|c| c.code == "0503").unwrap();
+        let a = |pairs: &[(&str, &[&str])]| pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect();
+        assert!(check_answers(&lamp.attributes, &a(&[("pole", &["JY-0231"]), ("state", &["dark", "flicker"])])).is_ok());
+        assert!(check_answers(&lamp.attributes, &a(&[("state", &["dark"])])).is_err(), "pole is required");
+        assert!(check_answers(&lamp.attributes, &a(&[("pole", &["1"]), ("state", &["purple"])])).is_err());
+        assert!(check_answers(&lamp.attributes, &a(&[("pole", &["1"]), ("colour", &["x"])])).is_err());
     }
 
     #[test]

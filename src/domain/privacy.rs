@@ -23,6 +23,14 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// `zhang.san@example.com` → `z***@example.com`.
+pub fn mask_email(email: &str) -> String {
+    match email.trim().split_once('@') {
+        Some((user, domain)) => format!("{}***@{domain}", user.chars().next().map(String::from).unwrap_or_default()),
+        None => mask_name(email),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +41,11 @@ mod tests {
         assert_eq!(mask_phone("0531-8888"), "053****8888");
         assert_eq!(mask_phone("123"), "**3");
         assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn masks_email_keeping_the_domain() {
+        assert_eq!(mask_email("zhang.san@example.com"), "z***@example.com");
     }
 
     #[test]

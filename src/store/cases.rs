@@ -8,7 +8,7 @@ use crate::domain::category::Category;
 
 // ---- categories ----
 
-const CATEGORY_COLUMNS: [&str; 10] = [
+const CATEGORY_COLUMNS: [&str; 11] = [
     "code",
     "name",
     "class_code",
@@ -19,6 +19,7 @@ const CATEGORY_COLUMNS: [&str; 10] = [
     "handling_minutes",
     "citizen",
     "active",
+    "attributes",
 ];
 
 fn category_from_row(r: &Row) -> StoreResult<Category> {
@@ -33,6 +34,10 @@ fn category_from_row(r: &Row) -> StoreResult<Category> {
         handling_minutes: r.i64(7)?,
         citizen: r.bool(8)?,
         active: r.bool(9)?,
+        attributes: match r.opt_string(10)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Decode { column: 10, reason: e.to_string() })?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -65,6 +70,7 @@ pub fn upsert_category(conn: &mut dyn Conn, c: &Category) -> StoreResult<()> {
                 c.handling_minutes.into(),
                 c.citizen.into(),
                 c.active.into(),
+                serde_json::to_string(&c.attributes).ok().into(),
             ])
             .on_conflict(OnConflict::column("code").update_columns(CATEGORY_COLUMNS[1..].iter().copied()).to_owned())
             .to_owned(),
@@ -108,6 +114,7 @@ pub struct CaseDetails {
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
     pub priority: i64,
+    pub reporter_email: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +124,7 @@ pub struct CaseRecord {
     pub updated_at: i64,
 }
 
-const DETAIL_COLUMNS: [&str; 14] = [
+const DETAIL_COLUMNS: [&str; 15] = [
     "id",
     "number",
     "category_code",
@@ -132,6 +139,7 @@ const DETAIL_COLUMNS: [&str; 14] = [
     "reporter_name",
     "reporter_phone",
     "priority",
+    "reporter_email",
 ];
 
 const STATE_COLUMNS: [&str; 21] = [
@@ -205,6 +213,7 @@ fn case_from_row(r: &Row) -> StoreResult<CaseRecord> {
         reporter_name: r.opt_string(11)?,
         reporter_phone: r.opt_string(12)?,
         priority: r.i64(13)?,
+        reporter_email: r.opt_string(14)?,
     };
     let state = CaseState {
         status: decode(d, r.string(d)?, Status::parse)?,
@@ -257,6 +266,7 @@ pub fn insert_case(conn: &mut dyn Conn, d: &CaseDetails, s: &CaseState) -> Store
         d.reporter_name.clone().into(),
         d.reporter_phone.clone().into(),
         d.priority.into(),
+        d.reporter_email.clone().into(),
     ];
     values.extend(state_values(s));
     values.push(now_ms().into());

@@ -14,6 +14,7 @@ use super::{Backend, Conn, StoreError, StoreResult, now_ms};
 enum Step {
     Table(TableCreateStatement),
     Index(IndexCreateStatement),
+    Alter(sea_query::TableAlterStatement),
 }
 
 struct Migration {
@@ -26,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "org, people, sessions", steps: v1 },
     Migration { version: 2, name: "categories, cases, case events", steps: v2 },
     Migration { version: 3, name: "photos", steps: v3 },
+    Migration { version: 4, name: "Open311: api keys, category attributes, reporter email", steps: v4 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -303,12 +305,31 @@ fn v3() -> Vec<Step> {
     )]
 }
 
+fn v4() -> Vec<Step> {
+    vec![
+        Step::Alter(Table::alter().table("categories").add_column(opt_text("attributes")).to_owned()),
+        Step::Alter(Table::alter().table("cases").add_column(opt_text("reporter_email")).to_owned()),
+        Step::Table(
+            Table::create()
+                .table("api_keys")
+                .col(id("id"))
+                .col(text("name"))
+                .col(ColumnDef::new("key_hash").string_len(64).not_null().unique_key())
+                .col(int("created_at"))
+                .col(opt_int("revoked_at"))
+                .to_owned(),
+        ),
+    ]
+}
+
 fn render(backend: Backend, step: &Step) -> String {
     match (step, backend) {
         (Step::Table(t), Backend::Sqlite) => t.build(SqliteQueryBuilder),
         (Step::Table(t), Backend::Postgres) => t.build(PostgresQueryBuilder),
         (Step::Index(i), Backend::Sqlite) => i.build(SqliteQueryBuilder),
         (Step::Index(i), Backend::Postgres) => i.build(PostgresQueryBuilder),
+        (Step::Alter(a), Backend::Sqlite) => a.build(SqliteQueryBuilder),
+        (Step::Alter(a), Backend::Postgres) => a.build(PostgresQueryBuilder),
     }
 }
 
