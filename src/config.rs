@@ -56,6 +56,8 @@ pub struct Config {
     pub holiday_file: Option<PathBuf>,
     /// Prefix of human case numbers, e.g. `JY` → `JY20261129-0042`.
     pub case_prefix: String,
+    /// Requests per minute one Open311 API key may make.
+    pub open311_per_minute: f64,
 }
 
 impl Default for Config {
@@ -70,6 +72,7 @@ impl Default for Config {
             office_hours: "08:30-12:00,13:30-17:30".into(),
             holiday_file: None,
             case_prefix: "JY".into(),
+            open311_per_minute: 120.0,
         }
     }
 }
@@ -88,6 +91,7 @@ pub struct ConfigLayer {
     pub office_hours: Option<String>,
     pub holiday_file: Option<PathBuf>,
     pub case_prefix: Option<String>,
+    pub open311_per_minute: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +130,7 @@ impl ConfigLayer {
             office_hours: self.office_hours.or(lower.office_hours),
             holiday_file: self.holiday_file.or(lower.holiday_file),
             case_prefix: self.case_prefix.or(lower.case_prefix),
+            open311_per_minute: self.open311_per_minute.or(lower.open311_per_minute),
         }
     }
 
@@ -158,6 +163,7 @@ impl ConfigLayer {
             office_hours: self.office_hours.unwrap_or(d.office_hours),
             holiday_file: self.holiday_file,
             case_prefix: self.case_prefix.filter(|p| !p.trim().is_empty()).unwrap_or(d.case_prefix),
+            open311_per_minute: self.open311_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.open311_per_minute),
         })
     }
 }

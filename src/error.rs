@@ -63,6 +63,8 @@ pub enum AppError {
     Stale,
     #[error("the upload is too large")]
     TooLarge,
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
     #[error("invalid value: {0}")]
     Invalid(&'static str),
     #[error("the file has {} problem(s)", .0.len())]
@@ -122,6 +124,7 @@ impl AppError {
             AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -147,6 +150,7 @@ impl AppError {
             AppError::ActionNotAllowed { .. } => "action_not_allowed",
             AppError::Stale => "stale_version",
             AppError::TooLarge => "too_large",
+            AppError::RateLimited(_) => "rate_limited",
             AppError::Invalid(_) => "invalid_value",
             AppError::InvalidFile(_) => "invalid_file",
             AppError::Conflict(_) => "conflict",
@@ -165,6 +169,7 @@ impl AppError {
             AppError::InvalidFile(problems) => t(lang, &key, &[("count", &problems.len().to_string())]),
             AppError::Conflict(what) => t(lang, &key, &[("what", what)]),
             AppError::Invalid(what) => t(lang, &format!("invalid.{what}"), &[]),
+            AppError::RateLimited(secs) => t(lang, &key, &[("seconds", &secs.to_string())]),
             AppError::ActionNotAllowed { status, action, .. } => t(
                 lang,
                 &key,
@@ -185,6 +190,10 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        let retry_after = match &self {
+            AppError::RateLimited(s) => Some(*s),
+            _ => None,
+        };
         let (status_field, allowed_actions) = match &self {
             AppError::ActionNotAllowed { status, allowed, .. } => (Some(*status), Some(allowed.clone())),
             _ => (None, None),
@@ -199,7 +208,11 @@ impl IntoResponse for AppError {
                 _ => Vec::new(),
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(v) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod i18n;
+pub mod open311;
 pub mod server;
 pub mod store;
 pub mod web;

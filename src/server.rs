@@ -180,6 +180,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", crate::api::routes())
+        .nest("/open311/v2", crate::open311::routes())
         .merge(crate::web::routes())
         .layer(middleware::from_fn_with_state(app.clone(), language_and_metrics))
         .layer(middleware::from_fn(security_headers))

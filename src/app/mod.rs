@@ -6,6 +6,7 @@ pub mod cases;
 pub mod demo;
 pub mod demo_cases;
 pub mod indicators;
+pub mod open311;
 pub mod grids;
 pub mod people;
 pub mod photos;
@@ -60,6 +61,7 @@ struct Inner {
     calendar: WorkCalendar,
     clock: Clock,
     blobs: crate::files::BlobStore,
+    rate_limiter: open311::RateLimiter,
 }
 
 /// The whole application state; cheap to clone, shared by every request.
@@ -96,11 +98,16 @@ impl App {
                 calendar,
                 clock,
                 blobs: crate::files::BlobStore::new(&config_dir),
+                rate_limiter: open311::RateLimiter::default(),
             }),
         };
         app.ensure_categories().await?;
         app.reload_directory().await?;
         Ok(app)
+    }
+
+    pub fn rate_limiter(&self) -> &open311::RateLimiter {
+        &self.inner.rate_limiter
     }
 
     pub fn blobs(&self) -> &crate::files::BlobStore {

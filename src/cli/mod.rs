@@ -63,6 +63,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage Open311 API keys.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
     /// Measure speed.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -76,6 +79,20 @@ enum ImportCommand {
     People { file: PathBuf },
     /// A TOML file of problem categories, in the format of data-files/categories.toml.
     Categories { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; the key is printed once, as the last line.
+    Create {
+        /// Who uses it, e.g. "市民随手拍 app".
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by id or name.
+    Revoke { id_or_name: String },
 }
 
 #[derive(Subcommand)]
@@ -181,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Import(what) => import(App::build(config).await.map_err(explain(lang))?, what, lang).await,
             Command::User(cmd) => user(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,
+            Command::Apikey(cmd) => apikey(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,
         }
     })
 }
@@ -298,6 +316,27 @@ async fn user(app: App, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
                 .context("no such username")?;
             let token = app.create_api_token(&person.person_id, &name).await.map_err(explain(lang))?;
             println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+async fn apikey(app: App, cmd: ApikeyCommand, lang: Lang) -> anyhow::Result<()> {
+    match cmd {
+        ApikeyCommand::Create { name } => {
+            let (id, key) = app.create_api_key(&name).await.map_err(explain(lang))?;
+            println!("created API key {id} for {name}; keep it secret, it is shown only now:");
+            println!("{key}");
+        }
+        ApikeyCommand::List => {
+            for k in app.api_keys().await.map_err(explain(lang))? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}  {:<8} {}", k.id, state, k.name);
+            }
+        }
+        ApikeyCommand::Revoke { id_or_name } => {
+            let n = app.revoke_api_key(&id_or_name).await.map_err(explain(lang))?;
+            println!("revoked {n} key(s)");
         }
     }
     Ok(())

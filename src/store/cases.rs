@@ -423,6 +423,11 @@ pub struct CaseFilter {
     /// Only cases whose grid lies in one of these subtrees.
     pub within: Option<Vec<String>>,
     pub reported_since: Option<i64>,
+    pub reported_until: Option<i64>,
+    /// Only these case numbers.
+    pub numbers: Option<Vec<String>>,
+    /// Only these categories.
+    pub category_codes: Vec<String>,
     pub limit: u64,
     pub offset: u64,
 }
@@ -453,6 +458,15 @@ fn filtered(f: &CaseFilter) -> SelectStatement {
     }
     if let Some(t) = f.reported_since {
         q.and_where(Expr::col(("cases", "reported_at")).gte(t));
+    }
+    if let Some(t) = f.reported_until {
+        q.and_where(Expr::col(("cases", "reported_at")).lte(t));
+    }
+    if let Some(numbers) = &f.numbers {
+        q.and_where(Expr::col(("cases", "number")).is_in(numbers.iter().map(String::as_str)));
+    }
+    if !f.category_codes.is_empty() {
+        q.and_where(Expr::col(("cases", "category_code")).is_in(f.category_codes.iter().map(String::as_str)));
     }
     q
 }
@@ -557,4 +571,63 @@ pub fn indicator_facts(
             })
         })
         .collect()
+}
+
+/// A public event with the number of its case (Open311 service request updates).
+#[derive(Debug, Clone)]
+pub struct PublicEvent {
+    pub id: String,
+    pub case_number: String,
+    pub event: EventRecord,
+}
+
+/// Public events in `[from, to]`, oldest first, at most `limit`.
+pub fn public_events(conn: &mut dyn Conn, from: i64, to: i64, limit: u64) -> StoreResult<Vec<PublicEvent>> {
+    conn.query(
+        &Query::select()
+            .column(("case_events", "id"))
+            .column(("cases", "number"))
+            .columns(["seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"].map(|c| ("case_events", c)))
+            .from("case_events")
+            .inner_join("cases", Expr::col(("cases", "id")).equals(("case_events", "case_id")))
+            .and_where(Expr::col(("case_events", "public")).eq(true))
+            .and_where(Expr::col(("case_events", "at")).gte(from))
+            .and_where(Expr::col(("case_events", "at")).lte(to))
+            .order_by(("case_events", "at"), Order::Asc)
+            .limit(limit)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| {
+        Ok(PublicEvent {
+            id: r.string(0)?,
+            case_number: r.string(1)?,
+            event: EventRecord {
+                seq: r.i64(2)?,
+                action: r.string(3)?,
+                actor_id: r.opt_string(4)?,
+                actor_name: r.opt_string(5)?,
+                at: r.i64(6)?,
+                note: r.opt_string(7)?,
+                data: serde_json::from_str(&r.string(8)?).map_err(|e| StoreError::Decode { column: 8, reason: e.to_string() })?,
+                public: r.bool(9)?,
+            },
+        })
+    })
+    .collect()
+}
+
+/// The id of a case's newest event.
+pub fn last_event_id(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Option<String>> {
+    conn.query_opt(
+        &Query::select()
+            .column("id")
+            .from("case_events")
+            .and_where(Expr::col("case_id").eq(case_id))
+            .order_by("seq", Order::Desc)
+            .limit(1)
+            .to_owned(),
+    )?
+    .map(|r| r.string(0))
+    .transpose()
 }

@@ -9,6 +9,7 @@
 //!   each only once its group is durable; a pool of read connections serves reads.
 //! * PostgreSQL: a connection pool; each write job is one short transaction.
 
+pub mod apikeys;
 pub mod cases;
 pub mod org;
 pub mod people;

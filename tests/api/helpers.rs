@@ -60,10 +60,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
+    spawn_configured(clock, |_| {}).await
+}
+
+/// The app with a configuration the test adjusts.
+pub async fn spawn_configured(clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
     // Server-side errors (500s) show up in the failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let dir = tempfile::tempdir().unwrap();
-    let app = App::build_with_clock(test_config(&dir), clock).await.expect("app builds");
+    let mut config = test_config(&dir);
+    adjust(&mut config);
+    let app = App::build_with_clock(config, clock).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = app.clone();

@@ -1,0 +1,161 @@
+//! What the Open311 endpoint needs from the application: API keys (hashed, revocable,
+//! rate-limited), the public view of cases and their updates, and citizens' follow-ups.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::App;
+use super::auth::{random_token, token_hash};
+use super::cases::ActInput;
+use crate::domain::case::{Action, Status};
+use crate::domain::category::Category;
+use crate::error::{AppError, AppResult};
+use crate::store::apikeys::{self as keys, ApiKey};
+use crate::store::cases::{self as db, CaseFilter, CaseRecord, EventRecord, PublicEvent};
+use crate::store::{org, photos};
+
+/// Requests per minute one API key may make.
+pub const DEFAULT_RATE_PER_MINUTE: f64 = 120.0;
+
+/// A token bucket per key: `capacity` requests, refilled continuously over a minute.
+#[derive(Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// `Ok` when the request may go ahead, `Err(seconds to wait)` when the key is over its rate.
+    pub fn check(&self, key_id: &str, per_minute: f64) -> Result<(), u64> {
+        let mut buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let now = Instant::now();
+        let (tokens, last) = buckets.entry(key_id.to_string()).or_insert((per_minute, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_minute / 60.0).min(per_minute);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) * 60.0 / per_minute).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// A case as Open311 shows it to anyone: no personal data.
+#[derive(Debug, Clone)]
+pub struct PublicCase {
+    pub record: CaseRecord,
+    pub category: Option<Category>,
+    pub agency: Option<String>,
+    pub latest_note: Option<String>,
+    pub photo_id: Option<String>,
+}
+
+impl App {
+    /// Creates an API key; the key itself is returned once and stored only as a hash.
+    pub async fn create_api_key(&self, name: &str) -> AppResult<(String, String)> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(AppError::MissingParameter("name".into()));
+        }
+        let key = random_token();
+        let hash = token_hash(&key);
+        let id = self.store().write(move |c| keys::create(c, &name, &hash)).await?;
+        Ok((id, key))
+    }
+
+    pub async fn api_keys(&self) -> AppResult<Vec<ApiKey>> {
+        Ok(self.store().read(|c| keys::list(c)).await?)
+    }
+
+    pub async fn revoke_api_key(&self, id_or_name: &str) -> AppResult<u64> {
+        let id = id_or_name.to_string();
+        let n = self.store().write(move |c| keys::revoke(c, &id)).await?;
+        if n == 0 {
+            return Err(AppError::NotFound("api_key"));
+        }
+        Ok(n)
+    }
+
+    /// The key behind `api_key`, after its rate limit. `Err(Forbidden)` for a bad key.
+    pub async fn check_api_key(&self, api_key: Option<&str>) -> AppResult<ApiKey> {
+        let key = api_key.map(str::trim).filter(|k| !k.is_empty()).ok_or(AppError::Forbidden)?;
+        let hash = token_hash(key);
+        let found = self.store().read(move |c| keys::by_hash(c, &hash)).await?.ok_or(AppError::Forbidden)?;
+        self.rate_limiter()
+            .check(&found.id, self.config().open311_per_minute)
+            .map_err(AppError::RateLimited)?;
+        Ok(found)
+    }
+
+    /// Cases for the public, newest first, with what Open311 shows of each.
+    pub async fn public_cases(&self, filter: CaseFilter) -> AppResult<Vec<PublicCase>> {
+        let categories: HashMap<String, Category> = self.categories().await?.into_iter().map(|c| (c.code.clone(), c)).collect();
+        self.store()
+            .read(move |c| {
+                let records = db::list_cases(c, &filter)?;
+                let mut out = Vec::with_capacity(records.len());
+                for record in records {
+                    let events = db::events(c, &record.details.id)?;
+                    let public: Vec<&EventRecord> = events.iter().filter(|e| e.public).collect();
+                    let latest_note = public.iter().rev().find_map(|e| e.note.clone());
+                    let photo_id = public.iter().find_map(|e| e.data.photos.first().cloned());
+                    let agency = match &record.state.assignee_unit_id {
+                        Some(id) => org::unit_by_id(c, id)?.map(|u| u.name),
+                        None => None,
+                    };
+                    out.push(PublicCase { category: categories.get(&record.details.category_code).cloned(), record, agency, latest_note, photo_id });
+                }
+                Ok::<_, AppError>(out)
+            })
+            .await
+    }
+
+    pub async fn public_events(&self, from: i64, to: i64, limit: u64) -> AppResult<Vec<PublicEvent>> {
+        Ok(self.store().read(move |c| db::public_events(c, from, to, limit)).await?)
+    }
+
+    /// A citizen's follow-up to a case, through an integration. Returns the new event's id.
+    pub async fn citizen_follow_up(&self, number: &str, note: String, via: String, wants_reopen: bool) -> AppResult<String> {
+        let id = number.to_string();
+        let record = self.store().read(move |c| db::case_by_id(c, &id)).await?.ok_or(AppError::NotFound("case"))?;
+        let input = ActInput {
+            note: Some(note),
+            via: Some(via),
+            reopen_requested: wants_reopen && record.state.status == Status::Closed,
+            ..Default::default()
+        };
+        self.act(None, &record.details.id, Action::Comment, input, None).await?;
+        let case_id = record.details.id.clone();
+        self.store().read(move |c| db::last_event_id(c, &case_id)).await?.ok_or(AppError::NotFound("case"))
+    }
+
+    /// Photo bytes for the public (Open311 `media_url`): only photos attached to a case.
+    pub async fn public_photo(&self, id: &str) -> AppResult<(String, Vec<u8>)> {
+        let ids = vec![id.to_string()];
+        let found = self.store().read(move |c| photos::photos(c, &ids)).await?;
+        if found.is_empty() {
+            return Err(AppError::NotFound("photo"));
+        }
+        self.photo_bytes(id, false).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_empties_and_says_how_long_to_wait() {
+        let limiter = RateLimiter::default();
+        for _ in 0..3 {
+            assert!(limiter.check("k", 3.0).is_ok());
+        }
+        let wait = limiter.check("k", 3.0).unwrap_err();
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert!(limiter.check("other", 3.0).is_ok(), "keys have their own buckets");
+    }
+}
