@@ -7,6 +7,7 @@ mod cli;
 mod grids;
 mod helpers;
 mod locate;
+mod open311;
 mod openapi;
 mod photos;
 mod store;
