@@ -20,7 +20,8 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 5] = [
+    ("apikeys.html", include_str!("../../templates/apikeys.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("login.html", include_str!("../../templates/login.html")),
@@ -56,6 +57,8 @@ pub fn routes() -> Router<App> {
         .route("/logout", axum::routing::post(logout))
         .route("/lang/{tag}", get(switch_language))
         .route("/static/app.css", get(css))
+        .route("/admin/apikeys", get(apikeys_page).post(apikeys_create))
+        .route("/admin/apikeys/{id}/revoke", axum::routing::post(apikeys_revoke))
         .fallback(page_not_found)
 }
 
@@ -187,4 +190,104 @@ async fn switch_language(Path(tag): Path<String>, headers: HeaderMap) -> Respons
         .unwrap_or_else(|| "/".to_string());
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+fn error_page(lang: Lang, e: &AppError) -> Response {
+    let mut r = render("error.html", lang, context! { message => e.message(lang) });
+    *r.status_mut() = e.status();
+    r
+}
+
+/// Admin pages need a system admin; anyone else is sent to log in or told no.
+fn require_admin(caller: &Caller) -> Result<(), Response> {
+    match &caller.actor {
+        None => Err(Redirect::to("/login").into_response()),
+        Some(a) if a.has_role(crate::domain::authz::Role::SystemAdmin) => Ok(()),
+        Some(_) => Err(error_page(caller.lang, &AppError::Forbidden)),
+    }
+}
+
+#[derive(Serialize)]
+struct KeyRow {
+    id: String,
+    name: String,
+    created: String,
+    revoked: bool,
+}
+
+async fn apikeys_view(app: &App, caller: &Caller, new: Option<(String, String)>, error: Option<String>, name: &str) -> Response {
+    let keys = match app.api_keys().await {
+        Ok(k) => k,
+        Err(e) => return error_page(caller.lang, &e),
+    };
+    let rows: Vec<KeyRow> = keys
+        .into_iter()
+        .map(|k| KeyRow {
+            created: chrono::DateTime::from_timestamp_millis(k.created_at + 8 * 3_600_000)
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            revoked: k.revoked_at.is_some(),
+            id: k.id,
+            name: k.name,
+        })
+        .collect();
+    let user = caller.actor.as_ref().map(|a| context! { name => a.name.clone(), roles => Vec::<String>::new() });
+    render(
+        "apikeys.html",
+        caller.lang,
+        context! {
+            user => user,
+            csrf_token => caller.csrf_token(),
+            keys => minijinja::value::Serde(&rows),
+            new_name => new.as_ref().map(|n| n.0.clone()),
+            new_key => new.map(|n| n.1),
+            error => error,
+            name => name,
+        },
+    )
+}
+
+async fn apikeys_page(State(app): State<App>, caller: Caller) -> Response {
+    if let Err(r) = require_admin(&caller) {
+        return r;
+    }
+    apikeys_view(&app, &caller, None, None, "").await
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn apikeys_create(State(app): State<App>, caller: Caller, Form(form): Form<KeyForm>) -> Response {
+    if let Err(r) = require_admin(&caller) {
+        return r;
+    }
+    if let Err(e) = caller.check_csrf(Some(&form.csrf_token)) {
+        return error_page(caller.lang, &e);
+    }
+    match app.create_api_key(&form.name).await {
+        Ok((_, key)) => apikeys_view(&app, &caller, Some((form.name.trim().to_string(), key)), None, "").await,
+        Err(e) => {
+            let mut r = apikeys_view(&app, &caller, None, Some(crate::i18n::t(caller.lang, "web.apikeys_name_required", &[])), &form.name).await;
+            *r.status_mut() = e.status();
+            r
+        }
+    }
+}
+
+async fn apikeys_revoke(State(app): State<App>, caller: Caller, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Response {
+    if let Err(r) = require_admin(&caller) {
+        return r;
+    }
+    if let Err(e) = caller.check_csrf(Some(&form.csrf_token)) {
+        return error_page(caller.lang, &e);
+    }
+    match app.revoke_api_key(&id).await {
+        Ok(_) => Redirect::to("/admin/apikeys").into_response(),
+        Err(e) => error_page(caller.lang, &e),
+    }
 }

@@ -153,3 +153,24 @@ async fn configuration_file_and_flags_layer() {
     assert!(!out.status.success());
     assert_eq!(backend_name().is_empty(), false);
 }
+
+#[tokio::test]
+async fn apikey_commands_work_while_the_server_runs() {
+    let t = spawn_demo().await;
+    let out = run(&t, &["apikey", "create", "--name", "12345 热线"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = stdout(&out).lines().last().unwrap().trim().to_string();
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let form = [("api_key", key.as_str()), ("service_code", "0601"), ("lat", &lat.to_string()), ("long", &lon.to_string())];
+    let r = client().post(t.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let out = run(&t, &["apikey", "list"], None);
+    assert!(stdout(&out).contains("12345 热线") && stdout(&out).contains("active"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains(&key), "keys are never listed");
+    let out = run(&t, &["apikey", "revoke", "12345 热线"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = client().post(t.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let out = run(&t, &["apikey", "revoke", "nobody"], None);
+    assert!(!out.status.success());
+}

@@ -102,3 +102,51 @@ async fn unknown_pages_and_wrong_methods_get_proper_answers() {
     let r = t.get("/api/v1/auth/login").await;
     assert_error(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
 }
+
+async fn web_login(t: &TestApp, username: &str) -> reqwest::Client {
+    let c = client();
+    let html = c.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&html);
+    let r = c.post(t.url("/login")).form(&[("username", username), ("password", PASSWORD), ("csrf_token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    c
+}
+
+#[tokio::test]
+async fn admins_manage_open311_keys_from_the_admin_page() {
+    let t = spawn_demo().await;
+    let r = client().get(t.url("/admin/apikeys")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "anonymous users are sent to log in");
+    let leader = web_login(&t, "leader").await;
+    assert_eq!(leader.get(t.url("/admin/apikeys")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    let admin = web_login(&t, "admin").await;
+    let home = admin.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/admin/apikeys"), "the admin home links the page");
+    let page = admin.get(t.url("/admin/apikeys")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("尚未创建密钥"));
+    let token = csrf_in(&page);
+    let r = admin.post(t.url("/admin/apikeys")).form(&[("name", "随手拍"), ("csrf_token", "forged")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = admin.post(t.url("/admin/apikeys")).form(&[("name", " "), ("csrf_token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("请填写密钥名称"));
+    let page = admin.post(t.url("/admin/apikeys")).form(&[("name", "随手拍"), ("csrf_token", &token)]).send().await.unwrap().text().await.unwrap();
+    let marker = "<code class=\"key\">";
+    let at = page.find(marker).expect("the new key is shown once") + marker.len();
+    let key = page[at..].split('<').next().unwrap().to_string();
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let form = [("api_key", key.as_str()), ("service_code", "0601"), ("lat", &lat.to_string()), ("long", &lon.to_string())];
+    let r = client().post(t.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "the key works at once");
+    let page = admin.get(t.url("/admin/apikeys")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<code class=\"key\">"), "and is never shown again");
+    let marker = "action=\"/admin/apikeys/";
+    let at = page.find(marker).unwrap() + marker.len();
+    let id = page[at..].split('/').next().unwrap().to_string();
+    let r = admin.post(t.url(&format!("/admin/apikeys/{id}/revoke"))).form(&[("csrf_token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = client().post(t.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a revoked key is refused");
+    assert!(admin.get(t.url("/admin/apikeys")).send().await.unwrap().text().await.unwrap().contains("已吊销"));
+}
