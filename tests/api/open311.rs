@@ -280,3 +280,44 @@ async fn keys_are_revocable_and_rate_limited() {
     let keys = t.app.api_keys().await.unwrap();
     assert!(keys[0].revoked_at.is_some());
 }
+
+#[tokio::test]
+async fn every_read_endpoint_answers_in_both_formats() {
+    let t = spawn_demo().await;
+    let key = with_key(&t).await;
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let created: Vec<Value> = client()
+        .post(url(&t, "requests.json"))
+        .form(&[("api_key", key.as_str()), ("service_code", "0101"), ("lat", &lat.to_string()), ("long", &lon.to_string()), ("description", "a < b & \"c\"")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created[0]["service_request_id"].as_str().unwrap().to_string();
+    for path in ["services", "services/0101", "requests", &format!("requests/{id}"), &format!("tokens/{id}"), "servicerequestupdates"] {
+        let json = client().get(url(&t, &format!("{path}.json"))).send().await.unwrap();
+        assert_eq!(json.status(), StatusCode::OK, "{path}.json");
+        let v: Value = json.json().await.unwrap();
+        assert!(v.is_array() || (path == "services/0101" && v.is_object()), "{path}.json: lists are top-level arrays");
+        let xml = client().get(url(&t, &format!("{path}.xml"))).send().await.unwrap();
+        assert_eq!(xml.status(), StatusCode::OK, "{path}.xml");
+        assert!(xml.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
+        let text = xml.text().await.unwrap();
+        let mut reader = Reader::from_str(&text);
+        let mut elements = 0;
+        loop {
+            match reader.read_event() {
+                Ok(Event::Eof) => break,
+                Ok(Event::Start(_)) => elements += 1,
+                Ok(_) => {}
+                Err(e) => panic!("{path}.xml is not well-formed: {e}"),
+            }
+        }
+        assert!(elements > 0, "{path}.xml has content");
+    }
+    let xml = client().get(url(&t, &format!("requests/{id}.xml"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(xml_texts(&xml, "description"), vec!["a < b & \"c\""], "text is escaped and comes back intact");
+    assert_eq!(client().get(url(&t, "services.yaml")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
