@@ -370,26 +370,31 @@ pub fn insert_event(conn: &mut dyn Conn, e: NewEvent<'_>) -> StoreResult<()> {
 pub fn events(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Vec<EventRecord>> {
     conn.query(
         &Query::select()
-            .columns(["seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"])
+            .columns(EVENT_COLUMNS)
             .from("case_events")
             .and_where(Expr::col("case_id").eq(case_id))
             .order_by("seq", Order::Asc)
             .to_owned(),
     )?
     .iter()
-    .map(|r| {
-        Ok(EventRecord {
-            seq: r.i64(0)?,
-            action: r.string(1)?,
-            actor_id: r.opt_string(2)?,
-            actor_name: r.opt_string(3)?,
-            at: r.i64(4)?,
-            note: r.opt_string(5)?,
-            data: serde_json::from_str(&r.string(6)?).map_err(|e| StoreError::Decode { column: 6, reason: e.to_string() })?,
-            public: r.bool(7)?,
-        })
-    })
+    .map(|r| event_from_row(r, 0))
     .collect()
+}
+
+const EVENT_COLUMNS: [&str; 8] = ["seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"];
+
+/// An event from `EVENT_COLUMNS`, starting at column `o`.
+fn event_from_row(r: &Row, o: usize) -> StoreResult<EventRecord> {
+    Ok(EventRecord {
+        seq: r.i64(o)?,
+        action: r.string(o + 1)?,
+        actor_id: r.opt_string(o + 2)?,
+        actor_name: r.opt_string(o + 3)?,
+        at: r.i64(o + 4)?,
+        note: r.opt_string(o + 5)?,
+        data: serde_json::from_str(&r.string(o + 6)?).map_err(|e| StoreError::Decode { column: o + 6, reason: e.to_string() })?,
+        public: r.bool(o + 7)?,
+    })
 }
 
 // ---- idempotency ----
@@ -587,7 +592,7 @@ pub fn public_events(conn: &mut dyn Conn, from: i64, to: i64, limit: u64) -> Sto
         &Query::select()
             .column(("case_events", "id"))
             .column(("cases", "number"))
-            .columns(["seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"].map(|c| ("case_events", c)))
+            .columns(EVENT_COLUMNS.map(|c| ("case_events", c)))
             .from("case_events")
             .inner_join("cases", Expr::col(("cases", "id")).equals(("case_events", "case_id")))
             .and_where(Expr::col(("case_events", "public")).eq(true))
@@ -599,20 +604,7 @@ pub fn public_events(conn: &mut dyn Conn, from: i64, to: i64, limit: u64) -> Sto
     )?
     .iter()
     .map(|r| {
-        Ok(PublicEvent {
-            id: r.string(0)?,
-            case_number: r.string(1)?,
-            event: EventRecord {
-                seq: r.i64(2)?,
-                action: r.string(3)?,
-                actor_id: r.opt_string(4)?,
-                actor_name: r.opt_string(5)?,
-                at: r.i64(6)?,
-                note: r.opt_string(7)?,
-                data: serde_json::from_str(&r.string(8)?).map_err(|e| StoreError::Decode { column: 8, reason: e.to_string() })?,
-                public: r.bool(9)?,
-            },
-        })
+        Ok(PublicEvent { id: r.string(0)?, case_number: r.string(1)?, event: event_from_row(r, 2)? })
     })
     .collect()
 }

@@ -31,6 +31,12 @@ impl Desk {
         who.post(self.t.url("/api/v1/cases")).header("X-CSRF-Token", csrf).json(&body).send().await.unwrap()
     }
 
+    /// Reports a case of `category` at the demo grid; its id.
+    async fn new_case(&self, who: &Client, csrf: &str, category: &str) -> String {
+        let v: Value = self.report(who, csrf, category, json!({})).await.json().await.unwrap();
+        v["case"]["id"].as_str().unwrap().to_string()
+    }
+
     async fn act(&self, who: &Client, csrf: &str, id: &str, action: &str, body: Value) -> reqwest::Response {
         who.post(self.t.url(&format!("/api/v1/cases/{id}/actions/{action}")))
             .header("X-CSRF-Token", csrf)
@@ -164,10 +170,7 @@ async fn overdue_cases_escalate_one_tier_and_warnings_come_first() {
     let (worker, w) = d.t.login("gridworker").await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
     // 0601 乱扔垃圾: tier 1 (the grid), 60 min to accept, 120 to fix.
-    let id = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = d.new_case(&worker, &w, "0601").await;
     d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
     let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
     assert_eq!(v["assignee"]["code"], GRID);
@@ -210,10 +213,7 @@ async fn stale_and_concurrent_actions_are_refused_without_harm() {
     let d = desk().await;
     let (worker, w) = d.t.login("gridworker").await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
-    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = d.new_case(&worker, &w, "0401").await;
     // Two dispatchers' clicks at once: exactly one registers.
     let (a, b) = tokio::join!(d.act(&dispatcher, &dc, &id, "register", json!({})), d.act(&dispatcher, &dc, &id, "register", json!({})));
     let mut codes = vec![a.status(), b.status()];
@@ -242,10 +242,7 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
     let r = worker.post(d.t.url("/api/v1/cases")).header("X-CSRF-Token", &w).body("{").send().await.unwrap();
     assert_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
 
-    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = d.new_case(&worker, &w, "0401").await;
     let r = d.act(&worker, &w, &id, "register", json!({})).await;
     assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
     let r = d.act(&dispatcher, &dc, &id, "reject", json!({})).await;
@@ -308,14 +305,8 @@ async fn todo_lists_what_waits_for_each_person() {
     let (worker, w) = d.t.login("gridworker").await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
     let (handler, _) = d.t.login("handler").await;
-    let first = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let second = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let first = d.new_case(&worker, &w, "0401").await;
+    let second = d.new_case(&worker, &w, "0601").await;
     let todo = |c: Client| {
         let url = d.t.url("/api/v1/todo");
         async move { c.get(url).send().await.unwrap().json::<Vec<Value>>().await.unwrap() }
@@ -391,10 +382,7 @@ async fn extension_and_suspension_move_the_deadline() {
     let (worker, w) = d.t.login("gridworker").await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
     let (handler, h) = d.t.login("handler").await;
-    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = d.new_case(&worker, &w, "0401").await;
     d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
     let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
     let deadline = v["handling_deadline"].as_i64().unwrap();
@@ -565,7 +553,7 @@ async fn admins_edit_categories_and_new_deadlines_follow() {
     assert_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
 
     let (worker, w) = d.t.login("gridworker").await;
-    let id = d.report(&worker, &w, "0401", json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string();
+    let id = d.new_case(&worker, &w, "0401").await;
     d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
     let v = d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
     // 450 working minutes from Monday 09:00: 420 are left on Monday, 30 more on Tuesday.
@@ -577,7 +565,7 @@ async fn two_server_instances_scanning_at_once_escalate_a_case_once() {
     let d = desk().await;
     let (worker, w) = d.t.login("gridworker").await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
-    let id = d.report(&worker, &w, "0601", json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string();
+    let id = d.new_case(&worker, &w, "0601").await;
     d.ok(&dispatcher, &dc, &id, "register", json!({})).await;
     d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
     d.clock.fetch_add(3 * 3_600_000, Ordering::SeqCst);
