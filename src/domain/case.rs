@@ -89,7 +89,10 @@ impl Status {
 impl Action {
     /// Actions that must say why.
     pub fn needs_note(self) -> bool {
-        matches!(self, Action::Reject | Action::Return | Action::VerifyFail | Action::Suspend | Action::Reopen | Action::RequestExtension)
+        matches!(
+            self,
+            Action::Reject | Action::Return | Action::Handle | Action::VerifyFail | Action::Suspend | Action::Reopen | Action::RequestExtension
+        )
     }
 
     /// Actions only the system takes (the deadline scanner).

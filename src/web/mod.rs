@@ -1,6 +1,8 @@
 //! Server-rendered pages. Templates (auto-escaped, `.html`) and assets are embedded in the
 //! binary; every string comes from the message catalogue.
 
+mod cases;
+
 use std::sync::OnceLock;
 
 use axum::extract::{Path, State};
@@ -20,8 +22,11 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("apikeys.html", include_str!("../../templates/apikeys.html")),
+    ("todo.html", include_str!("../../templates/todo.html")),
+    ("desk.html", include_str!("../../templates/desk.html")),
+    ("case.html", include_str!("../../templates/case.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("login.html", include_str!("../../templates/login.html")),
@@ -50,6 +55,17 @@ fn render(name: &str, lang: Lang, ctx: minijinja::Value) -> Response {
     }
 }
 
+/// A page for the caller: adds who is logged in (for the header) and the CSRF token.
+fn page(caller: &Caller, name: &str, ctx: minijinja::Value) -> Response {
+    let user = caller.actor.as_ref().map(|a| {
+        context! {
+            name => a.name.clone(),
+            roles => a.grants.iter().map(|g| g.role.as_str()).collect::<Vec<_>>(),
+        }
+    });
+    render(name, caller.lang, context! { user => user, csrf_token => caller.csrf_token(), ..ctx })
+}
+
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(home))
@@ -59,6 +75,7 @@ pub fn routes() -> Router<App> {
         .route("/static/app.css", get(css))
         .route("/admin/apikeys", get(apikeys_page).post(apikeys_create))
         .route("/admin/apikeys/{id}/revoke", axum::routing::post(apikeys_revoke))
+        .merge(cases::routes())
         .fallback(page_not_found)
 }
 
@@ -90,18 +107,10 @@ async fn home(State(app): State<App>, caller: Caller) -> Response {
         }
     }
     communities.sort_by(|a, b| a.code.cmp(&b.code));
-    let user = caller.actor.as_ref().map(|a| {
-        context! {
-            name => a.name.clone(),
-            roles => a.grants.iter().map(|g| g.role.as_str()).collect::<Vec<_>>(),
-        }
-    });
-    render(
+    page(
+        &caller,
         "home.html",
-        caller.lang,
         context! {
-            user => user,
-            csrf_token => caller.csrf_token(),
             grid_count => dir.len(),
             community_count => communities.len(),
             communities => minijinja::value::Serde(&communities),
@@ -231,13 +240,10 @@ async fn apikeys_view(app: &App, caller: &Caller, new: Option<(String, String)>,
             name: k.name,
         })
         .collect();
-    let user = caller.actor.as_ref().map(|a| context! { name => a.name.clone(), roles => Vec::<String>::new() });
-    render(
+    page(
+        caller,
         "apikeys.html",
-        caller.lang,
         context! {
-            user => user,
-            csrf_token => caller.csrf_token(),
             keys => minijinja::value::Serde(&rows),
             new_name => new.as_ref().map(|n| n.0.clone()),
             new_key => new.map(|n| n.1),

@@ -150,3 +150,65 @@ async fn admins_manage_open311_keys_from_the_admin_page() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a revoked key is refused");
     assert!(admin.get(t.url("/admin/apikeys")).send().await.unwrap().text().await.unwrap().contains("已吊销"));
 }
+
+/// Submits the action form on a case page; returns the status.
+async fn act_in_page(t: &TestApp, c: &reqwest::Client, id: &str, action: &str, extra: &[(&str, &str)]) -> StatusCode {
+    let html = c.get(t.url(&format!("/cases/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("name=\"action\" value=\"{action}\"")), "the page offers {action}");
+    let token = csrf_in(&html);
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str()), ("action", action)];
+    form.extend_from_slice(extra);
+    c.post(t.url(&format!("/cases/{id}/act"))).form(&form).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn the_loop_through_the_pages() {
+    let (t, _clock) = spawn_demo_at(chuangcheng::domain::calendar::beijing_ms(2026, 11, 30, 9, 0)).await;
+    let (worker_api, w) = t.login("gridworker").await;
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let created: serde_json::Value = worker_api
+        .post(t.url("/api/v1/cases"))
+        .header("X-CSRF-Token", &w)
+        .json(&serde_json::json!({ "category": "0401", "description": "早市占道", "lat": lat, "lon": lon }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["case"]["id"].as_str().unwrap().to_string();
+    let number = created["case"]["number"].as_str().unwrap().to_string();
+
+    let dispatcher = web_login(&t, "dispatcher").await;
+    let todo = dispatcher.get(t.url("/todo")).send().await.unwrap().text().await.unwrap();
+    assert!(todo.contains(&number) && todo.contains("摊位乱摆"), "the new case waits on the dispatcher's to-do");
+    assert_eq!(act_in_page(&t, &dispatcher, &id, "register", &[]).await, StatusCode::SEE_OTHER);
+    let html = dispatcher.get(t.url(&format!("/cases/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("name=\"action\" value=\"register\""), "done actions disappear");
+    assert_eq!(act_in_page(&t, &dispatcher, &id, "dispatch", &[("unit", "")]).await, StatusCode::SEE_OTHER);
+
+    let handler = web_login(&t, "handler").await;
+    assert!(handler.get(t.url("/todo")).send().await.unwrap().text().await.unwrap().contains(&number));
+    assert_eq!(act_in_page(&t, &handler, &id, "accept", &[]).await, StatusCode::SEE_OTHER);
+    // A handling form without its note is refused with a Chinese message, and nothing changes.
+    let status = act_in_page(&t, &handler, &id, "handle", &[("note", " ")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(act_in_page(&t, &handler, &id, "handle", &[("note", "已清理")]).await, StatusCode::SEE_OTHER);
+
+    let worker = web_login(&t, "gridworker").await;
+    assert_eq!(act_in_page(&t, &worker, &id, "verify_pass", &[]).await, StatusCode::SEE_OTHER);
+    let html = worker.get(t.url(&format!("/cases/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("已结案"));
+    for step in ["上报", "立案", "派遣", "签收", "处置", "核查通过", "已清理"] {
+        assert!(html.contains(step), "timeline shows {step}");
+    }
+    let desk = dispatcher.get(t.url("/cases?status=closed")).send().await.unwrap().text().await.unwrap();
+    assert!(desk.contains(&number));
+    let desk = dispatcher.get(t.url("/cases?status=dispatched")).send().await.unwrap().text().await.unwrap();
+    assert!(!desk.contains(&number) && desk.contains("没有符合条件的问题"));
+    let r = client().get(t.url("/cases")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "pages need a login");
+    // Someone outside the case's reach gets a page saying it does not exist.
+    let other = web_login(&t, "volunteer").await;
+    assert_eq!(other.get(t.url(&format!("/cases/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,276 @@
+//! Case pages: my to-do (待办), the case desk (问题台账) and one case with its timeline and
+//! the forms for exactly the actions the viewer may take.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+
+use super::{error_page, page};
+use crate::app::App;
+use crate::app::cases::{ActInput, CaseView};
+use crate::domain::case::{Action, Status};
+use crate::domain::org::OrgKind;
+use crate::error::AppError;
+use crate::i18n::{Lang, t};
+use crate::server::Caller;
+use crate::store::cases::CaseFilter;
+
+const PER_PAGE: u64 = 50;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/todo", get(todo_page))
+        .route("/cases", get(desk_page))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/act", post(act_form))
+}
+
+fn beijing(ms: Option<i64>) -> String {
+    ms.and_then(|m| chrono::DateTime::from_timestamp_millis(m + 8 * 3_600_000))
+        .map(|d| d.format("%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// A case as a table row shows it.
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    number: String,
+    category: String,
+    status: String,
+    status_code: &'static str,
+    place: String,
+    assignee: String,
+    reported: String,
+    deadline: String,
+    light: Option<&'static str>,
+}
+
+fn row(lang: Lang, c: &CaseView) -> Row {
+    Row {
+        id: c.details.id.clone(),
+        number: c.details.number.clone(),
+        category: c.category_name.clone(),
+        status: t(lang, &format!("status.{}", c.state.status.as_str()), &[]),
+        status_code: c.state.status.as_str(),
+        place: [c.community.as_ref().map(|u| u.name.as_str()), c.grid.as_ref().map(|u| u.name.as_str())]
+            .into_iter()
+            .flatten()
+            .last()
+            .unwrap_or("")
+            .to_string(),
+        assignee: c.assignee.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        reported: beijing(Some(c.state.reported_at)),
+        deadline: beijing(c.state.handling_deadline),
+        light: c.light.map(|l| match l {
+            crate::domain::calendar::Light::Green => "green",
+            crate::domain::calendar::Light::Yellow => "yellow",
+            crate::domain::calendar::Light::Red => "red",
+        }),
+    }
+}
+
+fn login_first(caller: &Caller) -> Option<Response> {
+    caller.actor.is_none().then(|| Redirect::to("/login").into_response())
+}
+
+async fn todo_page(State(app): State<App>, caller: Caller) -> Response {
+    if let Some(r) = login_first(&caller) {
+        return r;
+    }
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    match app.todo(actor).await {
+        Ok(cases) => {
+            let rows: Vec<Row> = cases.iter().map(|c| row(caller.lang, c)).collect();
+            page(&caller, "todo.html", context! { rows => Serde(&rows) })
+        }
+        Err(e) => error_page(caller.lang, &e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DeskQuery {
+    status: Option<String>,
+    community: Option<String>,
+    category: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQuery>) -> Response {
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let lang = caller.lang;
+    let pick = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (status, community, category) = (pick(&q.status), pick(&q.community), pick(&q.category));
+    let page_no = q.page.unwrap_or(1).max(1);
+    let communities = app.visible_units(actor, vec![OrgKind::Community]).await.unwrap_or_default();
+    let categories = app.categories().await.unwrap_or_default();
+    let mut filter = CaseFilter { limit: PER_PAGE + 1, offset: (page_no - 1) * PER_PAGE, ..Default::default() };
+    if let Some(s) = status.as_deref().and_then(Status::parse) {
+        filter.statuses = vec![s];
+    }
+    if let Some(c) = &community {
+        filter.community_id = Some(communities.iter().find(|u| &u.code == c).map(|u| u.id.clone()).unwrap_or_default());
+    }
+    filter.category_code = category.clone();
+    let mut cases = match app.list_cases(actor, filter).await {
+        Ok(c) => c,
+        Err(e) => return error_page(lang, &e),
+    };
+    let more = cases.len() as u64 > PER_PAGE;
+    cases.truncate(PER_PAGE as usize);
+    let rows: Vec<Row> = cases.iter().map(|c| row(lang, c)).collect();
+    let statuses: Vec<Choice> = Status::ALL
+        .iter()
+        .map(|s| Choice { value: s.as_str().into(), label: t(lang, &format!("status.{}", s.as_str()), &[]), selected: status.as_deref() == Some(s.as_str()) })
+        .collect();
+    let community_choices: Vec<Choice> = communities
+        .iter()
+        .map(|u| Choice { value: u.code.clone(), label: u.name.clone(), selected: community.as_deref() == Some(u.code.as_str()) })
+        .collect();
+    let category_choices: Vec<Choice> = categories
+        .iter()
+        .map(|c| Choice { value: c.code.clone(), label: format!("{} · {}", c.class_name, c.name), selected: category.as_deref() == Some(c.code.as_str()) })
+        .collect();
+    let query = serde_urlencoded::to_string([("status", status.clone().unwrap_or_default()), ("community", community.clone().unwrap_or_default()), ("category", category.clone().unwrap_or_default())])
+        .unwrap_or_default();
+    page(
+        &caller,
+        "desk.html",
+        context! {
+            rows => Serde(&rows),
+            statuses => Serde(&statuses),
+            communities => Serde(&community_choices),
+            categories => Serde(&category_choices),
+            page => page_no,
+            prev_page => (page_no > 1).then(|| page_no - 1),
+            next_page => more.then_some(page_no + 1),
+            query => query,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct TimelineRow {
+    when: String,
+    action: String,
+    actor: String,
+    note: String,
+}
+
+#[derive(Serialize)]
+struct ActionForm {
+    action: &'static str,
+    label: String,
+    needs_note: bool,
+    needs_unit: bool,
+    needs_minutes: bool,
+    needs_original: bool,
+}
+
+async fn case_page(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Response {
+    render_case(&app, &caller, &id, None).await
+}
+
+async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>) -> Response {
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let lang = caller.lang;
+    let case = match app.case_view(actor, id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(lang, &e),
+    };
+    let timeline = app.timeline(actor, id).await.unwrap_or_default();
+    let rows: Vec<TimelineRow> = timeline
+        .iter()
+        .map(|e| TimelineRow {
+            when: beijing(Some(e.at)),
+            action: t(lang, &format!("action.{}", if e.action == "report" { "report" } else { e.action.as_str() }), &[]),
+            actor: e.actor_name.clone().unwrap_or_else(|| t(lang, "web.system_or_citizen", &[])),
+            note: e.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let forms: Vec<ActionForm> = case
+        .actions
+        .iter()
+        .map(|a| ActionForm {
+            action: a.as_str(),
+            label: t(lang, &format!("action.{}", a.as_str()), &[]),
+            needs_note: a.needs_note(),
+            needs_unit: *a == Action::Dispatch,
+            needs_minutes: *a == Action::RequestExtension,
+            needs_original: *a == Action::Merge,
+        })
+        .collect();
+    let summary = row(lang, &case);
+    let before: Vec<String> = case.photos_before.iter().flatten().map(|p| p.thumb_url.clone()).collect();
+    let after: Vec<String> = case.photos_after.iter().flatten().map(|p| p.thumb_url.clone()).collect();
+    page(
+        caller,
+        "case.html",
+        context! {
+            case => Serde(&summary),
+            description => case.details.description.clone(),
+            address => case.details.address.clone(),
+            reporter => case.details.reporter_name.clone(),
+            phone => case.details.reporter_phone.clone(),
+            version => case.state.version,
+            rework => case.state.rework_count,
+            timeline => Serde(&rows),
+            forms => Serde(&forms),
+            before => before,
+            after => after,
+            error => error,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    action: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    original: String,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>, Form(f): Form<ActForm>) -> Response {
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    if let Err(e) = caller.check_csrf(Some(&f.csrf_token)) {
+        return error_page(caller.lang, &e);
+    }
+    let Some(action) = Action::parse(&f.action) else { return error_page(caller.lang, &AppError::NotFound("resource")) };
+    let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let minutes = match some(&f.minutes).map(|m| m.parse::<f64>()) {
+        // The form asks for working days; the API counts working minutes.
+        Some(Ok(days)) => Some((days * app.calendar().minutes_per_day() as f64).round() as i64),
+        Some(Err(_)) => return render_case(&app, &caller, &id, Some(t(caller.lang, "invalid.minutes", &[]))).await,
+        None => None,
+    };
+    let input = ActInput { note: some(&f.note), unit: some(&f.unit), minutes, original: some(&f.original), version: f.version, ..Default::default() };
+    match app.act(Some(actor), &id, action, input, None).await {
+        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => {
+            let mut r = render_case(&app, &caller, &id, Some(e.message(caller.lang))).await;
+            *r.status_mut() = e.status();
+            r
+        }
+    }
+}
