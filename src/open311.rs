@@ -384,10 +384,8 @@ async fn location(app: &App, params: &Params) -> Result<(f64, f64), O311Error> {
         .or_else(|| dir.grids().find(|g| g.community.name == address || g.community.code == address))
         .map(|g| g.code.clone())
         .ok_or_else(|| O311Error::bad(crate::i18n::t(request_lang(), "open311.unknown_address", &[("address", address)])))?;
-    let shape = dir.shapes().iter().find(|(c, _)| *c == grid).map(|(_, s)| s.clone()).ok_or(O311Error::not_found())?;
-    use geo::InteriorPoint;
-    let p = shape.interior_point().ok_or(O311Error::not_found())?;
-    Ok((p.y(), p.x()))
+    let p = dir.interior_point(&grid).ok_or(O311Error::not_found())?;
+    Ok((p.lat, p.lon))
 }
 
 async fn create_request(app: &App, fmt: Fmt, params: Params, media: Option<Vec<u8>>) -> O311Result {

@@ -111,6 +111,14 @@ impl GridDirectory {
         self.index.payloads().iter()
     }
 
+    /// A point surely inside the grid (for reports that name a grid instead of a position).
+    pub fn interior_point(&self, code: &str) -> Option<LatLon> {
+        use geo::InteriorPoint;
+        let (_, shape) = self.shapes.iter().find(|(c, _)| c == code)?;
+        let p = shape.interior_point()?;
+        Some(LatLon { lat: p.y(), lon: p.x() })
+    }
+
     pub fn shapes(&self) -> &[(String, MultiPolygon<f64>)] {
         &self.shapes
     }

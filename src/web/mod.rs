@@ -2,6 +2,7 @@
 //! binary; every string comes from the message catalogue.
 
 mod cases;
+mod report;
 
 use std::sync::OnceLock;
 
@@ -22,7 +23,8 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
+    ("report.html", include_str!("../../templates/report.html")),
     ("apikeys.html", include_str!("../../templates/apikeys.html")),
     ("todo.html", include_str!("../../templates/todo.html")),
     ("desk.html", include_str!("../../templates/desk.html")),
@@ -76,6 +78,7 @@ pub fn routes() -> Router<App> {
         .route("/admin/apikeys", get(apikeys_page).post(apikeys_create))
         .route("/admin/apikeys/{id}/revoke", axum::routing::post(apikeys_revoke))
         .merge(cases::routes())
+        .merge(report::routes())
         .fallback(page_not_found)
 }
 

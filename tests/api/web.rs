@@ -212,3 +212,49 @@ async fn the_loop_through_the_pages() {
     let other = web_login(&t, "volunteer").await;
     assert_eq!(other.get(t.url(&format!("/cases/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn reporting_from_the_phone_form() {
+    use reqwest::multipart::{Form, Part};
+    let t = spawn_demo().await;
+    let worker = web_login(&t, "gridworker").await;
+    let html = worker.get(t.url("/report")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("上报问题") && html.contains("capture=\"environment\"") && html.contains("<optgroup label=\"文明行为\">"));
+    assert!(html.contains("/static/report.js"));
+    assert_eq!(worker.get(t.url("/static/report.js")).send().await.unwrap().status(), StatusCode::OK);
+    let token = csrf_in(&html);
+    let photo = crate::photos::camera_jpeg(36.97, 117.17);
+    let form = |csrf: &str, grid: &str, description: &str| {
+        Form::new()
+            .text("csrf_token", csrf.to_string())
+            .text("category", "0603")
+            .text("description", description.to_string())
+            .text("grid", grid.to_string())
+            .text("lat", "")
+            .text("lon", "")
+            .part("photos", Part::bytes(photo.clone()).file_name("a.jpg").mime_str("image/jpeg").unwrap())
+    };
+    // No position and no grid: the form comes back with what was typed and a Chinese message.
+    let r = worker.post(t.url("/report")).multipart(form(&token, "", "小区里遛狗不拴绳")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("无法确定位置") && page.contains("小区里遛狗不拴绳"));
+    let r = worker.post(t.url("/report")).multipart(form("forged", "370115001001001", "x")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // With the grid chosen, and sent twice with the same key (a retry): one case.
+    let mut places = Vec::new();
+    for _ in 0..2 {
+        let r = worker
+            .post(t.url("/report"))
+            .header("Idempotency-Key", "phone-1")
+            .multipart(form(&token, "370115001001001", "小区里遛狗不拴绳"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        places.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert_eq!(places[0], places[1]);
+    let case = worker.get(t.url(&places[0])).send().await.unwrap().text().await.unwrap();
+    assert!(case.contains("遛狗不拴绳") && case.contains("开元社区第1网格") && case.contains("thumb"), "{case}");
+}
