@@ -139,3 +139,59 @@ impl App {
         })
     }
 }
+
+/// What the dashboard shows: the indicators of the viewer's unit over the last 30 days, the
+/// daily trend, cases by category and open cases per grid (for the map).
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub report: IndicatorReport,
+    /// (day, reported, closed)
+    pub daily: Vec<(NaiveDate, i64, i64)>,
+    /// (category name, reported), most first
+    pub by_category: Vec<(String, i64)>,
+    /// grid code → cases still open among those reported in the period
+    pub open_by_grid: HashMap<String, i64>,
+}
+
+impl App {
+    pub async fn dashboard(&self, actor: &Actor) -> AppResult<Dashboard> {
+        let today = crate::domain::calendar::beijing_date(self.now());
+        let from = today - chrono::Duration::days(29);
+        let report = self.indicators(actor, None, from, today, GroupBy::Community).await?;
+        let code = report.unit_code.clone();
+        let unit = self.store().read(move |c| org::unit_by_code(c, &code)).await?.ok_or(AppError::NotFound("org_unit"))?;
+        let (start, end) = (beijing_day_start(from), beijing_day_start(today) + 86_400_000);
+        let path = unit.path.clone();
+        let facts = self.store().read(move |c| db::indicator_facts(c, Some(&path), None, start, end)).await?;
+        let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
+        let grid_codes: HashMap<String, String> = self
+            .store()
+            .read(|c| org::list_units(c, &[OrgKind::Grid], None))
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.code))
+            .collect();
+        let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
+        let mut by_category: HashMap<String, i64> = HashMap::new();
+        let mut open_by_grid: HashMap<String, i64> = HashMap::new();
+        for f in &facts {
+            if let Some(d) = daily.get_mut(&crate::domain::calendar::beijing_date(f.row.reported_at)) {
+                d.0 += 1;
+            }
+            if let Some(closed) = f.row.closed_at
+                && let Some(d) = daily.get_mut(&crate::domain::calendar::beijing_date(closed))
+            {
+                d.1 += 1;
+            }
+            *by_category.entry(categories.get(&f.category_code).cloned().unwrap_or_else(|| f.category_code.clone())).or_default() += 1;
+            if f.row.status.is_open()
+                && let Some(code) = grid_codes.get(&f.grid_id)
+            {
+                *open_by_grid.entry(code.clone()).or_default() += 1;
+            }
+        }
+        let mut by_category: Vec<(String, i64)> = by_category.into_iter().collect();
+        by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(Dashboard { report, daily: daily.into_iter().map(|(d, (r, c))| (d, r, c)).collect(), by_category, open_by_grid })
+    }
+}

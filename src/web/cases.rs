@@ -95,6 +95,7 @@ async fn todo_page(State(app): State<App>, caller: Caller) -> Response {
 #[derive(Deserialize, Default)]
 struct DeskQuery {
     status: Option<String>,
+    grid: Option<String>,
     community: Option<String>,
     category: Option<String>,
     page: Option<u64>,
@@ -123,6 +124,10 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
         filter.community_id = Some(communities.iter().find(|u| &u.code == c).map(|u| u.id.clone()).unwrap_or_default());
     }
     filter.category_code = category.clone();
+    let grid = pick(&q.grid);
+    if let Some(code) = &grid {
+        filter.grid_id = Some(app.directory().grids().find(|g| &g.code == code).map(|g| g.id.clone()).unwrap_or_default());
+    }
     let mut cases = match app.list_cases(actor, filter).await {
         Ok(c) => c,
         Err(e) => return error_page(lang, &e),
@@ -142,7 +147,12 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
         .iter()
         .map(|c| Choice { value: c.code.clone(), label: format!("{} · {}", c.class_name, c.name), selected: category.as_deref() == Some(c.code.as_str()) })
         .collect();
-    let query = serde_urlencoded::to_string([("status", status.clone().unwrap_or_default()), ("community", community.clone().unwrap_or_default()), ("category", category.clone().unwrap_or_default())])
+    let query = serde_urlencoded::to_string([
+        ("status", status.clone().unwrap_or_default()),
+        ("community", community.clone().unwrap_or_default()),
+        ("category", category.clone().unwrap_or_default()),
+        ("grid", grid.clone().unwrap_or_default()),
+    ])
         .unwrap_or_default();
     page(
         &caller,

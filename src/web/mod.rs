@@ -2,7 +2,9 @@
 //! binary; every string comes from the message catalogue.
 
 mod cases;
+mod dashboard;
 mod report;
+mod svg;
 
 use std::sync::OnceLock;
 
@@ -23,7 +25,8 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
+    ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("report.html", include_str!("../../templates/report.html")),
     ("apikeys.html", include_str!("../../templates/apikeys.html")),
     ("todo.html", include_str!("../../templates/todo.html")),
@@ -79,6 +82,7 @@ pub fn routes() -> Router<App> {
         .route("/admin/apikeys/{id}/revoke", axum::routing::post(apikeys_revoke))
         .merge(cases::routes())
         .merge(report::routes())
+        .merge(dashboard::routes())
         .fallback(page_not_found)
 }
 

@@ -258,3 +258,23 @@ async fn reporting_from_the_phone_form() {
     let case = worker.get(t.url(&places[0])).send().await.unwrap().text().await.unwrap();
     assert!(case.contains("遛狗不拴绳") && case.contains("开元社区第1网格") && case.contains("thumb"), "{case}");
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_indicators_charts_and_the_grid_map() {
+    let (t, _clock) = spawn_demo_at(chuangcheng::domain::calendar::beijing_ms(2026, 11, 30, 18, 0)).await;
+    let n = t.app.seed_demo_cases(30).await.unwrap();
+    let leader = web_login(&t, "leader").await;
+    let html = leader.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("按期结案率") && html.contains("数据看板"));
+    assert_eq!(html.matches("<svg").count(), 3, "trend, categories, map");
+    assert_eq!(html.matches("<a href=\"&#x2f;cases?grid=").count() + html.matches("<a href=\"/cases?grid=").count(), 150, "every grid on the map is a link");
+    assert!(html.contains(&format!("<b>{n}</b>")), "the reported count is the month's cases");
+    let community = web_login(&t, "community").await;
+    let html = community.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    let links = html.matches("cases?grid=").count();
+    assert!(links > 0 && links < 150, "a community admin's map shows their community: {links}");
+    // The map's link leads to that grid's cases on the desk.
+    let desk = leader.get(t.url("/cases?grid=370115001001001")).send().await.unwrap().text().await.unwrap();
+    assert!(desk.contains("开元社区第1网格") || desk.contains("没有符合条件的问题"));
+    assert!(!desk.contains("纬二路社区第1网格"), "only that grid's cases");
+}

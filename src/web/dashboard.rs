@@ -1,0 +1,99 @@
+//! The dashboard: indicator cards, the 30-day trend, cases by category, the community
+//! ranking and the grid map coloured by open cases.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::svg::{MapGrid, bars, grid_map, trend};
+use super::{error_page, page};
+use crate::app::App;
+use crate::i18n::t;
+use crate::server::Caller;
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/dashboard", get(dashboard))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+#[derive(Serialize)]
+struct RankRow {
+    rank: usize,
+    name: String,
+    reported: i64,
+    closed: i64,
+    on_time: String,
+    closure: String,
+    rework: String,
+    overdue: i64,
+}
+
+async fn dashboard(State(app): State<App>, caller: Caller) -> Response {
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let lang = caller.lang;
+    let d = match app.dashboard(actor).await {
+        Ok(d) => d,
+        Err(e) => return error_page(lang, &e),
+    };
+    let total = &d.report.total;
+    let mut groups = d.report.groups.clone();
+    groups.sort_by(|a, b| b.indicators.on_time_rate.unwrap_or(-1.0).total_cmp(&a.indicators.on_time_rate.unwrap_or(-1.0)));
+    let ranking: Vec<RankRow> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| RankRow {
+            rank: i + 1,
+            name: g.name.clone(),
+            reported: g.indicators.tally.reported,
+            closed: g.indicators.tally.closed,
+            on_time: pct(g.indicators.on_time_rate),
+            closure: pct(g.indicators.closure_rate),
+            rework: pct(g.indicators.rework_rate),
+            overdue: g.indicators.tally.overdue_now,
+        })
+        .collect();
+    let days: Vec<(String, i64, i64)> = d.daily.iter().map(|(day, r, c)| (day.format("%m-%d").to_string(), *r, *c)).collect();
+    let trend_svg = trend(&days, &t(lang, "web.dash_trend", &[]), (&t(lang, "web.dash_reported", &[]), &t(lang, "web.dash_closed", &[])));
+    let top: Vec<(String, i64)> = d.by_category.iter().take(12).cloned().collect();
+    let category_svg = bars(&top, &t(lang, "web.dash_by_category", &[]));
+    let dir = app.directory();
+    let unit = t(lang, "web.dash_cases_unit", &[]);
+    let cells: Vec<MapGrid<'_>> = dir
+        .grids()
+        .zip(dir.shapes())
+        .filter(|(g, _)| actor.can(crate::domain::authz::Permission::ReadOrg, &g.path))
+        .map(|(g, (_, shape))| MapGrid {
+            code: &g.code,
+            name: &g.name,
+            shape,
+            value: d.open_by_grid.get(&g.code).copied().unwrap_or(0),
+            href: format!("/cases?grid={}", g.code),
+        })
+        .collect();
+    let map_svg = grid_map(&cells, &t(lang, "web.dash_map", &[]), &unit);
+    page(
+        &caller,
+        "dashboard.html",
+        context! {
+            unit_name => d.report.unit_name.clone(),
+            from => d.report.from.to_string(),
+            to => d.report.to.to_string(),
+            on_time => pct(total.on_time_rate),
+            closure => pct(total.closure_rate),
+            rework => pct(total.rework_rate),
+            overdue => total.tally.overdue_now,
+            reported => total.tally.reported,
+            ranking => Serde(&ranking),
+            trend_svg => minijinja::Value::from_safe_string(trend_svg),
+            category_svg => minijinja::Value::from_safe_string(category_svg),
+            map_svg => minijinja::Value::from_safe_string(map_svg),
+        },
+    )
+}

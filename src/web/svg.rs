@@ -1,0 +1,155 @@
+//! Charts and the grid map, drawn as SVG on the server: no script library, instant to load,
+//! prints well; every mark has a `<title>` so hovering shows its number.
+
+use std::fmt::Write;
+
+use geo::{BoundingRect, MultiPolygon};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Horizontal bars, largest first as given.
+pub fn bars(items: &[(String, i64)], title: &str) -> String {
+    let w = 560.0;
+    let row = 24.0;
+    let label_w = 150.0;
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(1).max(1) as f64;
+    let h = row * items.len() as f64 + 8.0;
+    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, esc(title));
+    for (i, (label, v)) in items.iter().enumerate() {
+        let y = i as f64 * row + 4.0;
+        let bw = (w - label_w - 50.0) * (*v as f64) / max;
+        let _ = write!(
+            out,
+            r##"<g><title>{label}: {v}</title><text x="{lx}" y="{ty}" text-anchor="end" class="lbl">{label}</text><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{bh}" rx="3" class="bar"/><text x="{vx:.1}" y="{ty}" class="val">{v}</text></g>"##,
+            label = esc(label),
+            lx = label_w - 6.0,
+            ty = y + 15.0,
+            bh = row - 8.0,
+            vx = label_w + bw + 5.0,
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Two daily series (reported, closed) as lines with dots.
+pub fn trend(days: &[(String, i64, i64)], title: &str, names: (&str, &str)) -> String {
+    let (w, h, pad) = (600.0, 220.0, 32.0);
+    let max = days.iter().map(|d| d.1.max(d.2)).max().unwrap_or(1).max(1) as f64;
+    let n = days.len().max(2) as f64 - 1.0;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
+    let y = |v: i64| h - pad - (h - 2.0 * pad) * v as f64 / max;
+    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, esc(title));
+    for k in 0..=4 {
+        let v = (max * k as f64 / 4.0).round() as i64;
+        let _ = write!(out, r#"<line x1="{pad}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" class="grid"/><text x="{tx}" y="{ty:.1}" text-anchor="end" class="axis">{v}</text>"#, x2 = w - pad, yy = y(v), tx = pad - 4.0, ty = y(v) + 4.0);
+    }
+    for (series, class, name) in [(1usize, "s1", names.0), (2, "s2", names.1)] {
+        let points: Vec<String> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| format!("{:.1},{:.1}", x(i), y(if series == 1 { d.1 } else { d.2 })))
+            .collect();
+        let _ = write!(out, r#"<polyline points="{}" class="line {class}"/>"#, points.join(" "));
+        for (i, d) in days.iter().enumerate() {
+            let v = if series == 1 { d.1 } else { d.2 };
+            let _ = write!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="3" class="dot {class}"><title>{} {}: {v}</title></circle>"#, x(i), y(v), esc(&d.0), esc(name));
+        }
+    }
+    for (i, d) in days.iter().enumerate().filter(|(i, _)| i % 5 == 0 || *i == days.len() - 1) {
+        let _ = write!(out, r#"<text x="{:.1}" y="{}" text-anchor="middle" class="axis">{}</text>"#, x(i), h - 10.0, esc(&d.0));
+    }
+    let _ = write!(
+        out,
+        r#"<rect x="{lx}" y="6" width="10" height="10" class="key s1"/><text x="{tx}" y="15" class="axis">{}</text><rect x="{lx2}" y="6" width="10" height="10" class="key s2"/><text x="{tx2}" y="15" class="axis">{}</text>"#,
+        esc(names.0),
+        esc(names.1),
+        lx = pad,
+        tx = pad + 14.0,
+        lx2 = pad + 90.0,
+        tx2 = pad + 104.0,
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// One grid on the map: its shape, name, the number it is coloured by, and its link.
+pub struct MapGrid<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub shape: &'a MultiPolygon<f64>,
+    pub value: i64,
+    pub href: String,
+}
+
+/// The grids projected (equirectangular, longitude scaled by cos latitude), coloured from
+/// light to dark by value, each a link with its name and number on hover.
+pub fn grid_map(grids: &[MapGrid<'_>], title: &str, unit: &str) -> String {
+    let mut bounds: Option<(f64, f64, f64, f64)> = None;
+    for g in grids {
+        if let Some(r) = g.shape.bounding_rect() {
+            let b = bounds.get_or_insert((r.min().x, r.min().y, r.max().x, r.max().y));
+            *b = (b.0.min(r.min().x), b.1.min(r.min().y), b.2.max(r.max().x), b.3.max(r.max().y));
+        }
+    }
+    let Some((x0, y0, x1, y1)) = bounds else { return String::new() };
+    let k = ((y0 + y1) / 2.0).to_radians().cos();
+    let width = 640.0;
+    let scale = width / ((x1 - x0) * k).max(1e-9);
+    let height = ((y1 - y0) * scale).max(1.0);
+    let max = grids.iter().map(|g| g.value).max().unwrap_or(0).max(1) as f64;
+    const SHADES: [&str; 6] = ["#f4f6f8", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#c51b8a"];
+    let mut out = format!(r#"<svg class="map" viewBox="0 0 {width} {height:.1}" role="img" aria-label="{}">"#, esc(title));
+    for g in grids {
+        let mut d = String::new();
+        for poly in &g.shape.0 {
+            for (i, c) in poly.exterior().0.iter().enumerate() {
+                let _ = write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, (c.x - x0) * k * scale, (y1 - c.y) * scale);
+            }
+            d.push('Z');
+        }
+        let shade = if g.value == 0 { 0 } else { 1 + ((g.value as f64 / max) * 4.999) as usize };
+        let _ = write!(
+            out,
+            r#"<a href="{}"><path d="{d}" fill="{}" class="cell"><title>{} {}: {} {}</title></path></a>"#,
+            esc(&g.href),
+            SHADES[shade.min(5)],
+            esc(g.name),
+            esc(g.code),
+            g.value,
+            esc(unit),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn charts_escape_labels_and_carry_titles() {
+        let svg = bars(&[("<b>&".into(), 3), ("乱扔垃圾".into(), 1)], "x");
+        assert!(svg.contains("&lt;b&gt;&amp;: 3"));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        let t = trend(&[("11-01".into(), 3, 1), ("11-02".into(), 5, 4)], "t", ("上报", "结案"));
+        assert_eq!(t.matches("<circle").count(), 4);
+    }
+
+    #[test]
+    fn the_map_draws_every_grid_as_a_link() {
+        let a = MultiPolygon(vec![polygon![(x: 117.15, y: 36.96), (x: 117.16, y: 36.96), (x: 117.16, y: 36.97), (x: 117.15, y: 36.96)]]);
+        let grids = vec![
+            MapGrid { code: "001", name: "第1网格", shape: &a, value: 0, href: "/cases?grid=001".into() },
+            MapGrid { code: "002", name: "第2网格", shape: &a, value: 7, href: "/cases?grid=002".into() },
+        ];
+        let svg = grid_map(&grids, "map", "件");
+        assert_eq!(svg.matches("<a href=").count(), 2);
+        assert!(svg.contains("第2网格 002: 7 件"));
+        assert!(svg.contains("#c51b8a"), "the busiest grid is darkest");
+    }
+}
