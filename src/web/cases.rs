@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/cases", get(desk_page))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/act", post(act_form))
+        .layer(axum::extract::DefaultBodyLimit::max(36 * 1024 * 1024))
 }
 
 fn beijing(ms: Option<i64>) -> String {
@@ -186,6 +187,7 @@ struct ActionForm {
     needs_unit: bool,
     needs_minutes: bool,
     needs_original: bool,
+    takes_photos: bool,
 }
 
 async fn case_page(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Response {
@@ -219,6 +221,7 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
             needs_unit: *a == Action::Dispatch,
             needs_minutes: *a == Action::RequestExtension,
             needs_original: *a == Action::Merge,
+            takes_photos: *a == Action::Handle,
         })
         .collect();
     let summary = row(lang, &case);
@@ -244,41 +247,78 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
     )
 }
 
-#[derive(Deserialize)]
-struct ActForm {
-    action: String,
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    unit: String,
-    #[serde(default)]
-    minutes: String,
-    #[serde(default)]
-    original: String,
-    #[serde(default)]
-    version: Option<i64>,
-}
-
-async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>, Form(f): Form<ActForm>) -> Response {
-    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
-    if let Err(e) = caller.check_csrf(Some(&f.csrf_token)) {
-        return error_page(caller.lang, &e);
+/// The action forms post `multipart/form-data` so that handling can carry after photos.
+async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>, req: axum::extract::Request) -> Response {
+    use axum::extract::FromRequest;
+    let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
+    let lang = caller.lang;
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut photos: Vec<Vec<u8>> = Vec::new();
+    let is_multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let mut form = match axum::extract::Multipart::from_request(req, &app).await {
+            Ok(f) => f,
+            Err(e) => return error_page(lang, &AppError::BadRequest(e.body_text())),
+        };
+        loop {
+            match form.next_field().await {
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or("").to_string();
+                    if name == "photos" {
+                        match field.bytes().await {
+                            Ok(b) if !b.is_empty() => photos.push(b.to_vec()),
+                            Ok(_) => {}
+                            Err(_) => return render_case(&app, &caller, &id, Some(AppError::TooLarge.message(lang))).await,
+                        }
+                    } else {
+                        fields.insert(name, field.text().await.unwrap_or_default());
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return error_page(lang, &AppError::BadRequest(e.body_text())),
+            }
+        }
+    } else {
+        let Ok(axum::Form(pairs)) = axum::Form::<Vec<(String, String)>>::from_request(req, &app).await else {
+            return error_page(lang, &AppError::BadRequest("form".into()));
+        };
+        fields.extend(pairs);
     }
-    let Some(action) = Action::parse(&f.action) else { return error_page(caller.lang, &AppError::NotFound("resource")) };
-    let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let minutes = match some(&f.minutes).map(|m| m.parse::<f64>()) {
+    let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Err(e) = caller.check_csrf(get("csrf_token").as_deref()) {
+        return error_page(lang, &e);
+    }
+    let Some(action) = get("action").as_deref().and_then(Action::parse) else { return error_page(lang, &AppError::NotFound("resource")) };
+    let minutes = match get("minutes").map(|m| m.parse::<f64>()) {
         // The form asks for working days; the API counts working minutes.
         Some(Ok(days)) => Some((days * app.calendar().minutes_per_day() as f64).round() as i64),
-        Some(Err(_)) => return render_case(&app, &caller, &id, Some(t(caller.lang, "invalid.minutes", &[]))).await,
+        Some(Err(_)) => return render_case(&app, &caller, &id, Some(t(lang, "invalid.minutes", &[]))).await,
         None => None,
     };
-    let input = ActInput { note: some(&f.note), unit: some(&f.unit), minutes, original: some(&f.original), version: f.version, ..Default::default() };
-    match app.act(Some(actor), &id, action, input, None).await {
+    let mut photo_ids = Vec::new();
+    for bytes in photos.into_iter().take(3) {
+        match app.upload_photo(Some(&actor), bytes).await {
+            Ok(p) => photo_ids.push(p.record.id),
+            Err(e) => return render_case(&app, &caller, &id, Some(e.message(lang))).await,
+        }
+    }
+    let input = ActInput {
+        note: get("note"),
+        unit: get("unit"),
+        minutes,
+        original: get("original"),
+        version: get("version").and_then(|v| v.parse().ok()),
+        photos: photo_ids,
+        ..Default::default()
+    };
+    match app.act(Some(&actor), &id, action, input, None).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => {
-            let mut r = render_case(&app, &caller, &id, Some(e.message(caller.lang))).await;
+            let mut r = render_case(&app, &caller, &id, Some(e.message(lang))).await;
             *r.status_mut() = e.status();
             r
         }

@@ -2,6 +2,7 @@
 //! TEST_DATABASE_URL) on PostgreSQL.
 
 mod accounts;
+mod browser;
 mod cases;
 mod cli;
 mod grids;

@@ -1,0 +1,234 @@
+//! The whole loop in real headless Chromium, driven over WebDriver (chromedriver from
+//! Debian's packages). Without chromedriver the test says so loudly and stops, unless
+//! CHUANGCHENG_REQUIRE_BROWSER is set (CI), where a missing browser fails it.
+//!
+//! The WebDriver calls used are few (session, navigate, find, type, click, script,
+//! screenshot), so they are spoken directly over HTTP with the client the tests already use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Browser {
+    http: reqwest::Client,
+    driver: String,
+    session: String,
+    _chromedriver: ChildGuard,
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.exists())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium window of the given size.
+    async fn start(width: u32, height: u32) -> Option<Browser> {
+        let required = std::env::var("CHUANGCHENG_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0");
+        let (Some(chromedriver), Some(chromium)) = (find_program("chromedriver"), find_program("chromium")) else {
+            assert!(!required, "CHUANGCHENG_REQUIRE_BROWSER is set but chromium/chromedriver are not installed");
+            eprintln!("\n*** chromium or chromedriver not found: the browser test is SKIPPED. Install Debian's chromium and chromium-driver to run it. ***\n");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let child = Command::new(chromedriver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+        let guard = ChildGuard(child);
+        let driver = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{driver}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().ok()?;
+        let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile.path().display()), format!("--window-size={width},{height}")],
+            "prefs": { "intl.accept_languages": "zh-CN,zh" }
+        }}}});
+        let r: Value = http.post(format!("{driver}/session")).json(&caps).send().await.ok()?.json().await.ok()?;
+        let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("chromedriver refused a session: {r}")).to_string();
+        std::mem::forget(profile); // removed with the machine's temp; Chromium may still hold it
+        Some(Browser { http, driver, session, _chromedriver: guard })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{}", self.driver, self.session, path)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method.clone(), self.url(path));
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let r = req.send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        for _ in 0..50 {
+            let r = self.http.post(self.url("/element")).json(&json!({ "using": "css selector", "value": css })).send().await.unwrap();
+            let v: Value = r.json().await.unwrap();
+            if let Some(id) = v["value"][ELEMENT].as_str() {
+                return id.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no element matches {css}; page: {}", self.text().await);
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), json!({ "text": text })).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), json!({})).await;
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", json!({ "script": js, "args": [] })).await
+    }
+
+    async fn text(&self) -> String {
+        let v = self.http.post(self.url("/execute/sync")).json(&json!({ "script": "return document.body ? document.body.innerText : ''", "args": [] })).send().await;
+        match v {
+            Ok(r) => r.json::<Value>().await.map(|v| v["value"].as_str().unwrap_or("").to_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap_or("").to_string()
+    }
+
+    /// Waits until the page text contains `needle`.
+    async fn wait_for_text(&self, needle: &str) {
+        for _ in 0..100 {
+            if self.text().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("page never showed {needle:?}: {}", self.text().await);
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let v = self.call(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    async fn log_in(&self, base: &str, username: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("form.stack button[type=submit]").await;
+        self.wait_for_text("退出").await;
+    }
+
+    async fn quit(self) {
+        let _ = self.http.delete(self.url("")).send().await;
+    }
+}
+
+#[tokio::test]
+async fn the_loop_in_a_real_browser() {
+    let t = spawn_demo().await;
+    let Some(phone) = Browser::start(390, 844).await else { return };
+    let base = t.base.clone();
+    let photo_path = t.dir.path().join("street.jpg");
+    std::fs::write(&photo_path, crate::photos::camera_jpeg(36.965, 117.155)).unwrap();
+
+    // The dispatcher's dashboard before anything happens.
+    let desk = Browser::start(1366, 900).await.expect("browser");
+    desk.log_in(&base, "dispatcher").await;
+    desk.goto(&format!("{base}/dashboard")).await;
+    desk.wait_for_text("按期结案率").await;
+    let before: i64 = desk.script("return document.querySelectorAll('.stat b')[4].innerText").await.as_str().unwrap().parse().unwrap();
+
+    // A grid worker on a phone reports a stall blocking the pavement, with a photo.
+    phone.log_in(&base, "gridworker").await;
+    phone.goto(&format!("{base}/report")).await;
+    phone.script("var s=document.getElementById('category'); s.value='0401'; s.dispatchEvent(new Event('change'));").await;
+    phone.type_into("#description", "纬二路早市摊位占用人行道").await;
+    phone.type_into("#photos", &photo_path.display().to_string()).await;
+    phone.script("var g=document.getElementById('grid'); g.value='370115001001001';").await;
+    phone.screenshot("phone-report").await;
+    phone.click("#report button[type=submit]").await;
+    phone.wait_for_text("JY").await;
+    let case_url = phone.current_url().await;
+    assert!(case_url.contains("/cases/"), "the phone lands on the new case: {case_url}");
+    assert!(phone.text().await.contains("待受理"));
+    phone.screenshot("phone-case").await;
+
+    // The dispatcher sees it on the desk and dispatches it.
+    desk.goto(&format!("{base}/cases")).await;
+    desk.wait_for_text("摊位乱摆").await;
+    desk.screenshot("desk").await;
+    desk.goto(&case_url).await;
+    desk.click("form.act button[value=register]").await;
+    desk.wait_for_text("已立案").await;
+    desk.click("form.act button[value=dispatch]").await;
+    desk.wait_for_text("城管执法中队").await;
+    desk.screenshot("case").await;
+
+    // The department handles it with an after photo.
+    let dept = Browser::start(1366, 900).await.expect("browser");
+    dept.log_in(&base, "handler").await;
+    dept.goto(&case_url).await;
+    dept.click("form.act button[value=accept]").await;
+    dept.wait_for_text("处置中").await;
+    dept.type_into("form.act:has(button[value=handle]) input[name=note]", "已劝离摊贩,恢复通行").await;
+    dept.type_into("form.act:has(button[value=handle]) input[name=photos]", &photo_path.display().to_string()).await;
+    dept.click("form.act button[value=handle]").await;
+    dept.wait_for_text("待核查").await;
+
+    // The grid worker checks it on the spot: closed.
+    phone.goto(&case_url).await;
+    phone.click("form.act button[value=verify_pass]").await;
+    phone.wait_for_text("已结案").await;
+    let text = phone.text().await;
+    assert!(text.contains("已劝离摊贩,恢复通行") && text.contains("核查通过"));
+    assert_eq!(phone.script("return document.querySelectorAll('.photos img').length").await, json!(2), "before and after photos");
+
+    // The dashboard counts it, and English is a click away.
+    desk.goto(&format!("{base}/dashboard")).await;
+    desk.wait_for_text("按期结案率").await;
+    let after: i64 = desk.script("return document.querySelectorAll('.stat b')[4].innerText").await.as_str().unwrap().parse().unwrap();
+    assert_eq!(after, before + 1, "the dashboard's count changed by one");
+    desk.screenshot("dashboard").await;
+    desk.click("a[href='/lang/en']").await;
+    desk.wait_for_text("On-time closure").await;
+    assert!(!desk.text().await.contains("按期结案率"));
+    phone.quit().await;
+    desk.quit().await;
+    dept.quit().await;
+}
