@@ -225,6 +225,21 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
         })
         .collect();
     let summary = row(lang, &case);
+    let dir = app.directory();
+    let grid_code = case.grid.as_ref().map(|g| g.code.clone()).unwrap_or_default();
+    let community_code = case.community.as_ref().map(|c| c.code.clone()).unwrap_or_default();
+    let around: Vec<&geo::MultiPolygon<f64>> = dir
+        .grids()
+        .zip(dir.shapes())
+        .filter(|(g, _)| g.community.code == community_code && g.code != grid_code)
+        .map(|(_, (_, s))| s)
+        .collect();
+    let map_svg = dir
+        .shapes()
+        .iter()
+        .find(|(c, _)| *c == grid_code)
+        .map(|(_, shape)| super::svg::locator(&around, shape, case.details.lat, case.details.lon, &t(lang, "web.case_map", &[])))
+        .unwrap_or_default();
     let before: Vec<String> = case.photos_before.iter().flatten().map(|p| p.thumb_url.clone()).collect();
     let after: Vec<String> = case.photos_after.iter().flatten().map(|p| p.thumb_url.clone()).collect();
     page(
@@ -243,6 +258,8 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
             before => before,
             after => after,
             error => error,
+            map_svg => minijinja::Value::from_safe_string(map_svg),
+            grid_code => grid_code,
         },
     )
 }

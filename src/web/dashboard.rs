@@ -74,7 +74,7 @@ async fn dashboard(State(app): State<App>, caller: Caller) -> Response {
             name: &g.name,
             shape,
             value: d.open_by_grid.get(&g.code).copied().unwrap_or(0),
-            href: format!("/cases?grid={}", g.code),
+            href: format!("/grids/{}", g.code),
         })
         .collect();
     let map_svg = grid_map(&cells, &t(lang, "web.dash_map", &[]), &unit);

@@ -3,6 +3,7 @@
 
 mod cases;
 mod dashboard;
+mod grids;
 mod report;
 mod svg;
 
@@ -25,7 +26,8 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    ("grid.html", include_str!("../../templates/grid.html")),
     ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("report.html", include_str!("../../templates/report.html")),
     ("apikeys.html", include_str!("../../templates/apikeys.html")),
@@ -83,6 +85,7 @@ pub fn routes() -> Router<App> {
         .merge(cases::routes())
         .merge(report::routes())
         .merge(dashboard::routes())
+        .merge(grids::routes())
         .fallback(page_not_found)
 }
 

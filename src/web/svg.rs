@@ -84,37 +84,63 @@ pub struct MapGrid<'a> {
     pub href: String,
 }
 
-/// The grids projected (equirectangular, longitude scaled by cos latitude), coloured from
-/// light to dark by value, each a link with its name and number on hover.
-pub fn grid_map(grids: &[MapGrid<'_>], title: &str, unit: &str) -> String {
-    let mut bounds: Option<(f64, f64, f64, f64)> = None;
-    for g in grids {
-        if let Some(r) = g.shape.bounding_rect() {
-            let b = bounds.get_or_insert((r.min().x, r.min().y, r.max().x, r.max().y));
-            *b = (b.0.min(r.min().x), b.1.min(r.min().y), b.2.max(r.max().x), b.3.max(r.max().y));
+/// Longitude/latitude to picture coordinates: equirectangular, longitude scaled by the
+/// cosine of the middle latitude, fitted to `width`.
+struct Projection {
+    x0: f64,
+    y1: f64,
+    k: f64,
+    scale: f64,
+    height: f64,
+}
+
+impl Projection {
+    fn fit<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>, width: f64) -> Option<Projection> {
+        let mut b: Option<(f64, f64, f64, f64)> = None;
+        for shape in shapes {
+            if let Some(r) = shape.bounding_rect() {
+                let v = b.get_or_insert((r.min().x, r.min().y, r.max().x, r.max().y));
+                *v = (v.0.min(r.min().x), v.1.min(r.min().y), v.2.max(r.max().x), v.3.max(r.max().y));
+            }
         }
+        let (x0, y0, x1, y1) = b?;
+        let k = ((y0 + y1) / 2.0).to_radians().cos();
+        let scale = width / ((x1 - x0) * k).max(1e-9);
+        Some(Projection { x0, y1, k, scale, height: ((y1 - y0) * scale).max(1.0) })
     }
-    let Some((x0, y0, x1, y1)) = bounds else { return String::new() };
-    let k = ((y0 + y1) / 2.0).to_radians().cos();
-    let width = 640.0;
-    let scale = width / ((x1 - x0) * k).max(1e-9);
-    let height = ((y1 - y0) * scale).max(1.0);
-    let max = grids.iter().map(|g| g.value).max().unwrap_or(0).max(1) as f64;
-    const SHADES: [&str; 6] = ["#f4f6f8", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#c51b8a"];
-    let mut out = format!(r#"<svg class="map" viewBox="0 0 {width} {height:.1}" role="img" aria-label="{}">"#, esc(title));
-    for g in grids {
+
+    fn point(&self, lon: f64, lat: f64) -> (f64, f64) {
+        ((lon - self.x0) * self.k * self.scale, (self.y1 - lat) * self.scale)
+    }
+
+    fn path(&self, shape: &MultiPolygon<f64>) -> String {
         let mut d = String::new();
-        for poly in &g.shape.0 {
+        for poly in &shape.0 {
             for (i, c) in poly.exterior().0.iter().enumerate() {
-                let _ = write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, (c.x - x0) * k * scale, (y1 - c.y) * scale);
+                let (x, y) = self.point(c.x, c.y);
+                let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
             }
             d.push('Z');
         }
+        d
+    }
+}
+
+/// The grids projected, coloured from light to dark by value, each a link with its name and
+/// number on hover.
+pub fn grid_map(grids: &[MapGrid<'_>], title: &str, unit: &str) -> String {
+    let width = 640.0;
+    let Some(p) = Projection::fit(grids.iter().map(|g| g.shape), width) else { return String::new() };
+    let max = grids.iter().map(|g| g.value).max().unwrap_or(0).max(1) as f64;
+    const SHADES: [&str; 6] = ["#f4f6f8", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#c51b8a"];
+    let mut out = format!(r#"<svg class="map" viewBox="0 0 {width} {:.1}" role="img" aria-label="{}">"#, p.height, esc(title));
+    for g in grids {
         let shade = if g.value == 0 { 0 } else { 1 + ((g.value as f64 / max) * 4.999) as usize };
         let _ = write!(
             out,
-            r#"<a href="{}"><path d="{d}" fill="{}" class="cell"><title>{} {}: {} {}</title></path></a>"#,
+            r#"<a href="{}"><path d="{}" fill="{}" class="cell"><title>{} {}: {} {}</title></path></a>"#,
             esc(&g.href),
+            p.path(g.shape),
             SHADES[shade.min(5)],
             esc(g.name),
             esc(g.code),
@@ -123,6 +149,20 @@ pub fn grid_map(grids: &[MapGrid<'_>], title: &str, unit: &str) -> String {
         );
     }
     out.push_str("</svg>");
+    out
+}
+
+/// A small locator: the neighbourhood's grids in grey, the case's grid outlined, a dot
+/// where the problem is.
+pub fn locator(around: &[&MultiPolygon<f64>], grid: &MultiPolygon<f64>, lat: f64, lon: f64, title: &str) -> String {
+    let width = 320.0;
+    let Some(p) = Projection::fit(around.iter().copied().chain(std::iter::once(grid)), width) else { return String::new() };
+    let mut out = format!(r#"<svg class="locator" viewBox="0 0 {width} {:.1}" role="img" aria-label="{}">"#, p.height, esc(title));
+    for shape in around {
+        let _ = write!(out, r#"<path d="{}" class="nb"/>"#, p.path(shape));
+    }
+    let (x, y) = p.point(lon, lat);
+    let _ = write!(out, r#"<path d="{}" class="here"/><circle cx="{x:.1}" cy="{y:.1}" r="6" class="pin"><title>{lat:.6}, {lon:.6}</title></circle></svg>"#, p.path(grid));
     out
 }
 

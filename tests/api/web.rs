@@ -267,13 +267,18 @@ async fn the_dashboard_shows_indicators_charts_and_the_grid_map() {
     let html = leader.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("按期结案率") && html.contains("数据看板"));
     assert_eq!(html.matches("<svg").count(), 3, "trend, categories, map");
-    assert_eq!(html.matches("<a href=\"&#x2f;cases?grid=").count() + html.matches("<a href=\"/cases?grid=").count(), 150, "every grid on the map is a link");
+    assert_eq!(html.matches("<a href=\"/grids/").count(), 150, "every grid on the map is a link to its page");
     assert!(html.contains(&format!("<b>{n}</b>")), "the reported count is the month's cases");
     let community = web_login(&t, "community").await;
     let html = community.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
-    let links = html.matches("cases?grid=").count();
+    let links = html.matches("<a href=\"/grids/").count();
     assert!(links > 0 && links < 150, "a community admin's map shows their community: {links}");
-    // The map's link leads to that grid's cases on the desk.
+    // The map's link leads to the grid's page: who answers for it, its figures, its cases.
+    let grid = leader.get(t.url("/grids/370115001001001")).send().await.unwrap().text().await.unwrap();
+    assert!(grid.contains("开元社区第1网格") && grid.contains("帮包单位") && grid.contains("网格员") && grid.contains("按期结案率"));
+    assert!(grid.contains("<svg class=\"locator\""));
+    let r = community.get(t.url("/grids/370115001002001")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "another community's grid is out of reach");
     let desk = leader.get(t.url("/cases?grid=370115001001001")).send().await.unwrap().text().await.unwrap();
     assert!(desk.contains("开元社区第1网格") || desk.contains("没有符合条件的问题"));
     assert!(!desk.contains("纬二路社区第1网格"), "only that grid's cases");
