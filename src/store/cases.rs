@@ -433,6 +433,10 @@ pub struct CaseFilter {
     pub numbers: Option<Vec<String>>,
     /// Only these categories.
     pub category_codes: Vec<String>,
+    /// Only cases whose handling deadline is before this moment (overdue, with `now`).
+    pub deadline_before: Option<i64>,
+    /// Soonest handling deadline first, instead of newest first.
+    pub by_deadline: bool,
     pub limit: u64,
     pub offset: u64,
 }
@@ -470,6 +474,9 @@ fn filtered(f: &CaseFilter) -> SelectStatement {
     if let Some(numbers) = &f.numbers {
         q.and_where(Expr::col(("cases", "number")).is_in(numbers.iter().map(String::as_str)));
     }
+    if let Some(t) = f.deadline_before {
+        q.and_where(Expr::col(("cases", "handling_deadline")).lt(t));
+    }
     if !f.category_codes.is_empty() {
         q.and_where(Expr::col(("cases", "category_code")).is_in(f.category_codes.iter().map(String::as_str)));
     }
@@ -477,7 +484,13 @@ fn filtered(f: &CaseFilter) -> SelectStatement {
 }
 
 pub fn list_cases(conn: &mut dyn Conn, f: &CaseFilter) -> StoreResult<Vec<CaseRecord>> {
-    let q = filtered(f)
+    let mut q = filtered(f);
+    if f.by_deadline {
+        // Cases without a deadline last on both backends.
+        q.order_by_expr(Expr::col(("cases", "handling_deadline")).is_null().into(), Order::Asc)
+            .order_by(("cases", "handling_deadline"), Order::Asc);
+    }
+    let q = q
         .order_by(("cases", "reported_at"), Order::Desc)
         .order_by(("cases", "id"), Order::Desc)
         .limit(std::cmp::max(f.limit, 1))

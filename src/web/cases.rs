@@ -27,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/cases", get(desk_page))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/act", post(act_form))
+        .route("/cases/bulk-dispatch", post(bulk_dispatch))
         .layer(axum::extract::DefaultBodyLimit::max(36 * 1024 * 1024))
 }
 
@@ -97,6 +98,12 @@ async fn todo_page(State(app): State<App>, caller: Caller) -> Response {
 struct DeskQuery {
     status: Option<String>,
     grid: Option<String>,
+    department: Option<String>,
+    overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    done: Option<u64>,
     community: Option<String>,
     category: Option<String>,
     page: Option<u64>,
@@ -129,6 +136,22 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
     if let Some(code) = &grid {
         filter.grid_id = Some(app.directory().grids().find(|g| &g.code == code).map(|g| g.id.clone()).unwrap_or_default());
     }
+    let departments = app.visible_units(actor, vec![OrgKind::Department]).await.unwrap_or_default();
+    let department = pick(&q.department);
+    if let Some(code) = &department {
+        filter.assignee_unit_ids = Some(departments.iter().filter(|u| &u.code == code).map(|u| u.id.clone()).collect());
+    }
+    let overdue = pick(&q.overdue).is_some();
+    if overdue {
+        filter.statuses = vec![Status::Dispatched, Status::InProgress];
+        filter.deadline_before = Some(app.now());
+    }
+    let day = |v: &Option<String>| pick(v).and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+    let (from, to) = (day(&q.from), day(&q.to));
+    filter.reported_since = from.map(crate::domain::calendar::beijing_day_start);
+    filter.reported_until = to.map(|d| crate::domain::calendar::beijing_day_start(d) + 86_399_999);
+    let by_deadline = pick(&q.sort).as_deref() == Some("deadline");
+    filter.by_deadline = by_deadline;
     let mut cases = match app.list_cases(actor, filter).await {
         Ok(c) => c,
         Err(e) => return error_page(lang, &e),
@@ -148,11 +171,20 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
         .iter()
         .map(|c| Choice { value: c.code.clone(), label: format!("{} · {}", c.class_name, c.name), selected: category.as_deref() == Some(c.code.as_str()) })
         .collect();
+    let department_choices: Vec<Choice> = departments
+        .iter()
+        .map(|u| Choice { value: u.code.clone(), label: u.name.clone(), selected: department.as_deref() == Some(u.code.as_str()) })
+        .collect();
     let query = serde_urlencoded::to_string([
         ("status", status.clone().unwrap_or_default()),
         ("community", community.clone().unwrap_or_default()),
         ("category", category.clone().unwrap_or_default()),
         ("grid", grid.clone().unwrap_or_default()),
+        ("department", department.clone().unwrap_or_default()),
+        ("overdue", if overdue { "1".into() } else { String::new() }),
+        ("from", from.map(|d| d.to_string()).unwrap_or_default()),
+        ("to", to.map(|d| d.to_string()).unwrap_or_default()),
+        ("sort", if by_deadline { "deadline".into() } else { String::new() }),
     ])
         .unwrap_or_default();
     page(
@@ -163,6 +195,13 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
             statuses => Serde(&statuses),
             communities => Serde(&community_choices),
             categories => Serde(&category_choices),
+            departments => Serde(&department_choices),
+            overdue => overdue,
+            from => from.map(|d| d.to_string()),
+            to => to.map(|d| d.to_string()),
+            by_deadline => by_deadline,
+            done => q.done,
+            can_dispatch => actor.has_role(crate::domain::authz::Role::Dispatcher) || actor.has_role(crate::domain::authz::Role::SystemAdmin),
             page => page_no,
             prev_page => (page_no > 1).then(|| page_no - 1),
             next_page => more.then_some(page_no + 1),
@@ -340,4 +379,25 @@ async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>
             r
         }
     }
+}
+
+/// Dispatches every ticked case to its category's default unit (registering it first when it
+/// is still waiting), and reports how many went out.
+async fn bulk_dispatch(State(app): State<App>, caller: Caller, axum::Form(pairs): axum::Form<Vec<(String, String)>>) -> Response {
+    let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
+    let csrf = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
+    if let Err(e) = caller.check_csrf(csrf) {
+        return error_page(caller.lang, &e);
+    }
+    let mut done = 0u64;
+    for (_, id) in pairs.iter().filter(|(k, _)| k == "case") {
+        // A case still waiting is registered first; one already registered refuses that, which is fine.
+        let _ = app.act(Some(&actor), id, Action::Register, ActInput::default(), None).await;
+        if app.act(Some(&actor), id, Action::Dispatch, ActInput::default(), None).await.is_ok() {
+            done += 1;
+        }
+    }
+    let back = pairs.iter().find(|(k, _)| k == "back").map(|(_, v)| v.clone()).filter(|b| b.starts_with("/cases")).unwrap_or_else(|| "/cases".into());
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{back}{sep}done={done}")).into_response()
 }

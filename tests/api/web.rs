@@ -283,3 +283,38 @@ async fn the_dashboard_shows_indicators_charts_and_the_grid_map() {
     assert!(desk.contains("开元社区第1网格") || desk.contains("没有符合条件的问题"));
     assert!(!desk.contains("纬二路社区第1网格"), "only that grid's cases");
 }
+
+#[tokio::test]
+async fn the_desk_filters_sorts_and_dispatches_in_bulk() {
+    let (t, _clock) = spawn_demo_at(chuangcheng::domain::calendar::beijing_ms(2026, 11, 30, 18, 0)).await;
+    t.app.seed_demo_cases(10).await.unwrap();
+    let desk = web_login(&t, "dispatcher").await;
+    let rows = |html: &str| html.matches("<td class=\"mono\"><a href=").count();
+    let overdue = desk.get(t.url("/cases?overdue=1")).send().await.unwrap().text().await.unwrap();
+    assert!(overdue.matches("class=\"light red\"").count() >= rows(&overdue), "only red rows when asked for overdue ones");
+    let dept = desk.get(t.url("/cases?department=BM01&status=closed")).send().await.unwrap().text().await.unwrap();
+    assert!(rows(&dept) > 0 && dept.contains("城管执法中队"));
+    let one_day = desk.get(t.url("/cases?from=2026-11-30&to=2026-11-30")).send().await.unwrap().text().await.unwrap();
+    assert!(!one_day.contains("JY20261129-"), "the date range holds");
+    let sorted = desk.get(t.url("/cases?sort=deadline&status=in_progress")).send().await.unwrap().text().await.unwrap();
+    assert!(sorted.contains("selected>时限最近") || sorted.contains("value=\"deadline\" selected"));
+    // Bulk: tick every waiting case on the first page and dispatch them.
+    let waiting = desk.get(t.url("/cases?status=reported")).send().await.unwrap().text().await.unwrap();
+    let ids: Vec<String> = waiting
+        .split("name=\"case\" value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect();
+    assert!(!ids.is_empty(), "a Monday evening has cases waiting");
+    let token = csrf_in(&waiting);
+    let mut form = vec![("csrf_token".to_string(), token), ("back".to_string(), "/cases?status=reported".to_string())];
+    form.extend(ids.iter().map(|i| ("case".to_string(), i.clone())));
+    let r = desk.post(t.url("/cases/bulk-dispatch")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.ends_with(&format!("done={}", ids.len())), "{location}");
+    let page = desk.get(t.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("已派遣 {} 件", ids.len())));
+    let r = desk.post(t.url("/cases/bulk-dispatch")).form(&[("csrf_token", "forged"), ("case", ids[0].as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
