@@ -64,9 +64,16 @@ const HEADERS: [(&str, &[&str]); 5] = [
 
 /// Reads the first sheet of an .xlsx/.xls/.ods file, or a CSV file, as rows of text.
 pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "csv" {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(path).map_err(|e| e.to_string())?;
+    read_table_bytes(&bytes, ext == "csv")
+}
+
+/// The same from bytes: a spreadsheet (recognised by content), or CSV when `csv` is set or
+/// the bytes are not a workbook.
+pub fn read_table_bytes(bytes: &[u8], csv: bool) -> Result<Vec<Vec<String>>, String> {
+    if csv || !(bytes.starts_with(b"PK") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])) {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
         return reader
             .records()
             .map(|r| r.map(|rec| rec.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect()))
@@ -74,7 +81,7 @@ pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>, String> {
             .map_err(|e| e.to_string());
     }
     use calamine::Reader;
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| e.to_string())?;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let range = book.worksheet_range_at(0).ok_or("the workbook has no sheet")?.map_err(|e| e.to_string())?;
     Ok(range
         .rows()
@@ -257,7 +264,17 @@ impl App {
 
     /// Imports people from a spreadsheet or CSV: every row or, on any problem, none.
     pub async fn import_people(&self, path: &Path, lang: Lang) -> AppResult<usize> {
-        let rows = read_table(path).map_err(|e| {
+        let table = read_table(path);
+        self.import_people_rows(table, lang).await
+    }
+
+    /// The same for an uploaded file's bytes.
+    pub async fn import_people_bytes(&self, bytes: &[u8], lang: Lang) -> AppResult<usize> {
+        self.import_people_rows(read_table_bytes(bytes, false), lang).await
+    }
+
+    async fn import_people_rows(&self, table: Result<Vec<Vec<String>>, String>, lang: Lang) -> AppResult<usize> {
+        let rows = table.map_err(|e| {
             AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.people.unreadable", &[("detail", &e)]) }])
         })?;
         let units = self.store().read(|c| org::list_units(c, &[], None)).await?;

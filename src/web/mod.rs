@@ -1,6 +1,7 @@
 //! Server-rendered pages. Templates (auto-escaped, `.html`) and assets are embedded in the
 //! binary; every string comes from the message catalogue.
 
+mod admin;
 mod cases;
 mod dashboard;
 mod grids;
@@ -26,7 +27,8 @@ use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
+    ("admin.html", include_str!("../../templates/admin.html")),
     ("grid.html", include_str!("../../templates/grid.html")),
     ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("report.html", include_str!("../../templates/report.html")),
@@ -86,6 +88,7 @@ pub fn routes() -> Router<App> {
         .merge(report::routes())
         .merge(dashboard::routes())
         .merge(grids::routes())
+        .merge(admin::routes())
         .fallback(page_not_found)
 }
 

@@ -318,3 +318,48 @@ async fn the_desk_filters_sorts_and_dispatches_in_bulk() {
     let r = desk.post(t.url("/cases/bulk-dispatch")).form(&[("csrf_token", "forged"), ("case", ids[0].as_str())]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn admin_pages_show_the_org_and_import_files() {
+    use reqwest::multipart::{Form, Part};
+    let t = spawn_demo().await;
+    let leader = web_login(&t, "leader").await;
+    assert_eq!(leader.get(t.url("/admin")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let admin = web_login(&t, "admin").await;
+    let org = admin.get(t.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(org.contains("济阳街道") && org.contains("开元社区") && org.contains("个网格") && org.contains("城管执法中队"));
+    let page = admin.get(t.url("/admin/grids")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&page);
+    let upload = |path: &'static str, name: &'static str, bytes: Vec<u8>, csrf: String| {
+        let form = Form::new().text("csrf_token", csrf).part("file", Part::bytes(bytes).file_name(name));
+        admin.post(t.url(path)).multipart(form).send()
+    };
+    let good = crate::grids::collection(&[crate::grids::feature("370115001001099", "开元社区", (117.200, 117.205), (36.960, 36.965))]);
+    let r = upload("/admin/grids", "g.geojson", good.into_bytes(), token.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("新增 1 个"));
+    let bad = crate::grids::collection(&[crate::grids::feature("370115001001098", "火星社区", (117.21, 117.22), (36.96, 36.97))]);
+    let r = upload("/admin/grids", "g.geojson", bad.into_bytes(), token.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("第 1 行") && html.contains("火星社区"), "problems are listed with their row");
+    let r = upload("/admin/grids", "g.geojson", b"{}".to_vec(), "forged".into()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let csv = "姓名,手机,角色,所属单元,用户名\n周网格,13700001111,网格员,370115001001099,zhouwg\n".as_bytes().to_vec();
+    let r = upload("/admin/people", "p.csv", csv, token.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("已导入 1 名人员"));
+
+    let r = admin
+        .post(t.url("/admin/categories"))
+        .form(&[("csrf_token", token.as_str()), ("code", "9902"), ("class_name", "其他"), ("name", "共享单车堆放"), ("tier", "4"), ("department", "BM01"), ("response_minutes", "60"), ("handling_minutes", "450"), ("citizen", "1"), ("active", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已保存类别") && html.contains("共享单车堆放"));
+    let cats: Vec<serde_json::Value> = client().get(t.url("/api/v1/categories")).send().await.unwrap().json().await.unwrap();
+    assert!(cats.iter().any(|c| c["code"] == "9902" && c["handling_minutes"] == 450));
+}
