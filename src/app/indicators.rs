@@ -151,6 +151,8 @@ pub struct Dashboard {
     pub by_category: Vec<(String, i64)>,
     /// grid code → cases still open among those reported in the period
     pub open_by_grid: HashMap<String, i64>,
+    /// grid code → indicators of the period (for the on-time view of the map)
+    pub tally_by_grid: HashMap<String, Tally>,
 }
 
 impl App {
@@ -174,7 +176,12 @@ impl App {
         let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
         let mut by_category: HashMap<String, i64> = HashMap::new();
         let mut open_by_grid: HashMap<String, i64> = HashMap::new();
+        let mut tally_by_grid: HashMap<String, Tally> = HashMap::new();
+        let now = self.now();
         for f in &facts {
+            if let Some(code) = grid_codes.get(&f.grid_id) {
+                tally_by_grid.entry(code.clone()).or_default().add(&f.row, self.calendar(), end, now);
+            }
             if let Some(d) = daily.get_mut(&crate::domain::calendar::beijing_date(f.row.reported_at)) {
                 d.0 += 1;
             }
@@ -192,6 +199,6 @@ impl App {
         }
         let mut by_category: Vec<(String, i64)> = by_category.into_iter().collect();
         by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(Dashboard { report, daily: daily.into_iter().map(|(d, (r, c))| (d, r, c)).collect(), by_category, open_by_grid })
+        Ok(Dashboard { report, daily: daily.into_iter().map(|(d, (r, c))| (d, r, c)).collect(), by_category, open_by_grid, tally_by_grid })
     }
 }

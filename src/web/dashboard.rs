@@ -9,7 +9,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::svg::{MapGrid, bars, grid_map, trend};
+use super::svg::{MapGrid, RAMP_ON_TIME, RAMP_OPEN, bars, grid_map, shade, trend};
 use super::{error_page, page};
 use crate::app::App;
 use crate::i18n::t;
@@ -35,7 +35,12 @@ struct RankRow {
     overdue: i64,
 }
 
-async fn dashboard(State(app): State<App>, caller: Caller) -> Response {
+#[derive(serde::Deserialize)]
+struct DashQuery {
+    map: Option<String>,
+}
+
+async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(q): axum::extract::Query<DashQuery>) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let lang = caller.lang;
     let d = match app.dashboard(actor).await {
@@ -65,19 +70,27 @@ async fn dashboard(State(app): State<App>, caller: Caller) -> Response {
     let category_svg = bars(&top, &t(lang, "web.dash_by_category", &[]));
     let dir = app.directory();
     let unit = t(lang, "web.dash_cases_unit", &[]);
+    let on_time_view = q.map.as_deref() == Some("on_time");
+    let max_open = d.open_by_grid.values().copied().max().unwrap_or(0) as f64;
     let cells: Vec<MapGrid<'_>> = dir
         .grids()
         .zip(dir.shapes())
         .filter(|(g, _)| actor.can(crate::domain::authz::Permission::ReadOrg, &g.path))
-        .map(|(g, (_, shape))| MapGrid {
-            code: &g.code,
-            name: &g.name,
-            shape,
-            value: d.open_by_grid.get(&g.code).copied().unwrap_or(0),
-            href: format!("/grids/{}", g.code),
+        .map(|(g, (_, shape))| {
+            let (shade_of, label) = if on_time_view {
+                let rate = d.tally_by_grid.get(&g.code).map(|t| t.indicators()).and_then(|i| i.on_time_rate);
+                // Grey without cases due; otherwise five steps from 60 % (worst) to 100 %.
+                let s = rate.map(|r| 1 + (((r - 0.6).max(0.0) / 0.4) * 4.0).round() as usize).unwrap_or(0);
+                (s.min(5), pct(rate))
+            } else {
+                let open = d.open_by_grid.get(&g.code).copied().unwrap_or(0);
+                (shade(open as f64, max_open), format!("{open} {unit}"))
+            };
+            MapGrid { code: &g.code, name: &g.name, shape, shade: shade_of, label, href: format!("/grids/{}", g.code) }
         })
         .collect();
-    let map_svg = grid_map(&cells, &t(lang, "web.dash_map", &[]), &unit);
+    let map_title = t(lang, if on_time_view { "web.dash_map_on_time" } else { "web.dash_map" }, &[]);
+    let map_svg = grid_map(&cells, &map_title, if on_time_view { &RAMP_ON_TIME } else { &RAMP_OPEN });
     page(
         &caller,
         "dashboard.html",
@@ -94,6 +107,8 @@ async fn dashboard(State(app): State<App>, caller: Caller) -> Response {
             trend_svg => minijinja::Value::from_safe_string(trend_svg),
             category_svg => minijinja::Value::from_safe_string(category_svg),
             map_svg => minijinja::Value::from_safe_string(map_svg),
+            map_title => map_title,
+            on_time_view => on_time_view,
         },
     )
 }

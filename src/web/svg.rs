@@ -80,8 +80,20 @@ pub struct MapGrid<'a> {
     pub code: &'a str,
     pub name: &'a str,
     pub shape: &'a MultiPolygon<f64>,
-    pub value: i64,
+    /// 0 … 5: how strongly to colour the grid.
+    pub shade: usize,
+    /// What hovering shows after the name, e.g. "7 件" or "85.0%".
+    pub label: String,
     pub href: String,
+}
+
+/// Colour ramps: open cases (more is worse, pink) and on-time rate (higher is better, green).
+pub const RAMP_OPEN: [&str; 6] = ["#f4f6f8", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#c51b8a"];
+pub const RAMP_ON_TIME: [&str; 6] = ["#f4f6f8", "#fee5d9", "#fcbba1", "#c7e9c0", "#74c476", "#238b45"];
+
+/// 0 for nothing, else 1 … 5 by `value / max`.
+pub fn shade(value: f64, max: f64) -> usize {
+    if value <= 0.0 || max <= 0.0 { 0 } else { (1 + ((value / max) * 4.999) as usize).min(5) }
 }
 
 /// Longitude/latitude to picture coordinates: equirectangular, longitude scaled by the
@@ -128,24 +140,20 @@ impl Projection {
 
 /// The grids projected, coloured from light to dark by value, each a link with its name and
 /// number on hover.
-pub fn grid_map(grids: &[MapGrid<'_>], title: &str, unit: &str) -> String {
+pub fn grid_map(grids: &[MapGrid<'_>], title: &str, ramp: &[&str; 6]) -> String {
     let width = 640.0;
     let Some(p) = Projection::fit(grids.iter().map(|g| g.shape), width) else { return String::new() };
-    let max = grids.iter().map(|g| g.value).max().unwrap_or(0).max(1) as f64;
-    const SHADES: [&str; 6] = ["#f4f6f8", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#c51b8a"];
     let mut out = format!(r#"<svg class="map" viewBox="0 0 {width} {:.1}" role="img" aria-label="{}">"#, p.height, esc(title));
     for g in grids {
-        let shade = if g.value == 0 { 0 } else { 1 + ((g.value as f64 / max) * 4.999) as usize };
         let _ = write!(
             out,
-            r#"<a href="{}"><path d="{}" fill="{}" class="cell"><title>{} {}: {} {}</title></path></a>"#,
+            r#"<a href="{}"><path d="{}" fill="{}" class="cell"><title>{} {}: {}</title></path></a>"#,
             esc(&g.href),
             p.path(g.shape),
-            SHADES[shade.min(5)],
+            ramp[g.shade.min(5)],
             esc(g.name),
             esc(g.code),
-            g.value,
-            esc(unit),
+            esc(&g.label),
         );
     }
     out.push_str("</svg>");
@@ -184,10 +192,10 @@ mod tests {
     fn the_map_draws_every_grid_as_a_link() {
         let a = MultiPolygon(vec![polygon![(x: 117.15, y: 36.96), (x: 117.16, y: 36.96), (x: 117.16, y: 36.97), (x: 117.15, y: 36.96)]]);
         let grids = vec![
-            MapGrid { code: "001", name: "第1网格", shape: &a, value: 0, href: "/cases?grid=001".into() },
-            MapGrid { code: "002", name: "第2网格", shape: &a, value: 7, href: "/cases?grid=002".into() },
+            MapGrid { code: "001", name: "第1网格", shape: &a, shade: shade(0.0, 7.0), label: "0 件".into(), href: "/cases?grid=001".into() },
+            MapGrid { code: "002", name: "第2网格", shape: &a, shade: shade(7.0, 7.0), label: "7 件".into(), href: "/cases?grid=002".into() },
         ];
-        let svg = grid_map(&grids, "map", "件");
+        let svg = grid_map(&grids, "map", &RAMP_OPEN);
         assert_eq!(svg.matches("<a href=").count(), 2);
         assert!(svg.contains("第2网格 002: 7 件"));
         assert!(svg.contains("#c51b8a"), "the busiest grid is darkest");

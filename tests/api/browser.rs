@@ -146,6 +146,17 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
     }
 
+    /// A screenshot of one element only.
+    async fn element_screenshot(&self, css: &str, name: &str) {
+        let id = self.find(css).await;
+        let v = self.call(reqwest::Method::GET, &format!("/element/{id}/screenshot"), Value::Null).await;
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
     async fn log_in(&self, base: &str, username: &str) {
         self.goto(&format!("{base}/login")).await;
         self.type_into("#username", username).await;
@@ -225,6 +236,7 @@ async fn the_loop_in_a_real_browser() {
     let after: i64 = desk.script("return document.querySelectorAll('.stat b')[4].innerText").await.as_str().unwrap().parse().unwrap();
     assert_eq!(after, before + 1, "the dashboard's count changed by one");
     desk.screenshot("dashboard").await;
+    desk.element_screenshot("svg.map", "map").await;
     desk.click("a[href='/lang/en']").await;
     desk.wait_for_text("On-time closure").await;
     assert!(!desk.text().await.contains("按期结案率"));

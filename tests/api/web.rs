@@ -269,6 +269,8 @@ async fn the_dashboard_shows_indicators_charts_and_the_grid_map() {
     assert_eq!(html.matches("<svg").count(), 3, "trend, categories, map");
     assert_eq!(html.matches("<a href=\"/grids/").count(), 150, "every grid on the map is a link to its page");
     assert!(html.contains(&format!("<b>{n}</b>")), "the reported count is the month's cases");
+    let on_time = leader.get(t.url("/dashboard?map=on_time")).send().await.unwrap().text().await.unwrap();
+    assert!(on_time.contains("按期结案率)") && on_time.contains("#238b45"), "the map coloured by on-time rate");
     let community = web_login(&t, "community").await;
     let html = community.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
     let links = html.matches("<a href=\"/grids/").count();
