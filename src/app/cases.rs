@@ -731,11 +731,13 @@ impl App {
     }
 
     async fn warn(&self, id: &str, level: Warning, version: Option<i64>) -> AppResult<CaseView> {
-        let note = match level {
-            Warning::Red => "overdue",
-            _ => "80% of the time used",
+        // Stored in the default language: the log is read by the subdistrict's staff.
+        let key = match level {
+            Warning::Red => "web.warn_red",
+            _ => "web.warn_yellow",
         };
-        let input = ActInput { note: Some(note.into()), version, warning: Some(level), ..Default::default() };
+        let note = crate::i18n::t(crate::i18n::Lang::ZhCn, key, &[]);
+        let input = ActInput { note: Some(note), version, warning: Some(level), ..Default::default() };
         self.act(None, id, Action::Warn, input, None).await
     }
 }

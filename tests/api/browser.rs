@@ -146,6 +146,12 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
     }
 
+    /// Cuts the browser off the network (or gives it back), as a phone without signal.
+    async fn network(&self, offline: bool) {
+        let conditions = json!({ "network_conditions": { "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 } });
+        self.call(reqwest::Method::POST, "/chromium/network_conditions", conditions).await;
+    }
+
     /// A screenshot of one element only.
     async fn element_screenshot(&self, css: &str, name: &str) {
         let id = self.find(css).await;
@@ -240,6 +246,30 @@ async fn the_loop_in_a_real_browser() {
     desk.click("a[href='/lang/en']").await;
     desk.wait_for_text("On-time closure").await;
     assert!(!desk.text().await.contains("按期结案率"));
+    // No signal: a second report stays on the phone, shown as pending, and goes out (once)
+    // when the connection is back.
+    phone.goto(&format!("{base}/report")).await;
+    phone.script("var s=document.getElementById('category'); s.value='0603';").await;
+    phone.type_into("#description", "小区广场遛狗不拴绳").await;
+    phone.script("var g=document.getElementById('grid'); g.value='370115001001001';").await;
+    phone.network(true).await;
+    phone.click("#report button[type=submit]").await;
+    phone.wait_for_text("等待发送").await;
+    assert!(phone.script("return localStorage.getItem('cc-pending-reports')").await.as_str().unwrap_or("").contains("小区广场遛狗不拴绳"));
+    phone.network(false).await;
+    phone.script("window.dispatchEvent(new Event('online'));").await;
+    for _ in 0..50 {
+        if phone.script("return JSON.parse(localStorage.getItem('cc-pending-reports') || '[]').length").await == json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    phone.script("window.dispatchEvent(new Event('online'));").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (api, _) = t.login("dispatcher").await;
+    let all: Vec<Value> = api.get(t.url("/api/v1/cases")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all.iter().filter(|c| c["description"] == "小区广场遛狗不拴绳").count(), 1, "sent once when back online");
+
     phone.quit().await;
     desk.quit().await;
     dept.quit().await;
