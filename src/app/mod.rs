@@ -2,6 +2,7 @@
 //! Handlers in `api` and `web` and the `cli` call these and nothing below them.
 
 pub mod auth;
+pub mod backup;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;

@@ -63,6 +63,21 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy the embedded database and photos to a new directory while serving.
+    Backup {
+        /// The directory to create.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place as the data directory's store (server stopped).
+    Restore {
+        /// A directory made by `chuangcheng backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage Open311 API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
@@ -198,6 +213,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Import(what) => import(App::build(config).await.map_err(explain(lang))?, what, lang).await,
             Command::User(cmd) => user(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,
+            Command::Backup { to } => {
+                let app = App::build(config).await.map_err(explain(lang))?;
+                let started = Instant::now();
+                let blobs = app.backup(&to).await.map_err(explain(lang))?;
+                println!("backup written to {} ({blobs} photo files) in {} ms", to.display(), started.elapsed().as_millis());
+                Ok(())
+            }
+            Command::Restore { from, force } => {
+                if config.database_url.is_some() {
+                    bail!("PostgreSQL is restored with pg_restore/psql; `restore` is for the embedded store");
+                }
+                let blobs = crate::app::backup::restore(&from, &config.data_dir, force).map_err(explain(lang))?;
+                println!("restored {} into {} ({blobs} photo files)", from.display(), config.data_dir.display());
+                Ok(())
+            }
             Command::Apikey(cmd) => apikey(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,
         }
     })

@@ -24,6 +24,9 @@ use std::sync::Arc;
 
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
 
+/// The embedded database's file name inside the data directory.
+pub const SQLITE_FILE: &str = "chuangcheng.sqlite3";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -191,7 +194,7 @@ impl Store {
                     path: data_dir.display().to_string(),
                     source,
                 })?;
-                let file = data_dir.join("chuangcheng.sqlite3");
+                let file = data_dir.join(SQLITE_FILE);
                 Inner::Sqlite(spawn_blocking(move || sqlite::SqliteDb::open(&file)).await??)
             }
         };
@@ -230,6 +233,17 @@ impl Store {
         match &*self.inner {
             Inner::Sqlite(db) => db.write(Box::new(f)).await,
             Inner::Postgres(db) => db.write(f).await,
+        }
+    }
+
+    /// Copies the database to `dest` while it is in use. SQLite only: PostgreSQL is backed up
+    /// with its own tools (`pg_dump`), which this returns as an error saying so.
+    pub async fn backup_to(&self, dest: &Path) -> StoreResult<()> {
+        match &*self.inner {
+            Inner::Sqlite(db) => db.backup(dest).await,
+            Inner::Postgres(_) => Err(StoreError::Commit(
+                "PostgreSQL is backed up with pg_dump (see README); `chuangcheng backup` copies the embedded SQLite store".into(),
+            )),
         }
     }
 

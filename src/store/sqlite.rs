@@ -24,6 +24,7 @@ type Job = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Deliver) + Send>;
 type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
 pub struct SqliteDb {
+    path: std::path::PathBuf,
     writer: Mutex<mpsc::Sender<Job>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
@@ -68,10 +69,25 @@ impl SqliteDb {
             .spawn(move || writer_loop(writer_conn, rx))
             .map_err(|e| StoreError::Commit(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteDb {
+            path: path.to_path_buf(),
             writer: Mutex::new(tx),
             permits: Arc::new(Semaphore::new(readers.len())),
             readers: Arc::new(Mutex::new(readers)),
         })
+    }
+
+    /// A consistent copy of the live database in one file (`VACUUM INTO`), taken while the
+    /// server keeps serving: readers and the writer are not stopped.
+    pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        let (src, dest) = (self.path.clone(), dest.to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open_with_flags(&src, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            conn.execute("VACUUM INTO ?1", [dest.display().to_string()])?;
+            Ok(())
+        })
+        .await
+        .map_err(|_| StoreError::Panicked)?
     }
 
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>

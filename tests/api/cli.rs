@@ -174,3 +174,51 @@ async fn apikey_commands_work_while_the_server_runs() {
     let out = run(&t, &["apikey", "revoke", "nobody"], None);
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
+    let (t, clock) = spawn_demo_at(chuangcheng::domain::calendar::beijing_ms(2026, 11, 30, 18, 0)).await;
+    t.app.seed_demo_cases(5).await.unwrap();
+    let (worker, w) = t.login("gridworker").await;
+    let photo = crate::photos::camera_jpeg(36.97, 117.17);
+    let form = reqwest::multipart::Form::new().part("photo", reqwest::multipart::Part::bytes(photo.clone()).file_name("a.jpg"));
+    let uploaded: Value = worker.post(t.url("/api/v1/photos")).header("X-CSRF-Token", &w).multipart(form).send().await.unwrap().json().await.unwrap();
+    let backup = t.dir.path().join("backup-1");
+    let out = run(&t, &["backup", "--to", backup.to_str().unwrap()], None);
+    if t.app.config().database_url.is_some() {
+        assert!(!out.status.success() && stderr(&out).contains("pg_dump"), "PostgreSQL says to use pg_dump: {}", stderr(&out));
+        return;
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Restore into a fresh data directory and serve it beside the original.
+    let restored = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chuangcheng"))
+        .args(["restore", "--from", backup.to_str().unwrap(), "--data", restored.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut config = t.app.config().clone();
+    config.data_dir = restored.path().to_path_buf();
+    let copy = chuangcheng::App::build_with_clock(config, chuangcheng::app::Clock::Manual(clock.clone())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let copy_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(chuangcheng::server::serve(copy, listener, std::future::pending()));
+    let (original, _) = t.login("leader").await;
+    let copied = client();
+    let r = copied.post(format!("{copy_base}/api/v1/auth/login")).json(&json!({ "username": "leader", "password": PASSWORD })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "accounts come back too");
+    for path in ["/api/v1/cases?per_page=500", "/api/v1/indicators?from=2026-11-01&to=2026-11-30&by=grid", "/api/v1/grids", "/api/v1/categories", "/api/v1/org/units", "/api/v1/todo"] {
+        let a = original.get(t.url(path)).send().await.unwrap().text().await.unwrap();
+        let b = copied.get(format!("{copy_base}{path}")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(a, b, "{path} answers the same from the restored copy");
+    }
+    let url = uploaded["url"].as_str().unwrap();
+    let bytes = copied.get(format!("{copy_base}{url}")).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(bytes.to_vec(), photo, "photos come back");
+    // A second restore over an existing store needs --force.
+    let out = Command::new(env!("CARGO_BIN_EXE_chuangcheng"))
+        .args(["restore", "--from", backup.to_str().unwrap(), "--data", restored.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
