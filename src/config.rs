@@ -58,6 +58,10 @@ pub struct Config {
     pub case_prefix: String,
     /// Requests per minute one Open311 API key may make.
     pub open311_per_minute: f64,
+    /// Requests per minute one IP address may make without logging in.
+    pub public_per_minute: f64,
+    /// Failed logins for one username before it is paused for 15 minutes.
+    pub login_attempts: u32,
 }
 
 impl Default for Config {
@@ -73,6 +77,8 @@ impl Default for Config {
             holiday_file: None,
             case_prefix: "JY".into(),
             open311_per_minute: 120.0,
+            public_per_minute: 300.0,
+            login_attempts: 5,
         }
     }
 }
@@ -92,6 +98,8 @@ pub struct ConfigLayer {
     pub holiday_file: Option<PathBuf>,
     pub case_prefix: Option<String>,
     pub open311_per_minute: Option<f64>,
+    pub public_per_minute: Option<f64>,
+    pub login_attempts: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +139,8 @@ impl ConfigLayer {
             holiday_file: self.holiday_file.or(lower.holiday_file),
             case_prefix: self.case_prefix.or(lower.case_prefix),
             open311_per_minute: self.open311_per_minute.or(lower.open311_per_minute),
+            public_per_minute: self.public_per_minute.or(lower.public_per_minute),
+            login_attempts: self.login_attempts.or(lower.login_attempts),
         }
     }
 
@@ -164,6 +174,8 @@ impl ConfigLayer {
             holiday_file: self.holiday_file,
             case_prefix: self.case_prefix.filter(|p| !p.trim().is_empty()).unwrap_or(d.case_prefix),
             open311_per_minute: self.open311_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.open311_per_minute),
+            public_per_minute: self.public_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.public_per_minute),
+            login_attempts: self.login_attempts.filter(|n| *n >= 1).unwrap_or(d.login_attempts),
         })
     }
 }

@@ -135,6 +135,25 @@ async fn language_and_metrics(State(app): State<App>, req: Request, next: Next) 
     response
 }
 
+/// Callers who are not logged in (no session cookie, no Bearer token) get a per-IP budget
+/// of requests; Open311 callers with an API key are limited per key instead.
+async fn public_rate_limit(State(app): State<App>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let identified = cookie(headers, SESSION_COOKIE).is_some() || headers.contains_key(header::AUTHORIZATION);
+    let static_asset = req.uri().path().starts_with("/static/") || req.uri().path() == "/healthz";
+    if !identified && !static_asset {
+        let ip = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        if let Err(e) = app.check_public_rate(&ip) {
+            return REQUEST_LANG.scope(request_language(req.headers()), async move { e.into_response() }).await;
+        }
+    }
+    next.run(req).await
+}
+
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
@@ -182,6 +201,7 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", crate::api::routes())
         .nest("/open311/v2", crate::open311::routes())
         .merge(crate::web::routes())
+        .layer(middleware::from_fn_with_state(app.clone(), public_rate_limit))
         .layer(middleware::from_fn_with_state(app.clone(), language_and_metrics))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
@@ -191,7 +211,8 @@ pub fn router(app: App) -> Router {
 /// Serves until `shutdown` resolves. The listener is bound by the caller (port 0 in tests).
 pub async fn serve(app: App, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let background = app.spawn_background();
-    let result = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
+    let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     background.abort();
     result
 }

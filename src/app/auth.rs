@@ -68,6 +68,10 @@ fn actor_for(conn: &mut dyn Conn, person_id: &str) -> AppResult<Option<Actor>> {
 impl App {
     pub async fn login(&self, username: &str, password: &str) -> AppResult<NewSession> {
         let username = username.trim().to_string();
+        let throttle_key = username.to_lowercase();
+        self.login_throttle()
+            .check(&throttle_key, self.config().login_attempts)
+            .map_err(AppError::RateLimited)?;
         let creds = self.store().read(move |c| people::credentials(c, &username)).await?;
         let password = password.to_string();
         let verified = tokio::task::spawn_blocking(move || match creds {
@@ -86,8 +90,10 @@ impl App {
         .map_err(|_| AppError::Internal("password check failed".into()))?;
         let Some(person_id) = verified else {
             self.metrics().logins_failed.fetch_add(1, Ordering::Relaxed);
+            self.login_throttle().fail(&throttle_key);
             return Err(AppError::BadCredentials);
         };
+        self.login_throttle().succeed(&throttle_key);
         let token = random_token();
         let csrf_token = random_token();
         let expires = now_ms() + self.config().session_hours * 3_600_000;

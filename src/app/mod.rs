@@ -63,6 +63,8 @@ struct Inner {
     clock: Clock,
     blobs: crate::files::BlobStore,
     rate_limiter: open311::RateLimiter,
+    public_limiter: open311::RateLimiter,
+    login_throttle: open311::LoginThrottle,
 }
 
 /// The whole application state; cheap to clone, shared by every request.
@@ -100,11 +102,22 @@ impl App {
                 clock,
                 blobs: crate::files::BlobStore::new(&config_dir),
                 rate_limiter: open311::RateLimiter::default(),
+                public_limiter: open311::RateLimiter::default(),
+                login_throttle: open311::LoginThrottle::default(),
             }),
         };
         app.ensure_categories().await?;
         app.reload_directory().await?;
         Ok(app)
+    }
+
+    /// Per-IP limit for callers who are not logged in.
+    pub fn check_public_rate(&self, ip: &str) -> AppResult<()> {
+        self.inner.public_limiter.check(ip, self.config().public_per_minute).map_err(AppError::RateLimited)
+    }
+
+    pub fn login_throttle(&self) -> &open311::LoginThrottle {
+        &self.inner.login_throttle
     }
 
     pub fn rate_limiter(&self) -> &open311::RateLimiter {

@@ -144,6 +144,52 @@ impl App {
     }
 }
 
+/// Failed logins per username: after `limit` failures within 15 minutes the username is
+/// paused until the oldest failure is 15 minutes old (a guessing attack slows to a crawl; the
+/// person can still log in later, or an admin resets the password).
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+impl LoginThrottle {
+    fn recent(&self, key: &str) -> Vec<Instant> {
+        let mut map = match self.failures.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let list = map.entry(key.to_string()).or_default();
+        list.retain(|t| t.elapsed() < LOGIN_WINDOW);
+        list.clone()
+    }
+
+    /// `Err(seconds)` while the username is paused.
+    pub fn check(&self, key: &str, limit: u32) -> Result<(), u64> {
+        let recent = self.recent(key);
+        if recent.len() as u32 >= limit {
+            let oldest = recent.iter().min().map(|t| t.elapsed()).unwrap_or_default();
+            return Err(LOGIN_WINDOW.saturating_sub(oldest).as_secs().max(1));
+        }
+        Ok(())
+    }
+
+    pub fn fail(&self, key: &str) {
+        let mut map = match self.failures.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(key.to_string()).or_default().push(Instant::now());
+    }
+
+    pub fn succeed(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ mod cases;
 mod cli;
 mod grids;
 mod helpers;
+mod limits;
 mod locate;
 mod open311;
 mod openapi;

@@ -1,0 +1,42 @@
+//! Protection: per-IP limits for anonymous callers, and login throttling.
+
+use chuangcheng::app::Clock;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn anonymous_callers_have_a_per_ip_budget() {
+    let t = spawn_configured(Clock::System, |c| c.public_per_minute = 3.0).await;
+    t.app.seed_demo().await.unwrap();
+    let (staff, _) = t.login("dispatcher").await; // one anonymous request (the login itself)
+    for _ in 0..2 {
+        assert_eq!(t.get("/api/v1/locate?lat=36.975&lon=117.175").await.status(), StatusCode::OK);
+    }
+    let r = t.get("/api/v1/locate?lat=36.975&lon=117.175").await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Logged-in staff are not held up by it.
+    for _ in 0..5 {
+        let r = staff.get(t.url("/api/v1/locate?lat=36.975&lon=117.175")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_pause_the_username() {
+    let t = spawn_configured(Clock::System, |c| c.login_attempts = 3).await;
+    t.app.seed_demo().await.unwrap();
+    let login = |user: &'static str, password: &'static str| {
+        let url = t.url("/api/v1/auth/login");
+        async move { client().post(url).json(&json!({ "username": user, "password": password })).send().await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert_eq!(login("leader", "guess-1234").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = login("leader", PASSWORD).await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(login("dispatcher", PASSWORD).await.status(), StatusCode::OK, "other usernames are unaffected");
+}
