@@ -5,6 +5,7 @@ mod accounts;
 mod browser;
 mod cases;
 mod cli;
+mod crash;
 mod grids;
 mod helpers;
 mod limits;
