@@ -89,8 +89,8 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, ExportError> {
 }
 
 fn time(ms: Option<i64>) -> Cell {
-    match ms.and_then(|m| chrono::DateTime::from_timestamp_millis(m + 8 * 3_600_000)) {
-        Some(d) => Cell::Text(d.format("%Y-%m-%d %H:%M").to_string()),
+    match ms {
+        Some(m) => Cell::Text(crate::domain::calendar::beijing_time(m).format("%Y-%m-%d %H:%M").to_string()),
         None => Cell::Empty,
     }
 }

@@ -218,9 +218,7 @@ impl Params {
 
 /// W3C-DTF in Beijing time: `2026-11-30T09:00:00+08:00`.
 fn w3c(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
-        .map(|d| d.naive_utc().format("%Y-%m-%dT%H:%M:%S+08:00").to_string())
-        .unwrap_or_default()
+    crate::domain::calendar::beijing_time(ms).format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
 }
 
 pub fn routes() -> Router<App> {
@@ -293,11 +291,7 @@ async fn read_form(app: &App, req: Request) -> Result<(Params, Option<Vec<u8>>),
 
 /// An unknown `jurisdiction_id` is a 404; it may be left out while one subdistrict is served.
 async fn check_jurisdiction(app: &App, params: &Params) -> Result<(), O311Error> {
-    let subdistricts = app
-        .store()
-        .read(|c| crate::store::org::list_units(c, &[OrgKind::Subdistrict], None))
-        .await
-        .map_err(AppError::from)?;
+    let subdistricts = app.units_of_kind(OrgKind::Subdistrict).await?;
     match params.get("jurisdiction_id") {
         Some(j) if subdistricts.iter().any(|s| s.code == j) => Ok(()),
         Some(_) => Err(O311Error::from(AppError::NotFound("jurisdiction"))),

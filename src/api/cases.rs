@@ -98,11 +98,7 @@ async fn case_filter(app: &App, q: ListQuery, max_per_page: u64) -> AppResult<Ca
         let app = app.clone();
         async move {
             match code.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()) {
-                Some(c) => app
-                    .store()
-                    .read(move |conn| crate::store::org::unit_by_code(conn, &c))
-                    .await
-                    .map(|u| Some(u.map(|u| u.id).unwrap_or_default())),
+                Some(c) => app.unit_by_code(&c).await.map(|u| Some(u.map(|u| u.id).unwrap_or_default())),
                 None => Ok(None),
             }
         }

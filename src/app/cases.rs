@@ -172,12 +172,6 @@ impl From<CaseError> for AppError {
     }
 }
 
-/// Beijing calendar date of a stored time, as `yyyymmdd`.
-fn beijing_day(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
-        .map(|d| d.format("%Y%m%d").to_string())
-        .unwrap_or_else(|| "00000000".into())
-}
 
 /// Loads what a view needs about units in one go.
 fn units_by_id(conn: &mut dyn Conn, ids: &[&str]) -> AppResult<HashMap<String, OrgUnit>> {
@@ -402,7 +396,7 @@ impl App {
                 }
                 let grid_unit = org::unit_by_code(c, &grid.code)?.ok_or(AppError::NotFound("grid"))?;
                 let community_id = grid_unit.parent_id.clone().ok_or(AppError::NotFound("community"))?;
-                let day = beijing_day(now);
+                let day = crate::domain::calendar::beijing_date(now).format("%Y%m%d").to_string();
                 let seq = db::next_counter(c, &format!("case:{day}"))?;
                 let details = CaseDetails {
                     id: new_id(),

@@ -322,6 +322,23 @@ impl App {
         Ok(UnitView { unit, children, people })
     }
 
+    /// A unit by its code (no authorization: for resolving filters the caller then scopes).
+    pub async fn unit_by_code(&self, code: &str) -> AppResult<Option<OrgUnit>> {
+        let code = code.to_string();
+        Ok(self.store().read(move |c| org::unit_by_code(c, &code)).await?)
+    }
+
+    /// Every unit of one kind (e.g. the subdistricts an Open311 jurisdiction may name).
+    pub async fn units_of_kind(&self, kind: OrgKind) -> AppResult<Vec<OrgUnit>> {
+        Ok(self.store().read(move |c| org::list_units(c, &[kind], None)).await?)
+    }
+
+    /// The person with this login name.
+    pub async fn person_id(&self, username: &str) -> AppResult<Option<String>> {
+        let username = username.to_string();
+        Ok(self.store().read(move |c| people::credentials(c, &username)).await?.map(|c| c.person_id))
+    }
+
     /// The units of the given kinds the actor may read.
     pub async fn visible_units(&self, actor: &Actor, kinds: Vec<OrgKind>) -> AppResult<Vec<OrgUnit>> {
         let scopes: Vec<String> = actor.scopes(Permission::ReadOrg).into_iter().map(str::to_string).collect();

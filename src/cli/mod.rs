@@ -339,12 +339,8 @@ async fn user(app: App, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
             println!("password changed for {username}");
         }
         UserCommand::Token { username, name } => {
-            let person = app
-                .store()
-                .read(move |c| crate::store::people::credentials(c, &username))
-                .await?
-                .context("no such username")?;
-            let token = app.create_api_token(&person.person_id, &name).await.map_err(explain(lang))?;
+            let person_id = app.person_id(&username).await.map_err(explain(lang))?.context("no such username")?;
+            let token = app.create_api_token(&person_id, &name).await.map_err(explain(lang))?;
             println!("{token}");
         }
     }

@@ -214,6 +214,11 @@ pub fn beijing_day_start(day: NaiveDate) -> i64 {
     to_utc_ms(day, 0.0)
 }
 
+/// The Beijing wall time of a stored time.
+pub fn beijing_time(ms: i64) -> NaiveDateTime {
+    local(ms)
+}
+
 /// The Beijing calendar day of a stored time.
 pub fn beijing_date(ms: i64) -> NaiveDate {
     local(ms).date()

@@ -32,9 +32,7 @@ pub fn routes() -> Router<App> {
 }
 
 fn beijing(ms: Option<i64>) -> String {
-    ms.and_then(|m| chrono::DateTime::from_timestamp_millis(m + 8 * 3_600_000))
-        .map(|d| d.format("%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    ms.map(|m| crate::domain::calendar::beijing_time(m).format("%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
 /// A case as a table row shows it.

@@ -10,17 +10,13 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::svg::{MapGrid, RAMP_ON_TIME, RAMP_OPEN, bars, grid_map, shade, trend};
-use super::{error_page, page};
+use super::{error_page, page, percent};
 use crate::app::App;
 use crate::i18n::t;
 use crate::server::Caller;
 
 pub fn routes() -> Router<App> {
     Router::new().route("/dashboard", get(dashboard))
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
 }
 
 #[derive(Serialize)]
@@ -58,9 +54,9 @@ async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(
             name: g.name.clone(),
             reported: g.indicators.tally.reported,
             closed: g.indicators.tally.closed,
-            on_time: pct(g.indicators.on_time_rate),
-            closure: pct(g.indicators.closure_rate),
-            rework: pct(g.indicators.rework_rate),
+            on_time: percent(g.indicators.on_time_rate),
+            closure: percent(g.indicators.closure_rate),
+            rework: percent(g.indicators.rework_rate),
             overdue: g.indicators.tally.overdue_now,
         })
         .collect();
@@ -81,7 +77,7 @@ async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(
                 let rate = d.tally_by_grid.get(&g.code).map(|t| t.indicators()).and_then(|i| i.on_time_rate);
                 // Grey without cases due; otherwise five steps from 60 % (worst) to 100 %.
                 let s = rate.map(|r| 1 + (((r - 0.6).max(0.0) / 0.4) * 4.0).round() as usize).unwrap_or(0);
-                (s.min(5), pct(rate))
+                (s.min(5), percent(rate))
             } else {
                 let open = d.open_by_grid.get(&g.code).copied().unwrap_or(0);
                 (shade(open as f64, max_open), format!("{open} {unit}"))
@@ -98,9 +94,9 @@ async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(
             unit_name => d.report.unit_name.clone(),
             from => d.report.from.to_string(),
             to => d.report.to.to_string(),
-            on_time => pct(total.on_time_rate),
-            closure => pct(total.closure_rate),
-            rework => pct(total.rework_rate),
+            on_time => percent(total.on_time_rate),
+            closure => percent(total.closure_rate),
+            rework => percent(total.rework_rate),
             overdue => total.tally.overdue_now,
             reported => total.tally.reported,
             ranking => Serde(&ranking),

@@ -9,7 +9,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::{error_page, page};
+use super::{error_page, page, percent};
 use crate::app::App;
 use crate::app::indicators::GroupBy;
 use crate::domain::case::Status;
@@ -28,10 +28,6 @@ struct Person {
     name: String,
     role: String,
     phone: String,
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
 }
 
 async fn grid_page(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Response {
@@ -90,7 +86,7 @@ async fn grid_page(State(app): State<App>, caller: Caller, Path(code): Path<Stri
             people => Serde(&people),
             reported => total.tally.reported,
             closed => total.tally.closed,
-            on_time => pct(total.on_time_rate),
+            on_time => percent(total.on_time_rate),
             overdue => total.tally.overdue_now,
             open => Serde(&open_rows),
             map_svg => minijinja::Value::from_safe_string(map_svg),

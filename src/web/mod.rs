@@ -64,6 +64,11 @@ fn render(name: &str, lang: Lang, ctx: minijinja::Value) -> Response {
     }
 }
 
+/// A rate as a percentage with one decimal; a dash when there is nothing to divide.
+fn percent(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
 /// A page for the caller: adds who is logged in (for the header) and the CSRF token.
 fn page(caller: &Caller, name: &str, ctx: minijinja::Value) -> Response {
     let user = caller.actor.as_ref().map(|a| {
@@ -245,9 +250,7 @@ async fn apikeys_view(app: &App, caller: &Caller, new: Option<(String, String)>,
     let rows: Vec<KeyRow> = keys
         .into_iter()
         .map(|k| KeyRow {
-            created: chrono::DateTime::from_timestamp_millis(k.created_at + 8 * 3_600_000)
-                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
+            created: crate::domain::calendar::beijing_time(k.created_at).format("%Y-%m-%d %H:%M").to_string(),
             revoked: k.revoked_at.is_some(),
             id: k.id,
             name: k.name,

@@ -35,6 +35,15 @@ fn find_program(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.exists())
 }
 
+/// Writes a WebDriver screenshot (base64 PNG) to `docs/screenshots/NAME.png` for the README.
+fn save_png(name: &str, base64_png: Value) {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(base64_png.as_str().unwrap_or("")).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+}
+
 impl Browser {
     /// Starts chromedriver and a headless Chromium window of the given size.
     async fn start(width: u32, height: u32) -> Option<Browser> {
@@ -138,12 +147,7 @@ impl Browser {
     }
 
     async fn screenshot(&self, name: &str) {
-        let v = self.call(reqwest::Method::GET, "/screenshot", Value::Null).await;
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).unwrap();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+        save_png(name, self.call(reqwest::Method::GET, "/screenshot", Value::Null).await);
     }
 
     /// Cuts the browser off the network (or gives it back), as a phone without signal.
@@ -155,12 +159,7 @@ impl Browser {
     /// A screenshot of one element only.
     async fn element_screenshot(&self, css: &str, name: &str) {
         let id = self.find(css).await;
-        let v = self.call(reqwest::Method::GET, &format!("/element/{id}/screenshot"), Value::Null).await;
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).unwrap();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+        save_png(name, self.call(reqwest::Method::GET, &format!("/element/{id}/screenshot"), Value::Null).await);
     }
 
     async fn log_in(&self, base: &str, username: &str) {
