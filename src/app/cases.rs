@@ -333,6 +333,11 @@ impl App {
         self.import_categories_list(cats).await
     }
 
+    /// How many cases there are in all.
+    pub async fn case_count(&self) -> AppResult<i64> {
+        Ok(self.store().read(|c| db::case_count(c)).await?)
+    }
+
     pub async fn categories(&self) -> AppResult<Vec<Category>> {
         Ok(self.store().read(|c| db::categories(c)).await?)
     }

@@ -15,7 +15,8 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Conn, org, people, schema};
 
 pub const DEMO_PASSWORD: &str = "jiyang2026";
-const SEED: u64 = 20_261_129;
+/// Seed of the demo subdistrict's grid lattice (the same grids on every machine).
+pub const GRID_SEED: u64 = 20_261_129;
 
 const LON: (f64, f64) = (117.150, 117.200);
 const LAT: (f64, f64) = (36.960, 36.995);
@@ -169,7 +170,7 @@ impl App {
 }
 
 fn write_demo(c: &mut dyn Conn, password_hash: &str) -> AppResult<Vec<DemoLogin>> {
-    let mut rng = StdRng::seed_from_u64(SEED);
+    let mut rng = StdRng::seed_from_u64(GRID_SEED);
     let unit = |c: &mut dyn Conn, kind, code: &str, name: &str, parent: Option<&OrgUnit>, sort| {
         org::insert_unit(c, org::NewUnit { kind, code, name, parent, sort })
     };
@@ -286,7 +287,7 @@ mod tests {
 
     #[test]
     fn exactly_150_grids_tile_the_area_without_overlap() {
-        let grids = demo_grids(&mut StdRng::seed_from_u64(SEED));
+        let grids = demo_grids(&mut StdRng::seed_from_u64(GRID_SEED));
         assert_eq!(grids.len(), 150);
         let total: f64 = grids.iter().map(|g| g.shape.unsigned_area()).sum();
         let area = (LON.1 - LON.0) * (LAT.1 - LAT.0);
@@ -300,7 +301,7 @@ mod tests {
 
     #[test]
     fn every_community_has_grids_numbered_from_one() {
-        let grids = demo_grids(&mut StdRng::seed_from_u64(SEED));
+        let grids = demo_grids(&mut StdRng::seed_from_u64(GRID_SEED));
         for k in 0..COMMUNITIES.len() {
             let mut seqs: Vec<usize> = grids.iter().filter(|g| g.community == k).map(|g| g.seq).collect();
             assert!(!seqs.is_empty(), "community {k} has no grid");
@@ -311,8 +312,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_subdistrict() {
-        let a = demo_grids(&mut StdRng::seed_from_u64(SEED));
-        let b = demo_grids(&mut StdRng::seed_from_u64(SEED));
+        let a = demo_grids(&mut StdRng::seed_from_u64(GRID_SEED));
+        let b = demo_grids(&mut StdRng::seed_from_u64(GRID_SEED));
         assert_eq!(a.iter().map(|g| g.shape.clone()).collect::<Vec<_>>(), b.iter().map(|g| g.shape.clone()).collect::<Vec<_>>());
     }
 }

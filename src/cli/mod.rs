@@ -81,9 +81,9 @@ enum Command {
     /// Manage Open311 API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
-    /// Measure speed.
-    #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    /// Measure speed: the whole server against ceilings measured in the same run
+    /// (`bench --cases 100000 --seconds 5` for a quick run), or `bench locate`.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]

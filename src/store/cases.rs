@@ -82,12 +82,17 @@ pub fn upsert_category(conn: &mut dyn Conn, c: &Category) -> StoreResult<()> {
 
 /// Adds one to a named counter and returns the new value; atomic on both backends.
 pub fn next_counter(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
+    add_to_counter(conn, name, 1)
+}
+
+/// Adds `n` to a named counter and returns the new value (the last of the `n` taken).
+pub fn add_to_counter(conn: &mut dyn Conn, name: &str, n: i64) -> StoreResult<i64> {
     let row = conn.query_opt(
         &Query::insert()
             .into_table("counters")
             .columns(["name", "value"])
-            .values_panic([name.into(), 1i64.into()])
-            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(1i64)).to_owned())
+            .values_panic([name.into(), n.into()])
+            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(n)).to_owned())
             .returning_col("value")
             .to_owned(),
     )?;
@@ -251,36 +256,55 @@ fn case_select() -> SelectStatement {
 }
 
 pub fn insert_case(conn: &mut dyn Conn, d: &CaseDetails, s: &CaseState) -> StoreResult<()> {
-    let mut values: Vec<Value> = vec![
-        d.id.clone().into(),
-        d.number.clone().into(),
-        d.category_code.clone().into(),
-        d.source.as_str().into(),
-        d.description.clone().into(),
-        d.lat.into(),
-        d.lon.into(),
-        d.address.clone().into(),
-        d.grid_id.clone().into(),
-        d.community_id.clone().into(),
-        d.grid_path.clone().into(),
-        d.reporter_name.clone().into(),
-        d.reporter_phone.clone().into(),
-        d.priority.into(),
-        d.reporter_email.clone().into(),
-    ];
-    values.extend(state_values(s));
-    values.push(now_ms().into());
+    insert_cases(conn, &[(d, s)])
+}
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables.
+const CASES_PER_STATEMENT: usize = 200;
+const EVENTS_PER_STATEMENT: usize = 500;
+
+/// Inserts many cases with a few multi-row statements (bulk loads and single reports alike).
+pub fn insert_cases(conn: &mut dyn Conn, rows: &[(&CaseDetails, &CaseState)]) -> StoreResult<()> {
+    let now = now_ms();
+    for chunk in rows.chunks(CASES_PER_STATEMENT) {
+        let mut q = Query::insert().into_table("cases").columns(case_columns()).to_owned();
+        for (d, s) in chunk {
+            q.values_panic(case_row(d, s, now).into_iter().map(Into::into));
+        }
+        conn.execute(&q)?;
+    }
+    Ok(())
+}
+
+/// The columns of a case row, in the order of [`case_row`].
+pub(super) fn case_columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = DETAIL_COLUMNS.to_vec();
     columns.extend(STATE_COLUMNS);
     columns.push("updated_at");
-    conn.execute(
-        &Query::insert()
-            .into_table("cases")
-            .columns(columns)
-            .values_panic(values.into_iter().map(Into::into))
-            .to_owned(),
-    )?;
-    Ok(())
+    columns
+}
+
+pub(super) fn case_row(d: &CaseDetails, s: &CaseState, now: i64) -> Vec<Value> {
+            let mut values: Vec<Value> = vec![
+                d.id.clone().into(),
+                d.number.clone().into(),
+                d.category_code.clone().into(),
+                d.source.as_str().into(),
+                d.description.clone().into(),
+                d.lat.into(),
+                d.lon.into(),
+                d.address.clone().into(),
+                d.grid_id.clone().into(),
+                d.community_id.clone().into(),
+                d.grid_path.clone().into(),
+                d.reporter_name.clone().into(),
+                d.reporter_phone.clone().into(),
+                d.priority.into(),
+                d.reporter_email.clone().into(),
+            ];
+            values.extend(state_values(s));
+            values.push(now.into());
+            values
 }
 
 /// Writes the new projection if nobody changed the case since `seen_version`; `false` when
@@ -345,26 +369,39 @@ pub struct NewEvent<'a> {
 }
 
 pub fn insert_event(conn: &mut dyn Conn, e: NewEvent<'_>) -> StoreResult<()> {
-    let data = serde_json::to_string(&e.event.data).map_err(|err| StoreError::Decode { column: 0, reason: err.to_string() })?;
-    conn.execute(
-        &Query::insert()
-            .into_table("case_events")
-            .columns(["id", "case_id", "seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"])
-            .values_panic([
-                new_id().into(),
-                e.case_id.into(),
-                e.seq.into(),
-                e.event.action.map(|a| a.as_str()).unwrap_or("report").into(),
-                e.event.actor_id.clone().into(),
-                e.actor_name.map(str::to_string).into(),
-                e.event.at.into(),
-                e.note.map(str::to_string).into(),
-                data.into(),
-                e.public.into(),
-            ])
-            .to_owned(),
-    )?;
+    insert_events(conn, &[e])
+}
+
+/// Appends many events with a few multi-row statements.
+pub fn insert_events(conn: &mut dyn Conn, events: &[NewEvent<'_>]) -> StoreResult<()> {
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let mut q = Query::insert().into_table("case_events").columns(EVENT_INSERT_COLUMNS).to_owned();
+        for e in chunk {
+            q.values_panic(event_row(e)?.into_iter().map(Into::into));
+        }
+        conn.execute(&q)?;
+    }
     Ok(())
+}
+
+pub(super) const EVENT_INSERT_COLUMNS: [&str; 10] =
+    ["id", "case_id", "seq", "action", "actor_id", "actor_name", "at", "note", "data", "public"];
+
+/// An event row, in the order of [`EVENT_INSERT_COLUMNS`].
+pub(super) fn event_row(e: &NewEvent<'_>) -> StoreResult<Vec<Value>> {
+    let data = serde_json::to_string(&e.event.data).map_err(|err| StoreError::Decode { column: 0, reason: err.to_string() })?;
+    Ok(vec![
+        new_id().into(),
+        e.case_id.into(),
+        e.seq.into(),
+        e.event.action.map(|a| a.as_str()).unwrap_or("report").into(),
+        e.event.actor_id.clone().into(),
+        e.actor_name.map(str::to_string).into(),
+        e.event.at.into(),
+        e.note.map(str::to_string).into(),
+        data.into(),
+        e.public.into(),
+    ])
 }
 
 pub fn events(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Vec<EventRecord>> {
@@ -635,4 +672,12 @@ pub fn last_event_id(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Option<S
     )?
     .map(|r| r.string(0))
     .transpose()
+}
+
+/// How many cases the store holds.
+pub fn case_count(conn: &mut dyn Conn) -> StoreResult<i64> {
+    conn.query_opt(&Query::select().expr(Expr::col("id").count()).from("cases").to_owned())?
+        .map(|r| r.i64(0))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
 }

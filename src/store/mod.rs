@@ -11,6 +11,7 @@
 
 pub mod apikeys;
 pub mod cases;
+pub mod ceiling;
 pub mod org;
 pub mod people;
 pub mod photos;

@@ -32,7 +32,7 @@ pub struct SqliteDb {
 
 struct SqliteConn<'a>(&'a Connection);
 
-fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection> {
+pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
     } else {
@@ -212,7 +212,7 @@ impl Conn for RefuseConn {
     }
 }
 
-fn to_sql(values: Values) -> Vec<SqlValue> {
+pub(super) fn to_sql(values: Values) -> Vec<SqlValue> {
     values
         .0
         .into_iter()

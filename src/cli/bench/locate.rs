@@ -1,40 +1,37 @@
-//! `chuangcheng bench …`: speed measured, printed as a table. Never part of the tests.
+//! `chuangcheng bench locate`: point-in-grid lookups on the in-memory R-tree.
 
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
 use geo::MultiPolygon;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::app::demo::jittered_lattice;
-use crate::config::Config;
 use crate::domain::coords::LatLon;
 use crate::domain::grid_index::GridIndex;
 
-#[derive(Subcommand)]
-pub enum BenchCommand {
-    /// Point-in-grid lookups per second on the in-memory R-tree, on one core and on all.
-    Locate {
-        /// How many grids to generate (a jittered lattice over a city-sized area).
-        #[arg(long, default_value_t = 100_000)]
-        grids: usize,
-        /// Seconds to run each measurement.
-        #[arg(long, default_value_t = 3.0)]
-        seconds: f64,
-    },
+/// Lookups per second at city scale.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LocateFigures {
+    pub grids: usize,
+    pub build_ms: f64,
+    pub one_core: f64,
+    pub threads: usize,
+    pub all_threads: f64,
+    pub hit_rate: f64,
 }
 
-pub async fn run(cmd: BenchCommand, _config: Config) -> anyhow::Result<()> {
-    match cmd {
-        BenchCommand::Locate { grids, seconds } => {
-            tokio::task::spawn_blocking(move || locate(grids.max(1), seconds.max(0.1))).await?;
-            Ok(())
-        }
-    }
+/// Prints the figures of [`measure`] as a small table.
+pub fn print(f: &LocateFigures) {
+    println!("locate benchmark — {} grids (index built in {:.1} ms)", f.grids, f.build_ms);
+    println!("{:<28} {:>16} {:>12}", "measurement", "lookups/s", "ns/lookup");
+    println!("{:<28} {:>16.0} {:>12.0}", "1 core", f.one_core, 1e9 / f.one_core);
+    println!("{:<28} {:>16.0} {:>12.0}", format!("{} threads", f.threads), f.all_threads, 1e9 * f.threads as f64 / f.all_threads);
+    println!("hit rate {:.1}%", f.hit_rate * 100.0);
 }
 
-fn locate(n: usize, seconds: f64) {
+/// Point-in-grid lookups on the in-memory index over `n` generated grids.
+pub fn measure(n: usize, seconds: f64) -> LocateFigures {
     let mut rng = StdRng::seed_from_u64(7);
     let cols = ((n as f64 * 1.6).sqrt().ceil() as usize).max(1);
     let rows = n.div_ceil(cols);
@@ -68,22 +65,19 @@ fn locate(n: usize, seconds: f64) {
         }
         (done, found, started.elapsed())
     };
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message(format!("locate: {n} grids, one core"));
-    bar.enable_steady_tick(Duration::from_millis(120));
     let (one, one_found, one_time) = measure(0);
     let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1);
-    bar.set_message(format!("locate: {n} grids, {threads} threads"));
     let results: Vec<(u64, u64, Duration)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || measure(t * 100_003))).collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    bar.finish_and_clear();
     let all: f64 = results.iter().map(|(d, _, t)| *d as f64 / t.as_secs_f64()).sum();
-    let per_core = one as f64 / one_time.as_secs_f64();
-    println!("locate benchmark — {} grids (index built in {:.1} ms)", index.len(), build.as_secs_f64() * 1e3);
-    println!("{:<28} {:>16} {:>12}", "measurement", "lookups/s", "ns/lookup");
-    println!("{:<28} {:>16.0} {:>12.0}", "1 core", per_core, 1e9 / per_core);
-    println!("{:<28} {:>16.0} {:>12.0}", format!("{threads} threads"), all, 1e9 * threads as f64 / all);
-    println!("hit rate {:.1}%", 100.0 * one_found as f64 / one.max(1) as f64);
+    LocateFigures {
+        grids: index.len(),
+        build_ms: build.as_secs_f64() * 1e3,
+        one_core: one as f64 / one_time.as_secs_f64(),
+        threads,
+        all_threads: all,
+        hit_rate: one_found as f64 / one.max(1) as f64,
+    }
 }

@@ -1,0 +1,509 @@
+//! `chuangcheng bench`: the whole server measured against ceilings taken in the same run.
+//!
+//! 1. Ceilings: a bare echo server and a bare durable-intake server on the same HTTP stack
+//!    (child processes), and a bare batched insert of the same rows into a scratch file.
+//! 2. Load: the demo subdistrict plus N generated cases (a progress bar shows the rate).
+//! 3. The real server (`chuangcheng serve`, a child process) driven over loopback with 64
+//!    connections, endpoint by endpoint; its peak RSS read from /proc.
+//! 4. Locate on the in-memory index at city scale, in-process.
+//!
+//! A table is printed at the end; `--json FILE` writes the same figures.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use rand::RngExt;
+use rand::rngs::StdRng;
+use serde::Serialize;
+
+use super::client::{MakeRequest, Sample, drive, request};
+use crate::app::App;
+use crate::config::{Config, ConfigLayer, Secret};
+use crate::domain::coords::LatLon;
+use crate::domain::org::OrgKind;
+
+#[derive(clap::Args, Clone)]
+pub struct RunArgs {
+    /// Cases to load before measuring (10000000 for the full run).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub cases: usize,
+    /// Days the loaded cases are spread over, ending today.
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Seconds to drive each endpoint.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// Grids of the generated city for the locate measurement.
+    #[arg(long, default_value_t = 100_000)]
+    pub grids: usize,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Working directory (default: a new one under the system's temp directory). When it
+    /// already holds a loaded store, loading is skipped and that store is measured again.
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    /// Keep the working directory (and a PostgreSQL bench database) afterwards.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Measured {
+    pub name: String,
+    #[serde(flatten)]
+    pub sample: Sample,
+    /// The ceiling this is compared with, and the ratio to it.
+    pub ceiling: Option<String>,
+    pub ratio: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoadFigures {
+    pub cases: usize,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub bare_batch_per_second: f64,
+    pub ratio: f64,
+    pub reused: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub backend: String,
+    pub cores: usize,
+    pub connections: usize,
+    pub seconds_each: f64,
+    pub cases_in_store: i64,
+    pub load: LoadFigures,
+    pub ceilings: Vec<Measured>,
+    pub endpoints: Vec<Measured>,
+    pub server_peak_rss_mb: f64,
+    pub locate: super::locate::LocateFigures,
+}
+
+/// A child process killed when dropped.
+struct ChildServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ChildServer {
+    fn start(args: &[&str], log: &Path) -> anyhow::Result<ChildServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let log_file = std::fs::File::create(log)?;
+        let child = Command::new(std::env::current_exe()?)
+            .args(args)
+            .args(["--listen", &addr.to_string()])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .context("cannot start a child server")?;
+        let mut server = ChildServer { child, addr };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!("the child server exited ({status}); see {}", log.display());
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("the child server did not listen within 2 minutes; see {}", log.display());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+            .unwrap_or(0.0)
+    }
+}
+
+/// What the load generator needs to make realistic requests.
+struct Fixture {
+    token: String,
+    api_key: String,
+    points: Vec<LatLon>,
+    categories: Vec<String>,
+    citizen_categories: Vec<String>,
+    communities: Vec<String>,
+}
+
+const STATUSES: [&str; 6] = ["registered", "dispatched", "in_progress", "handled", "closed", "reported"];
+
+fn case_body(f: &Fixture, rng: &mut StdRng) -> Bytes {
+    let p = f.points[rng.random_range(0..f.points.len())];
+    let body = serde_json::json!({
+        "category": f.categories[rng.random_range(0..f.categories.len())],
+        "description": "巡查发现:沿街商户店外经营,占用人行道约三米,影响行人通行,已拍照留存,请尽快处置。",
+        "lat": p.lat,
+        "lon": p.lon,
+        "address": "济阳街道纬二路与经一路交叉口东北角",
+        "reporter_name": "李网格",
+        "reporter_phone": "13905310000",
+        "note": "基准测试 benchmark",
+        "source": "patrol",
+    });
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let run_for = Duration::from_secs_f64(args.seconds.max(0.5));
+    let conns = args.connections.max(1);
+    let (work, made_work) = match &args.work {
+        Some(w) => (w.clone(), false),
+        None => (std::env::temp_dir().join(format!("chuangcheng-bench-{}", std::process::id())), true),
+    };
+    std::fs::create_dir_all(&work)?;
+    let exe_args = |cfg: &Path| vec!["--config".to_string(), cfg.display().to_string()];
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(Duration::from_millis(120));
+
+    // ---- the store to measure: SQLite in the work directory, or a fresh PostgreSQL database
+    let data = work.join("data");
+    let pg_url = match config.database_url.as_ref().map(|s| s.expose().to_string()) {
+        Some(admin) => {
+            let marker = work.join("postgres-url");
+            match std::fs::read_to_string(&marker) {
+                Ok(url) if args.work.is_some() => Some(url.trim().to_string()),
+                _ => {
+                    let url = crate::store::testing::fresh_postgres_database(&admin)?;
+                    std::fs::write(&marker, &url)?;
+                    Some(url)
+                }
+            }
+        }
+        None => None,
+    };
+    let mut toml = format!(
+        "data_dir = {:?}\nopen311_per_minute = 1e12\npublic_per_minute = 1e12\nlogin_attempts = 1000000\n",
+        data.display().to_string()
+    );
+    if let Some(url) = &pg_url {
+        toml.push_str(&format!("database_url = {url:?}\n"));
+    }
+    let cfg_path = work.join("bench.toml");
+    std::fs::write(&cfg_path, toml)?;
+    let app_config = {
+        let mut layer = ConfigLayer::from_file(&cfg_path, true)?;
+        layer.database_url = pg_url.clone().map(Secret::new);
+        layer.resolve()?
+    };
+    let backend = if pg_url.is_some() { "postgresql" } else { "sqlite" };
+
+    spinner.set_message("setting up the demo subdistrict");
+    let app = App::build(app_config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fresh = app.seed_demo().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_some();
+
+    // ---- ceiling 1: the bare batched insert of the same rows
+    spinner.set_message("ceiling: bare batched insert");
+    let sample = app.sample_cases(100_000, args.days).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scratch = work.join("scratch-batch");
+    let _ = std::fs::remove_dir_all(&scratch);
+    drop(crate::store::Store::open(&scratch, None).await?);
+    let bare_batch_per_second = {
+        let rows: Vec<_> = sample.iter().map(|g| (&g.details, &g.state)).collect();
+        let events: Vec<_> = sample
+            .iter()
+            .flat_map(|g| {
+                g.log.iter().enumerate().map(|(i, (e, note))| crate::store::cases::NewEvent {
+                    case_id: &g.details.id,
+                    seq: i as i64 + 1,
+                    event: e,
+                    actor_name: None,
+                    note: note.as_deref(),
+                    public: true,
+                })
+            })
+            .collect();
+        let t = Instant::now();
+        crate::store::ceiling::batch_insert(&scratch.join(crate::store::SQLITE_FILE), &rows, &events)?;
+        rows.len() as f64 / t.elapsed().as_secs_f64()
+    };
+    drop(sample);
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    // ---- load
+    spinner.finish_and_clear();
+    let already = count_cases(&app).await?;
+    let load = if fresh || already == 0 || args.work.is_none() {
+        let bar = indicatif::ProgressBar::new(args.cases as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} cases ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("loading");
+        let t = Instant::now();
+        let n = app
+            .generate_cases(args.cases, args.days, 5_000, |done| bar.set_position(done as u64))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        LoadFigures {
+            cases: n,
+            seconds: secs,
+            per_second: n as f64 / secs,
+            bare_batch_per_second,
+            ratio: n as f64 / secs / bare_batch_per_second,
+            reused: false,
+        }
+    } else {
+        LoadFigures { cases: 0, seconds: 0.0, per_second: 0.0, bare_batch_per_second, ratio: 0.0, reused: true }
+    };
+    let cases_in_store = count_cases(&app).await?;
+
+    // ---- what requests need: a token, an Open311 key, points inside grids
+    let admin = app.person_id("admin").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("the demo admin is missing")?;
+    let token = app.create_api_token(&admin, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, api_key) = app.create_api_key(&format!("bench {}", uuid::Uuid::now_v7())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = app.directory();
+    let mut rng: StdRng = rand::SeedableRng::seed_from_u64(5);
+    let centres: Vec<LatLon> = dir.grids().filter_map(|g| dir.interior_point(&g.code)).collect();
+    let mut points = Vec::new();
+    while points.len() < 20_000 && !centres.is_empty() {
+        let c = centres[rng.random_range(0..centres.len())];
+        let p = LatLon { lat: c.lat + rng.random_range(-0.0015..0.0015), lon: c.lon + rng.random_range(-0.0015..0.0015) };
+        if dir.locate(p).is_some() {
+            points.push(p);
+        }
+    }
+    let categories = app.categories().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fixture = Arc::new(Fixture {
+        token,
+        api_key,
+        points,
+        categories: categories.iter().filter(|c| c.active).map(|c| c.code.clone()).collect(),
+        citizen_categories: categories.iter().filter(|c| c.active && c.citizen).map(|c| c.code.clone()).collect(),
+        communities: app
+            .units_of_kind(OrgKind::Community)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .map(|u| u.code)
+            .collect(),
+    });
+    if fixture.points.is_empty() || fixture.categories.is_empty() || fixture.citizen_categories.is_empty() || fixture.communities.is_empty() {
+        bail!("the bench store has no grids, categories or communities");
+    }
+    drop(dir);
+    drop(app);
+
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(120));
+
+    // ---- ceilings over HTTP
+    let mut ceilings = Vec::new();
+    let create_body: MakeRequest = {
+        let f = fixture.clone();
+        Arc::new(move |rng| request("POST", "/echo", &[("content-type", "application/json")], case_body(&f, rng)))
+    };
+    bar.set_message("ceiling: bare echo server");
+    let echo = {
+        let server = ChildServer::start(&["bench", "ceiling", "echo"], &work.join("echo.log"))?;
+        drive(server.addr, conns, run_for, create_body).await
+    };
+    ceilings.push(Measured { name: "ceiling: echo (parse JSON, answer)".into(), sample: echo.clone(), ceiling: None, ratio: None });
+    bar.set_message("ceiling: bare durable intake");
+    let intake = {
+        let scratch = work.join("scratch-intake");
+        let _ = std::fs::remove_dir_all(&scratch);
+        let scratch_s = scratch.display().to_string();
+        let server = ChildServer::start(&["bench", "ceiling", "intake", "--scratch", &scratch_s], &work.join("intake.log"))?;
+        let f = fixture.clone();
+        let make: MakeRequest =
+            Arc::new(move |rng| request("POST", "/cases", &[("content-type", "application/json")], case_body(&f, rng)));
+        let s = drive(server.addr, conns, run_for, make).await;
+        drop(server);
+        let _ = std::fs::remove_dir_all(&scratch);
+        s
+    };
+    ceilings.push(Measured {
+        name: "ceiling: group-commit intake (locate + insert)".into(),
+        sample: intake.clone(),
+        ceiling: None,
+        ratio: None,
+    });
+
+    // ---- the real server
+    bar.set_message("starting the server");
+    let mut args_serve = exe_args(&cfg_path);
+    args_serve.push("serve".into());
+    let argv: Vec<&str> = args_serve.iter().map(String::as_str).collect();
+    let server = ChildServer::start(&argv, &work.join("server.log"))?;
+    let auth = format!("Bearer {}", fixture.token);
+    let mut endpoints = Vec::new();
+    type Case = (&'static str, MakeRequest, &'static str);
+    let plan: Vec<Case> = vec![
+        ("create case (JSON API)", {
+            let (f, auth) = (fixture.clone(), auth.clone());
+            Arc::new(move |rng| {
+                request("POST", "/api/v1/cases", &[("content-type", "application/json"), ("authorization", &auth)], case_body(&f, rng))
+            })
+        }, "intake"),
+        ("create case (Open311)", {
+            let f = fixture.clone();
+            Arc::new(move |rng| {
+                let p = f.points[rng.random_range(0..f.points.len())];
+                let form = serde_urlencoded::to_string([
+                    ("api_key", f.api_key.clone()),
+                    ("service_code", f.citizen_categories[rng.random_range(0..f.citizen_categories.len())].clone()),
+                    ("lat", p.lat.to_string()),
+                    ("long", p.lon.to_string()),
+                    ("description", "小区门口垃圾桶满溢,周边有散落垃圾,气味较大,请环卫尽快清运。".to_string()),
+                    ("first_name", "王".to_string()),
+                    ("phone", "13800000000".to_string()),
+                ])
+                .unwrap_or_default();
+                request("POST", "/open311/v2/requests.json", &[("content-type", "application/x-www-form-urlencoded")], Bytes::from(form))
+            })
+        }, "intake"),
+        ("case desk (community + status, 50)", {
+            let (f, auth) = (fixture.clone(), auth.clone());
+            Arc::new(move |rng| {
+                let path = format!(
+                    "/api/v1/cases?community={}&status={}&per_page=50",
+                    f.communities[rng.random_range(0..f.communities.len())],
+                    STATUSES[rng.random_range(0..STATUSES.len())]
+                );
+                request("GET", &path, &[("authorization", &auth)], Bytes::new())
+            })
+        }, "echo"),
+        ("KPI dashboard (30 days, by community)", {
+            let auth = auth.clone();
+            Arc::new(move |_| request("GET", "/api/v1/indicators?by=community", &[("authorization", &auth)], Bytes::new()))
+        }, "echo"),
+        ("grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
+        ("locate", {
+            let f = fixture.clone();
+            Arc::new(move |rng| {
+                let p = f.points[rng.random_range(0..f.points.len())];
+                request("GET", &format!("/api/v1/locate?lat={}&lon={}", p.lat, p.lon), &[], Bytes::new())
+            })
+        }, "echo"),
+    ];
+    for (name, make, against) in plan {
+        bar.set_message(format!("{backend}: {name}"));
+        let s = drive(server.addr, conns, run_for, make).await;
+        let base = if against == "intake" { &intake } else { &echo };
+        endpoints.push(Measured {
+            name: name.into(),
+            ratio: (base.per_second > 0.0).then(|| (s.per_second / base.per_second * 1000.0).round() / 1000.0),
+            ceiling: Some(against.into()),
+            sample: s,
+        });
+    }
+    let server_peak_rss_mb = server.peak_rss_mb();
+    drop(server);
+
+    bar.set_message(format!("locate: {} grids in memory", args.grids));
+    let grids = args.grids.max(1);
+    let locate = tokio::task::spawn_blocking(move || super::locate::measure(grids, 2.0)).await?;
+    bar.finish_and_clear();
+
+    let report = Report {
+        backend: backend.into(),
+        cores,
+        connections: conns,
+        seconds_each: run_for.as_secs_f64(),
+        cases_in_store,
+        load,
+        ceilings,
+        endpoints,
+        server_peak_rss_mb,
+        locate,
+    };
+    print_table(&report);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        println!("figures written to {}", path.display());
+    }
+    if !args.keep {
+        if made_work {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        if let (Some(admin), Some(url)) = (config.database_url.as_ref(), pg_url.as_ref()) {
+            let name = url.rsplit('/').next().unwrap_or("").split('?').next().unwrap_or("").to_string();
+            drop_database(admin.expose(), &name);
+        }
+    }
+    Ok(())
+}
+
+async fn count_cases(app: &App) -> anyhow::Result<i64> {
+    app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn drop_database(admin_url: &str, name: &str) {
+    if name.is_empty() {
+        return;
+    }
+    let (url, name) = (admin_url.to_string(), name.to_string());
+    let _ = std::thread::spawn(move || {
+        if let Ok(mut c) = ::postgres::Client::connect(&url, ::postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    })
+    .join();
+}
+
+fn print_table(r: &Report) {
+    println!();
+    println!(
+        "chuangcheng bench — {} · {} cores · {} connections · {:.0} s each · {} cases in the store",
+        r.backend, r.cores, r.connections, r.seconds_each, r.cases_in_store
+    );
+    println!("{:<44} {:>10} {:>9} {:>9} {:>9} {:>8} {:>14}", "measurement", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ratio");
+    for m in r.ceilings.iter().chain(&r.endpoints) {
+        let ratio = match (&m.ceiling, m.ratio) {
+            (Some(c), Some(x)) => format!("{x:.3} of {c}"),
+            _ => "—".into(),
+        };
+        println!(
+            "{:<44} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>14}",
+            m.name, m.sample.per_second, m.sample.p50_ms, m.sample.p99_ms, m.sample.p999_ms, m.sample.failed, ratio
+        );
+    }
+    if r.load.reused {
+        println!("load: reused the store in the work directory");
+    } else {
+        println!(
+            "load: {} cases in {:.1} s = {:.0} cases/s (bare batched insert of the same rows: {:.0}/s; ratio {:.3})",
+            r.load.cases, r.load.seconds, r.load.per_second, r.load.bare_batch_per_second, r.load.ratio
+        );
+    }
+    println!("server peak RSS: {:.1} MB", r.server_peak_rss_mb);
+    println!(
+        "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",
+        r.locate.grids, r.locate.one_core, r.locate.all_threads, r.locate.threads
+    );
+    for m in r.ceilings.iter().chain(&r.endpoints) {
+        if let Some(f) = &m.sample.first_failure {
+            println!("first failure of {}: {f}", m.name);
+        }
+    }
+}
