@@ -131,12 +131,19 @@ impl App {
     /// The person behind an API token (`Authorization: Bearer …`).
     pub async fn token_actor(&self, token: &str) -> AppResult<Option<Actor>> {
         let hash = token_hash(token);
-        self.store()
+        if let Some(actor) = self.token_cache().get(&hash) {
+            return Ok(actor);
+        }
+        let key = hash.clone();
+        let actor = self
+            .store()
             .read(move |c| match people::api_token_person(c, &hash)? {
                 Some(person_id) => actor_for(c, &person_id),
                 None => Ok(None),
             })
-            .await
+            .await?;
+        self.token_cache().put(key, actor.clone());
+        Ok(actor)
     }
 
     /// Issues an API token for `person_id`; the token is shown once and stored hashed.

@@ -21,6 +21,8 @@ use crate::domain::coords::{Crs, LatLon, distance_m};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
 use crate::error::{AppError, AppResult};
+use crate::domain::indicators::TallyChanges;
+use crate::store::tallies;
 use crate::store::cases::{self as db, CaseDetails, CaseFilter, CaseRecord, EventRecord, NewEvent};
 use crate::store::{Conn, new_id, org};
 
@@ -304,6 +306,7 @@ impl App {
                 Ok::<_, AppError>(())
             })
             .await?;
+        self.category_cache().clear();
         Ok(n)
     }
 
@@ -339,11 +342,21 @@ impl App {
     }
 
     pub async fn categories(&self) -> AppResult<Vec<Category>> {
-        Ok(self.store().read(|c| db::categories(c)).await?)
+        Ok(self.category_list().await?.as_ref().clone())
+    }
+
+    /// The category table, from the short-lived cache when it is fresh.
+    async fn category_list(&self) -> AppResult<std::sync::Arc<Vec<Category>>> {
+        if let Some(list) = self.category_cache().get(&()) {
+            return Ok(list);
+        }
+        let list = std::sync::Arc::new(self.store().read(|c| db::categories(c)).await?);
+        self.category_cache().put((), list.clone());
+        Ok(list)
     }
 
     async fn category_map(&self) -> AppResult<HashMap<String, Category>> {
-        Ok(self.categories().await?.into_iter().map(|c| (c.code.clone(), c)).collect())
+        Ok(self.category_list().await?.iter().map(|c| (c.code.clone(), c.clone())).collect())
     }
 
     /// Reports a problem. `actor` is `None` for an anonymous citizen.
@@ -436,6 +449,9 @@ impl App {
                 };
                 let state = apply(None, &event)?;
                 db::insert_case(c, &details, &state)?;
+                let mut counts = TallyChanges::default();
+                counts.record(&calendar, &details.grid_id, &details.category_code, None, &state);
+                tallies::apply_changes(c, &counts)?;
                 record_event(c, &details.id, state.version, &event, actor_owned.as_ref(), input.note.as_deref())?;
                 if let Some(k) = &key {
                     db::remember_idempotent(c, k, &details.id)?;
@@ -579,6 +595,9 @@ impl App {
                 if !db::update_state(c, &record.details.id, &next, record.state.version)? {
                     return Err(AppError::Stale);
                 }
+                let mut counts = TallyChanges::default();
+                counts.record(&calendar, &record.details.grid_id, &record.details.category_code, Some(&record.state), &next);
+                tallies::apply_changes(c, &counts)?;
                 record_event(c, &record.details.id, next.version, &event, actor, input.note.as_deref())?;
                 if let Some(k) = &key {
                     db::remember_idempotent(c, k, &record.details.id)?;

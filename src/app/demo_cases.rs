@@ -18,7 +18,8 @@ use crate::domain::category::Category;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::error::AppResult;
 use crate::store::cases::{self as db, CaseDetails, NewEvent};
-use crate::store::{Conn, new_id, org, people};
+use crate::domain::indicators::TallyChanges;
+use crate::store::{Conn, new_id, org, people, tallies};
 
 const SEED: u64 = 11_29;
 const MINUTE: i64 = 60_000;
@@ -261,6 +262,11 @@ impl CaseFactory {
             })
             .collect();
         db::insert_events(c, &events)?;
+        let mut counts = TallyChanges::default();
+        for g in cases.iter() {
+            counts.record(&self.cal, &g.details.grid_id, &g.details.category_code, None, &g.state);
+        }
+        tallies::apply_changes(c, &counts)?;
         Ok(())
     }
 }

@@ -8,10 +8,11 @@ use serde::Serialize;
 use super::App;
 use crate::domain::authz::{Actor, Permission};
 use crate::domain::calendar::beijing_day_start;
-use crate::domain::indicators::{Indicators, Tally};
+use crate::domain::indicators::{Indicators, Tally, TallyChanges, TallyKey, day_number};
+use crate::domain::org::OrgUnit;
 use crate::domain::org::OrgKind;
 use crate::error::{AppError, AppResult};
-use crate::store::{cases as db, org};
+use crate::store::{cases as db, org, tallies};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,20 +55,50 @@ pub struct IndicatorReport {
     pub groups: Vec<GroupRow>,
 }
 
-impl App {
-    /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
-    /// `from..=to` (Beijing dates).
-    pub async fn indicators(
-        &self,
-        actor: &Actor,
-        unit_code: Option<&str>,
-        from: NaiveDate,
-        to: NaiveDate,
-        by: GroupBy,
-    ) -> AppResult<IndicatorReport> {
-        if to < from || (to - from).num_days() > 366 {
-            return Err(AppError::Invalid("period"));
+/// What one period's indicators are made of: the stored counters summed per grid, category
+/// and assignee; the open cases (for what depends on "now"); every unit by id.
+struct Period {
+    sums: Vec<(TallyKey, Tally)>,
+    open: Vec<tallies::OpenFact>,
+    units: HashMap<String, OrgUnit>,
+    /// End of the period (ms) and the present.
+    until: i64,
+    now: i64,
+}
+
+impl Period {
+    /// Calls `f` with each counted piece inside `unit` (a department: the cases assigned to
+    /// it; any other unit: the cases in its grids) with its key.
+    fn each(&self, unit: &OrgUnit, mut f: impl FnMut(&TallyKey, &Tally)) {
+        let inside = |grid_id: &str, assignee: &str| match unit.kind {
+            OrgKind::Department => assignee == unit.id,
+            _ => self.units.get(grid_id).is_some_and(|g| g.path.starts_with(&unit.path)),
+        };
+        for (k, t) in &self.sums {
+            if inside(&k.grid_id, &k.assignee_unit_id) {
+                f(k, t);
+            }
         }
+        for o in &self.open {
+            if inside(&o.grid_id, &o.assignee_unit_id) {
+                let mut t = Tally::default();
+                t.add_pending(o.status, None, o.handling_deadline, self.until, self.now);
+                if !t.is_zero() {
+                    let key = TallyKey {
+                        day: 0,
+                        grid_id: o.grid_id.clone(),
+                        category_code: o.category_code.clone(),
+                        assignee_unit_id: o.assignee_unit_id.clone(),
+                    };
+                    f(&key, &t);
+                }
+            }
+        }
+    }
+}
+
+impl App {
+    async fn unit_for_indicators(&self, actor: &Actor, unit_code: Option<&str>) -> AppResult<OrgUnit> {
         let unit = match unit_code {
             Some(code) => {
                 let code = code.to_string();
@@ -82,52 +113,72 @@ impl App {
         if !actor.can(Permission::ReadOrg, &unit.path) {
             return Err(AppError::NotFound("org_unit"));
         }
+        Ok(unit)
+    }
+
+    /// Reads a period's counters (days `from..=to`, Beijing dates).
+    async fn period(&self, from: NaiveDate, to: NaiveDate) -> AppResult<Period> {
         let start = beijing_day_start(from);
         let end = beijing_day_start(to) + 86_400_000;
-        let (path, assignee) = match unit.kind {
-            OrgKind::Department => (None, Some(unit.id.clone())),
-            _ => (Some(unit.path.clone()), None),
-        };
-        let facts = self
+        let (first, last) = (day_number(start), day_number(end - 1));
+        let (sums, open, units) = self
             .store()
-            .read(move |c| db::indicator_facts(c, path.as_deref(), assignee.as_deref(), start, end))
+            .read(move |c| {
+                Ok::<_, AppError>((
+                    tallies::tally_sums(c, first, last)?,
+                    tallies::open_facts(c, start, end)?,
+                    org::list_units(c, &[], None)?,
+                ))
+            })
             .await?;
-        let names: HashMap<String, (String, String, OrgKind)> = self
-            .store()
-            .read(|c| org::list_units(c, &[], None))
-            .await?
-            .into_iter()
-            .map(|u| (u.id, (u.code, u.name, u.kind)))
-            .collect();
+        Ok(Period { sums, open, units: units.into_iter().map(|u| (u.id.clone(), u)).collect(), until: end, now: self.now() })
+    }
+
+    /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
+    /// `from..=to` (Beijing dates).
+    pub async fn indicators(
+        &self,
+        actor: &Actor,
+        unit_code: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        by: GroupBy,
+    ) -> AppResult<IndicatorReport> {
+        if to < from || (to - from).num_days() > 366 {
+            return Err(AppError::Invalid("period"));
+        }
+        let unit = self.unit_for_indicators(actor, unit_code).await?;
+        let period = self.period(from, to).await?;
+        Ok(self.report(&unit, &period, from, to, by).await?)
+    }
+
+    async fn report(&self, unit: &OrgUnit, period: &Period, from: NaiveDate, to: NaiveDate, by: GroupBy) -> AppResult<IndicatorReport> {
         let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
-        let now = self.now();
-        let calendar = self.calendar();
+        let units = &period.units;
         let mut total = Tally::default();
         let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
-        for f in &facts {
+        period.each(unit, |k, t| {
+            total.merge(t);
             let key = match by {
-                GroupBy::Community => names.get(&f.community_id).map(|(code, name, _)| (code.clone(), name.clone())),
-                GroupBy::Grid => names.get(&f.grid_id).map(|(code, name, _)| (code.clone(), name.clone())),
-                GroupBy::Department => f
-                    .assignee_unit_id
-                    .as_ref()
-                    .and_then(|a| names.get(a))
-                    .filter(|(_, _, kind)| *kind == OrgKind::Department)
-                    .map(|(code, name, _)| (code.clone(), name.clone())),
-                GroupBy::Category => {
-                    Some((f.category_code.clone(), categories.get(&f.category_code).cloned().unwrap_or_default()))
-                }
+                GroupBy::Community => units
+                    .get(&k.grid_id)
+                    .and_then(|g| g.parent_id.as_ref())
+                    .and_then(|p| units.get(p))
+                    .map(|u| (u.code.clone(), u.name.clone())),
+                GroupBy::Grid => units.get(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
+                GroupBy::Department => units
+                    .get(&k.assignee_unit_id)
+                    .filter(|u| u.kind == OrgKind::Department)
+                    .map(|u| (u.code.clone(), u.name.clone())),
+                GroupBy::Category => Some((k.category_code.clone(), categories.get(&k.category_code).cloned().unwrap_or_default())),
             };
-            let mut one = Tally::default();
-            one.add(&f.row, calendar, end, now);
-            total.merge(&one);
             if let Some((code, name)) = key {
-                groups.entry(code).or_insert_with(|| (name, Tally::default())).1.merge(&one);
+                groups.entry(code).or_insert_with(|| (name, Tally::default())).1.merge(t);
             }
-        }
+        });
         Ok(IndicatorReport {
-            unit_code: unit.code,
-            unit_name: unit.name,
+            unit_code: unit.code.clone(),
+            unit_name: unit.name.clone(),
             from,
             to,
             by,
@@ -159,46 +210,97 @@ impl App {
     pub async fn dashboard(&self, actor: &Actor) -> AppResult<Dashboard> {
         let today = crate::domain::calendar::beijing_date(self.now());
         let from = today - chrono::Duration::days(29);
-        let report = self.indicators(actor, None, from, today, GroupBy::Community).await?;
-        let code = report.unit_code.clone();
-        let unit = self.store().read(move |c| org::unit_by_code(c, &code)).await?.ok_or(AppError::NotFound("org_unit"))?;
-        let (start, end) = (beijing_day_start(from), beijing_day_start(today) + 86_400_000);
-        let path = unit.path.clone();
-        let facts = self.store().read(move |c| db::indicator_facts(c, Some(&path), None, start, end)).await?;
-        let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
-        let grid_codes: HashMap<String, String> = self
+        let unit = self.unit_for_indicators(actor, None).await?;
+        let period = self.period(from, today).await?;
+        let report = self.report(&unit, &period, from, today, GroupBy::Community).await?;
+        let (first, last) = (day_number(beijing_day_start(from)), day_number(beijing_day_start(today)));
+        let (reported, closed) = self
             .store()
-            .read(|c| org::list_units(c, &[OrgKind::Grid], None))
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.code))
-            .collect();
+            .read(move |c| Ok::<_, AppError>((tallies::reported_by_day(c, first, last)?, tallies::closures(c, first, last)?)))
+            .await?;
+        let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
+        let units = &period.units;
+        let in_unit = |grid_id: &str| units.get(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
+        let date_of = |n: i64| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32);
         let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
-        let mut by_category: HashMap<String, i64> = HashMap::new();
-        let mut open_by_grid: HashMap<String, i64> = HashMap::new();
-        let mut tally_by_grid: HashMap<String, Tally> = HashMap::new();
-        let now = self.now();
-        for f in &facts {
-            if let Some(code) = grid_codes.get(&f.grid_id) {
-                tally_by_grid.entry(code.clone()).or_default().add(&f.row, self.calendar(), end, now);
-            }
-            if let Some(d) = daily.get_mut(&crate::domain::calendar::beijing_date(f.row.reported_at)) {
-                d.0 += 1;
-            }
-            if let Some(closed) = f.row.closed_at
-                && let Some(d) = daily.get_mut(&crate::domain::calendar::beijing_date(closed))
+        for (day, grid, n) in &reported {
+            if in_unit(grid)
+                && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
             {
-                d.1 += 1;
-            }
-            *by_category.entry(categories.get(&f.category_code).cloned().unwrap_or_else(|| f.category_code.clone())).or_default() += 1;
-            if f.row.status.is_open()
-                && let Some(code) = grid_codes.get(&f.grid_id)
-            {
-                *open_by_grid.entry(code.clone()).or_default() += 1;
+                d.0 += n;
             }
         }
-        let mut by_category: Vec<(String, i64)> = by_category.into_iter().collect();
+        for (day, grid, n) in &closed {
+            if in_unit(grid)
+                && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
+            {
+                d.1 += n;
+            }
+        }
+        let mut by_category: HashMap<String, i64> = HashMap::new();
+        let mut tally_by_grid: HashMap<String, Tally> = HashMap::new();
+        period.each(&unit, |k, t| {
+            if let Some(g) = units.get(&k.grid_id) {
+                tally_by_grid.entry(g.code.clone()).or_default().merge(t);
+            }
+            if t.reported != 0 {
+                let name = categories.get(&k.category_code).cloned().unwrap_or_else(|| k.category_code.clone());
+                *by_category.entry(name).or_default() += t.reported;
+            }
+        });
+        let mut open_by_grid: HashMap<String, i64> = HashMap::new();
+        for o in &period.open {
+            if in_unit(&o.grid_id)
+                && let Some(g) = units.get(&o.grid_id)
+            {
+                *open_by_grid.entry(g.code.clone()).or_default() += 1;
+            }
+        }
+        let mut by_category: Vec<(String, i64)> = by_category.into_iter().filter(|(_, n)| *n > 0).collect();
         by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(Dashboard { report, daily: daily.into_iter().map(|(d, (r, c))| (d, r, c)).collect(), by_category, open_by_grid, tally_by_grid })
     }
+
+    /// Recounts the stored counters from the cases themselves; returns how many counter rows
+    /// disagreed, and with `fix` rewrites them all from the recount.
+    pub async fn recount_tallies(&self, fix: bool) -> AppResult<usize> {
+        let calendar = self.calendar().clone();
+        let job = move |c: &mut dyn crate::store::Conn| -> AppResult<usize> {
+            let mut fresh = TallyChanges::default();
+            for (grid_id, category_code, state) in db::all_case_states(c)? {
+                fresh.record(&calendar, &grid_id, &category_code, None, &state);
+            }
+            let stored = tallies::stored(c)?;
+            let mut differ = 0;
+            for (k, t) in &fresh.tallies {
+                let s = stored.tallies.get(k).cloned().unwrap_or_default();
+                if !t.is_zero() && !same(&s, t) {
+                    differ += 1;
+                }
+            }
+            differ += stored.tallies.iter().filter(|(k, t)| !t.is_zero() && !fresh.tallies.contains_key(*k)).count();
+            for (k, n) in &fresh.closures {
+                if stored.closures.get(k).copied().unwrap_or(0) != *n {
+                    differ += 1;
+                }
+            }
+            differ += stored.closures.iter().filter(|(k, n)| **n != 0 && !fresh.closures.contains_key(*k)).count();
+            if fix && differ > 0 {
+                tallies::clear(c)?;
+                tallies::apply_changes(c, &fresh)?;
+            }
+            Ok(differ)
+        };
+        if fix { self.store().write(job).await } else { self.store().read(job).await }
+    }
+}
+
+/// Counters agree (working minutes are sums of floats: equal to a millionth of a minute).
+fn same(a: &Tally, b: &Tally) -> bool {
+    let mut x = a.clone();
+    let mut y = b.clone();
+    let close = (x.handling_minutes - y.handling_minutes).abs() < 1e-6 * x.handling_minutes.abs().max(1.0);
+    x.handling_minutes = 0.0;
+    y.handling_minutes = 0.0;
+    close && x == y
 }

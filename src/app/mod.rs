@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod cache;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;
@@ -65,7 +66,12 @@ struct Inner {
     rate_limiter: open311::RateLimiter,
     public_limiter: open311::RateLimiter,
     login_throttle: open311::LoginThrottle,
+    categories: cache::TtlCache<(), Arc<Vec<crate::domain::category::Category>>>,
+    token_actors: cache::TtlCache<String, Option<crate::domain::authz::Actor>>,
 }
+
+/// How long a cached category table or token holder is trusted.
+const CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// The whole application state; cheap to clone, shared by every request.
 #[derive(Clone)]
@@ -104,6 +110,8 @@ impl App {
                 rate_limiter: open311::RateLimiter::default(),
                 public_limiter: open311::RateLimiter::default(),
                 login_throttle: open311::LoginThrottle::default(),
+                categories: cache::TtlCache::new(CACHE_TTL),
+                token_actors: cache::TtlCache::new(CACHE_TTL),
             }),
         };
         app.ensure_categories().await?;
@@ -126,6 +134,14 @@ impl App {
 
     pub fn blobs(&self) -> &crate::files::BlobStore {
         &self.inner.blobs
+    }
+
+    pub(crate) fn category_cache(&self) -> &cache::TtlCache<(), Arc<Vec<crate::domain::category::Category>>> {
+        &self.inner.categories
+    }
+
+    pub(crate) fn token_cache(&self) -> &cache::TtlCache<String, Option<crate::domain::authz::Actor>> {
+        &self.inner.token_actors
     }
 
     pub fn calendar(&self) -> &WorkCalendar {
@@ -170,6 +186,8 @@ impl App {
             Err(poisoned) => *poisoned.into_inner() = directory,
         }
         self.inner.directory_revision.store(revision, Ordering::SeqCst);
+        // People, roles or units changed: who holds a token may have changed too.
+        self.inner.token_actors.clear();
         Ok(())
     }
 

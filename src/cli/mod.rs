@@ -78,6 +78,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Recount the dashboard counters from the cases; `--fix` rewrites them when they differ.
+    Recount {
+        #[arg(long)]
+        fix: bool,
+    },
     /// Manage Open311 API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
@@ -226,6 +231,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 let blobs = crate::app::backup::restore(&from, &config.data_dir, force).map_err(explain(lang))?;
                 println!("restored {} into {} ({blobs} photo files)", from.display(), config.data_dir.display());
+                Ok(())
+            }
+            Command::Recount { fix } => {
+                let app = App::build(config).await.map_err(explain(lang))?;
+                let differ = app.recount_tallies(fix).await.map_err(explain(lang))?;
+                match (differ, fix) {
+                    (0, _) => println!("counters agree with the cases"),
+                    (n, true) => println!("{n} counter rows differed; rewritten from the cases"),
+                    (n, false) => bail!("{n} counter rows differ from the cases (run with --fix to rewrite them)"),
+                }
                 Ok(())
             }
             Command::Apikey(cmd) => apikey(App::build(config).await.map_err(explain(lang))?, cmd, lang).await,

@@ -56,25 +56,47 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| ((a as f64 / b as f64) * 10_000.0).round() / 10_000.0)
 }
 
+impl IndicatorRow {
+    pub fn of(s: &super::case::CaseState) -> IndicatorRow {
+        IndicatorRow {
+            status: s.status,
+            dispatched_at: s.dispatched_at,
+            handled_at: s.handled_at,
+            handling_deadline: s.handling_deadline,
+            closed_at: s.closed_at,
+            rework_count: s.rework_count,
+            extension_count: s.extension_count,
+            reported_at: s.reported_at,
+        }
+    }
+
+    fn registered(&self) -> bool {
+        !matches!(self.status, Status::Reported | Status::Rejected | Status::Merged)
+    }
+}
+
 impl Tally {
     /// Counts one case. `until` is the end of the period (deadlines after it are not yet due),
     /// `now` the present (for "overdue now").
     pub fn add(&mut self, r: &IndicatorRow, calendar: &WorkCalendar, until: i64, now: i64) {
-        self.reported += 1;
-        let registered = !matches!(r.status, Status::Reported | Status::Rejected | Status::Merged);
-        if !registered {
-            return;
+        self.merge(&Tally::settled(r, calendar));
+        self.add_pending(r.status, r.closed_at, r.handling_deadline, until, now);
+    }
+
+    /// What a case counts for whatever the moment of asking: the part that stored counters
+    /// keep and adjust at every change of the case. Closed cases count as due to close.
+    pub fn settled(r: &IndicatorRow, calendar: &WorkCalendar) -> Tally {
+        let mut t = Tally { reported: 1, ..Default::default() };
+        if !r.registered() {
+            return t;
         }
-        self.registered += 1;
+        t.registered = 1;
         if r.dispatched_at.is_some() {
-            self.dispatched += 1;
+            t.dispatched = 1;
         }
-        let due = r.closed_at.is_some() || r.handling_deadline.is_some_and(|d| d <= until.min(now));
-        if due {
-            self.due_to_close += 1;
-        }
-        if let Some(_closed) = r.closed_at {
-            self.closed += 1;
+        if r.closed_at.is_some() {
+            t.due_to_close = 1;
+            t.closed = 1;
             let on_time = match (r.handled_at, r.handling_deadline) {
                 (Some(h), Some(d)) => h <= d,
                 // Self-handled on the spot: no deadline to miss.
@@ -82,19 +104,53 @@ impl Tally {
                 _ => false,
             };
             if on_time {
-                self.closed_on_time += 1;
+                t.closed_on_time = 1;
             }
             if let Some(h) = r.handled_at {
-                self.handling_minutes += calendar.working_minutes_between(r.dispatched_at.unwrap_or(r.reported_at), h);
+                t.handling_minutes = calendar.working_minutes_between(r.dispatched_at.unwrap_or(r.reported_at), h);
             }
         }
         if r.rework_count > 0 {
-            self.reworked += 1;
+            t.reworked = 1;
         }
-        self.extensions += r.extension_count;
-        if matches!(r.status, Status::Dispatched | Status::InProgress) && r.handling_deadline.is_some_and(|d| d < now) {
+        t.extensions = r.extension_count;
+        t
+    }
+
+    /// What depends on the moment of asking, for a case not yet closed: due to close once
+    /// its handling deadline has come (by `until` and by `now`), overdue while being handled
+    /// past its deadline.
+    pub fn add_pending(&mut self, status: Status, closed_at: Option<i64>, handling_deadline: Option<i64>, until: i64, now: i64) {
+        let registered = !matches!(status, Status::Reported | Status::Rejected | Status::Merged);
+        if !registered || closed_at.is_some() {
+            return;
+        }
+        if handling_deadline.is_some_and(|d| d <= until.min(now)) {
+            self.due_to_close += 1;
+        }
+        if matches!(status, Status::Dispatched | Status::InProgress) && handling_deadline.is_some_and(|d| d < now) {
             self.overdue_now += 1;
         }
+    }
+
+    /// `self − o`, field by field (the change a case's new state brings to stored counters).
+    pub fn minus(&self, o: &Tally) -> Tally {
+        Tally {
+            reported: self.reported - o.reported,
+            registered: self.registered - o.registered,
+            dispatched: self.dispatched - o.dispatched,
+            due_to_close: self.due_to_close - o.due_to_close,
+            closed: self.closed - o.closed,
+            closed_on_time: self.closed_on_time - o.closed_on_time,
+            reworked: self.reworked - o.reworked,
+            extensions: self.extensions - o.extensions,
+            overdue_now: self.overdue_now - o.overdue_now,
+            handling_minutes: self.handling_minutes - o.handling_minutes,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Tally::default()
     }
 
     pub fn merge(&mut self, o: &Tally) {
@@ -122,6 +178,62 @@ impl Tally {
     }
 }
 
+/// Where a case's settled counts are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TallyKey {
+    /// Beijing date of report as yyyymmdd.
+    pub day: i64,
+    pub grid_id: String,
+    pub category_code: String,
+    /// '' when nobody is assigned.
+    pub assignee_unit_id: String,
+}
+
+/// Beijing date of a moment as yyyymmdd.
+pub fn day_number(ms: i64) -> i64 {
+    use chrono::Datelike;
+    let d = super::calendar::beijing_date(ms);
+    d.year() as i64 * 10_000 + d.month() as i64 * 100 + d.day() as i64
+}
+
+/// Counter changes, summed per key, for one write (one case or a batch of them).
+#[derive(Debug, Default)]
+pub struct TallyChanges {
+    pub tallies: std::collections::HashMap<TallyKey, Tally>,
+    /// (day closed, grid) → closures added (negative when undone)
+    pub closures: std::collections::HashMap<(i64, String), i64>,
+}
+
+impl TallyChanges {
+    /// Records a case's move from `old` (none for a new case) to `new`.
+    pub fn record(
+        &mut self,
+        calendar: &WorkCalendar,
+        grid_id: &str,
+        category_code: &str,
+        old: Option<&super::case::CaseState>,
+        new: &super::case::CaseState,
+    ) {
+        let key = |s: &super::case::CaseState| TallyKey {
+            day: day_number(s.reported_at),
+            grid_id: grid_id.to_string(),
+            category_code: category_code.to_string(),
+            assignee_unit_id: s.assignee_unit_id.clone().unwrap_or_default(),
+        };
+        if let Some(o) = old {
+            let t = self.tallies.entry(key(o)).or_default();
+            *t = t.minus(&Tally::settled(&IndicatorRow::of(o), calendar));
+            if let Some(c) = o.closed_at {
+                *self.closures.entry((day_number(c), grid_id.to_string())).or_default() -= 1;
+            }
+        }
+        self.tallies.entry(key(new)).or_default().merge(&Tally::settled(&IndicatorRow::of(new), calendar));
+        if let Some(c) = new.closed_at {
+            *self.closures.entry((day_number(c), grid_id.to_string())).or_default() += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +249,30 @@ mod tests {
             rework_count: 0,
             extension_count: 0,
             reported_at: beijing_ms(2026, 11, 30, 9, 0),
+        }
+    }
+
+    #[test]
+    fn settled_plus_pending_is_the_whole_count() {
+        let cal = WorkCalendar::china_default();
+        let t0 = beijing_ms(2026, 11, 30, 9, 0);
+        let now = beijing_ms(2026, 12, 2, 9, 0);
+        for status in [Status::Reported, Status::Registered, Status::Dispatched, Status::InProgress, Status::Handled, Status::Closed, Status::Rejected] {
+            for deadline in [None, Some(beijing_ms(2026, 12, 1, 9, 0)), Some(beijing_ms(2026, 12, 3, 9, 0))] {
+                let mut r = row(status);
+                r.dispatched_at = Some(t0);
+                r.handling_deadline = deadline;
+                if status == Status::Closed {
+                    r.handled_at = Some(beijing_ms(2026, 11, 30, 11, 0));
+                    r.closed_at = Some(beijing_ms(2026, 11, 30, 15, 0));
+                }
+                let mut settled = Tally::settled(&r, &cal);
+                settled.add_pending(r.status, r.closed_at, r.handling_deadline, now, now);
+                let mut whole = Tally::default();
+                whole.add(&r, &cal, now, now);
+                assert_eq!(settled, whole, "{status:?} {deadline:?}");
+                assert!(Tally::settled(&r, &cal).minus(&Tally::settled(&r, &cal)).is_zero());
+            }
         }
     }
 

@@ -560,74 +560,6 @@ pub fn cases_under_deadline(conn: &mut dyn Conn) -> StoreResult<Vec<CaseRecord>>
     conn.query(&q)?.iter().map(case_from_row).collect()
 }
 
-// ---- indicators ----
-
-/// One case reduced to what indicators count, with the keys they group by.
-#[derive(Debug, Clone)]
-pub struct IndicatorFacts {
-    pub community_id: String,
-    pub grid_id: String,
-    pub assignee_unit_id: Option<String>,
-    pub category_code: String,
-    pub row: crate::domain::indicators::IndicatorRow,
-}
-
-/// Cases reported in `[from, to)`, inside the given subtrees or assigned to the given unit.
-pub fn indicator_facts(
-    conn: &mut dyn Conn,
-    within: Option<&str>,
-    assignee_unit_id: Option<&str>,
-    from: i64,
-    to: i64,
-) -> StoreResult<Vec<IndicatorFacts>> {
-    let mut q = Query::select()
-        .columns([
-            "community_id",
-            "grid_id",
-            "assignee_unit_id",
-            "category_code",
-            "status",
-            "dispatched_at",
-            "handled_at",
-            "handling_deadline",
-            "closed_at",
-            "rework_count",
-            "extension_count",
-            "reported_at",
-        ])
-        .from("cases")
-        .and_where(Expr::col("reported_at").gte(from))
-        .and_where(Expr::col("reported_at").lt(to))
-        .to_owned();
-    if let Some(p) = within {
-        q.and_where(Expr::col("grid_path").like(format!("{p}%")));
-    }
-    if let Some(u) = assignee_unit_id {
-        q.and_where(Expr::col("assignee_unit_id").eq(u));
-    }
-    conn.query(&q)?
-        .iter()
-        .map(|r| {
-            Ok(IndicatorFacts {
-                community_id: r.string(0)?,
-                grid_id: r.string(1)?,
-                assignee_unit_id: r.opt_string(2)?,
-                category_code: r.string(3)?,
-                row: crate::domain::indicators::IndicatorRow {
-                    status: decode(4, r.string(4)?, Status::parse)?,
-                    dispatched_at: r.opt_i64(5)?,
-                    handled_at: r.opt_i64(6)?,
-                    handling_deadline: r.opt_i64(7)?,
-                    closed_at: r.opt_i64(8)?,
-                    rework_count: r.i64(9)?,
-                    extension_count: r.i64(10)?,
-                    reported_at: r.i64(11)?,
-                },
-            })
-        })
-        .collect()
-}
-
 /// A public event with the number of its case (Open311 service request updates).
 #[derive(Debug, Clone)]
 pub struct PublicEvent {
@@ -680,4 +612,23 @@ pub fn case_count(conn: &mut dyn Conn) -> StoreResult<i64> {
         .map(|r| r.i64(0))
         .transpose()
         .map(|n| n.unwrap_or(0))
+}
+
+/// Every case's grid, category and state (for recounting the counters).
+pub fn all_case_states(conn: &mut dyn Conn) -> StoreResult<Vec<(String, String, CaseState)>> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = conn.query(
+            &case_select().and_where(Expr::col(("cases", "id")).gt(after.as_str())).order_by(("cases", "id"), Order::Asc).limit(10_000).to_owned(),
+        )?;
+        if page.is_empty() {
+            return Ok(out);
+        }
+        for r in &page {
+            let c = case_from_row(r)?;
+            after = c.details.id.clone();
+            out.push((c.details.grid_id, c.details.category_code, c.state));
+        }
+    }
 }

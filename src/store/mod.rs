@@ -15,6 +15,7 @@ pub mod ceiling;
 pub mod org;
 pub mod people;
 pub mod photos;
+pub mod tallies;
 mod postgres;
 pub mod schema;
 mod sqlite;

@@ -15,6 +15,7 @@ enum Step {
     Table(TableCreateStatement),
     Index(IndexCreateStatement),
     Alter(sea_query::TableAlterStatement),
+    DropIndex(sea_query::IndexDropStatement),
 }
 
 struct Migration {
@@ -28,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "categories, cases, case events", steps: v2 },
     Migration { version: 3, name: "photos", steps: v3 },
     Migration { version: 4, name: "Open311: api keys, category attributes, reporter email", steps: v4 },
+    Migration { version: 5, name: "case tallies for dashboards; desk and duplicate-check indexes", steps: v5 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -322,6 +324,54 @@ fn v4() -> Vec<Step> {
     ]
 }
 
+fn drop_index(name: &'static str, table: &'static str) -> Step {
+    Step::DropIndex(Index::drop().name(name).table(table).to_owned())
+}
+
+fn tally_columns(t: &mut TableCreateStatement) {
+    for c in ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions"] {
+        t.col(int(c));
+    }
+    t.col(real("handling_minutes"));
+}
+
+fn v5() -> Vec<Step> {
+    let mut tallies = Table::create()
+        .table("case_tallies")
+        .col(int("day"))
+        .col(ColumnDef::new("grid_id").string_len(36).not_null())
+        .col(ColumnDef::new("category_code").string_len(16).not_null())
+        // '' when nobody is assigned
+        .col(ColumnDef::new("assignee_unit_id").string_len(36).not_null())
+        .primary_key(Index::create().col("day").col("grid_id").col("category_code").col("assignee_unit_id"))
+        .to_owned();
+    tally_columns(&mut tallies);
+    vec![
+        // Counters per (day reported, grid, category, assignee), kept by every write that
+        // changes a case; dashboards sum them instead of scanning cases.
+        Step::Table(tallies),
+        // Closures per (day closed, grid), for the daily trend.
+        Step::Table(
+            Table::create()
+                .table("case_closures")
+                .col(int("day"))
+                .col(ColumnDef::new("grid_id").string_len(36).not_null())
+                .col(int("closed"))
+                .primary_key(Index::create().col("day").col("grid_id"))
+                .to_owned(),
+        ),
+        // The case desk pages newest first within a community or grid and a status.
+        drop_index("cases_community", "cases"),
+        drop_index("cases_grid", "cases"),
+        drop_index("cases_status", "cases"),
+        idx("cases_community", "cases", &["community_id", "status", "reported_at", "id"]),
+        idx("cases_grid", "cases", &["grid_id", "status", "reported_at", "id"]),
+        idx("cases_status", "cases", &["status", "reported_at", "id"]),
+        // The duplicate check looks along a narrow band of latitude within a category.
+        idx("cases_category_lat", "cases", &["category_code", "lat"]),
+    ]
+}
+
 fn render(backend: Backend, step: &Step) -> String {
     match (step, backend) {
         (Step::Table(t), Backend::Sqlite) => t.build(SqliteQueryBuilder),
@@ -330,6 +380,8 @@ fn render(backend: Backend, step: &Step) -> String {
         (Step::Index(i), Backend::Postgres) => i.build(PostgresQueryBuilder),
         (Step::Alter(a), Backend::Sqlite) => a.build(SqliteQueryBuilder),
         (Step::Alter(a), Backend::Postgres) => a.build(PostgresQueryBuilder),
+        (Step::DropIndex(d), Backend::Sqlite) => d.build(SqliteQueryBuilder),
+        (Step::DropIndex(d), Backend::Postgres) => d.build(PostgresQueryBuilder),
     }
 }
 

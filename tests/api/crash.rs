@@ -139,4 +139,6 @@ async fn killed_mid_write_loses_nothing_acknowledged() {
     numbers.sort_unstable();
     numbers.dedup();
     assert_eq!(numbers.len(), all.len());
+    // The dashboard counters agree with a recount from the cases.
+    assert_eq!(app.recount_tallies(false).await.unwrap(), 0, "counters = recount");
 }

@@ -54,6 +54,16 @@ pub struct RunArgs {
     /// Keep the working directory (and a PostgreSQL bench database) afterwards.
     #[arg(long)]
     pub keep: bool,
+    /// Only these measurements (comma-separated): echo, intake, create, open311, desk,
+    /// dashboard, grids, locate. Default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+impl RunArgs {
+    fn wants(&self, key: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == key)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -87,7 +97,7 @@ pub struct Report {
     pub ceilings: Vec<Measured>,
     pub endpoints: Vec<Measured>,
     pub server_peak_rss_mb: f64,
-    pub locate: super::locate::LocateFigures,
+    pub locate: Option<super::locate::LocateFigures>,
 }
 
 /// A child process killed when dropped.
@@ -297,8 +307,13 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         token,
         api_key,
         points,
-        categories: categories.iter().filter(|c| c.active).map(|c| c.code.clone()).collect(),
-        citizen_categories: categories.iter().filter(|c| c.active && c.citizen).map(|c| c.code.clone()).collect(),
+        // Categories that ask no required question, so every generated report is valid.
+        categories: categories.iter().filter(|c| c.active && c.attributes.iter().all(|a| !a.required)).map(|c| c.code.clone()).collect(),
+        citizen_categories: categories
+            .iter()
+            .filter(|c| c.active && c.citizen && c.attributes.iter().all(|a| !a.required))
+            .map(|c| c.code.clone())
+            .collect(),
         communities: app
             .units_of_kind(OrgKind::Community)
             .await
@@ -323,13 +338,15 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         Arc::new(move |rng| request("POST", "/echo", &[("content-type", "application/json")], case_body(&f, rng)))
     };
     bar.set_message("ceiling: bare echo server");
-    let echo = {
+    let echo = if !args.wants("echo") { Sample::default() } else {
         let server = ChildServer::start(&["bench", "ceiling", "echo"], &work.join("echo.log"))?;
         drive(server.addr, conns, run_for, create_body).await
     };
-    ceilings.push(Measured { name: "ceiling: echo (parse JSON, answer)".into(), sample: echo.clone(), ceiling: None, ratio: None });
+    if args.wants("echo") {
+        ceilings.push(Measured { name: "ceiling: echo (parse JSON, answer)".into(), sample: echo.clone(), ceiling: None, ratio: None });
+    }
     bar.set_message("ceiling: bare durable intake");
-    let intake = {
+    let intake = if !args.wants("intake") { Sample::default() } else {
         let scratch = work.join("scratch-intake");
         let _ = std::fs::remove_dir_all(&scratch);
         let scratch_s = scratch.display().to_string();
@@ -342,12 +359,14 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&scratch);
         s
     };
-    ceilings.push(Measured {
-        name: "ceiling: group-commit intake (locate + insert)".into(),
-        sample: intake.clone(),
-        ceiling: None,
-        ratio: None,
-    });
+    if args.wants("intake") {
+        ceilings.push(Measured {
+            name: "ceiling: group-commit intake (locate + insert)".into(),
+            sample: intake.clone(),
+            ceiling: None,
+            ratio: None,
+        });
+    }
 
     // ---- the real server
     bar.set_message("starting the server");
@@ -357,15 +376,15 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let server = ChildServer::start(&argv, &work.join("server.log"))?;
     let auth = format!("Bearer {}", fixture.token);
     let mut endpoints = Vec::new();
-    type Case = (&'static str, MakeRequest, &'static str);
+    type Case = (&'static str, &'static str, MakeRequest, &'static str);
     let plan: Vec<Case> = vec![
-        ("create case (JSON API)", {
+        ("create", "create case (JSON API)", {
             let (f, auth) = (fixture.clone(), auth.clone());
             Arc::new(move |rng| {
                 request("POST", "/api/v1/cases", &[("content-type", "application/json"), ("authorization", &auth)], case_body(&f, rng))
             })
         }, "intake"),
-        ("create case (Open311)", {
+        ("open311", "create case (Open311)", {
             let f = fixture.clone();
             Arc::new(move |rng| {
                 let p = f.points[rng.random_range(0..f.points.len())];
@@ -382,7 +401,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
                 request("POST", "/open311/v2/requests.json", &[("content-type", "application/x-www-form-urlencoded")], Bytes::from(form))
             })
         }, "intake"),
-        ("case desk (community + status, 50)", {
+        ("desk", "case desk (community + status, 50)", {
             let (f, auth) = (fixture.clone(), auth.clone());
             Arc::new(move |rng| {
                 let path = format!(
@@ -393,12 +412,12 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
                 request("GET", &path, &[("authorization", &auth)], Bytes::new())
             })
         }, "echo"),
-        ("KPI dashboard (30 days, by community)", {
+        ("dashboard", "KPI dashboard (30 days, by community)", {
             let auth = auth.clone();
             Arc::new(move |_| request("GET", "/api/v1/indicators?by=community", &[("authorization", &auth)], Bytes::new()))
         }, "echo"),
-        ("grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
-        ("locate", {
+        ("grids", "grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
+        ("locate", "locate", {
             let f = fixture.clone();
             Arc::new(move |rng| {
                 let p = f.points[rng.random_range(0..f.points.len())];
@@ -406,7 +425,10 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
             })
         }, "echo"),
     ];
-    for (name, make, against) in plan {
+    for (key, name, make, against) in plan {
+        if !args.wants(key) {
+            continue;
+        }
         bar.set_message(format!("{backend}: {name}"));
         let s = drive(server.addr, conns, run_for, make).await;
         let base = if against == "intake" { &intake } else { &echo };
@@ -422,7 +444,11 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
 
     bar.set_message(format!("locate: {} grids in memory", args.grids));
     let grids = args.grids.max(1);
-    let locate = tokio::task::spawn_blocking(move || super::locate::measure(grids, 2.0)).await?;
+    let locate = if args.wants("locate") {
+        Some(tokio::task::spawn_blocking(move || super::locate::measure(grids, 2.0)).await?)
+    } else {
+        None
+    };
     bar.finish_and_clear();
 
     let report = Report {
@@ -497,10 +523,12 @@ fn print_table(r: &Report) {
         );
     }
     println!("server peak RSS: {:.1} MB", r.server_peak_rss_mb);
-    println!(
-        "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",
-        r.locate.grids, r.locate.one_core, r.locate.all_threads, r.locate.threads
-    );
+    if let Some(l) = &r.locate {
+        println!(
+            "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",
+            l.grids, l.one_core, l.all_threads, l.threads
+        );
+    }
     for m in r.ceilings.iter().chain(&r.endpoints) {
         if let Some(f) = &m.sample.first_failure {
             println!("first failure of {}: {f}", m.name);

@@ -1,0 +1,202 @@
+//! Case tallies: the counters dashboards read instead of scanning cases. One row per
+//! (Beijing day of report, grid, category, assignee) holds the settled counts of
+//! `domain::indicators::Tally`; one row per (day of closure, grid) the closures. Writes add
+//! deltas (the caller sums them per key first: PostgreSQL refuses two changes to one row
+//! in one statement).
+
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+
+use super::{Conn, Row, StoreResult};
+use crate::domain::case::Status;
+use crate::domain::indicators::{Tally, TallyChanges, TallyKey};
+
+const COUNTS: [&str; 8] = ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions"];
+
+fn tally_values(t: &Tally) -> [i64; 8] {
+    [t.reported, t.registered, t.dispatched, t.due_to_close, t.closed, t.closed_on_time, t.reworked, t.extensions]
+}
+
+/// Writes what a batch of case changes did to the counters.
+pub fn apply_changes(conn: &mut dyn Conn, changes: &TallyChanges) -> StoreResult<()> {
+    let tallies: Vec<(TallyKey, Tally)> = changes.tallies.iter().filter(|(_, t)| !t.is_zero()).map(|(k, t)| (k.clone(), t.clone())).collect();
+    let closures: Vec<(i64, String, i64)> =
+        changes.closures.iter().filter(|(_, n)| **n != 0).map(|((d, g), n)| (*d, g.clone(), *n)).collect();
+    add_tallies(conn, &tallies)?;
+    add_closures(conn, &closures)
+}
+
+/// Adds each (already summed per key) delta to its row.
+pub fn add_tallies(conn: &mut dyn Conn, deltas: &[(TallyKey, Tally)]) -> StoreResult<()> {
+    let mut columns: Vec<&str> = vec!["day", "grid_id", "category_code", "assignee_unit_id"];
+    columns.extend(COUNTS);
+    columns.push("handling_minutes");
+    let mut on_conflict = OnConflict::columns(["day", "grid_id", "category_code", "assignee_unit_id"]);
+    for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
+        on_conflict.value(*c, Expr::col(("case_tallies", *c)).add(Expr::col(("excluded", *c))));
+    }
+    for chunk in deltas.chunks(300) {
+        let mut q = Query::insert().into_table("case_tallies").columns(columns.iter().copied()).to_owned();
+        for (k, t) in chunk {
+            let mut values: Vec<sea_query::Value> =
+                vec![k.day.into(), k.grid_id.clone().into(), k.category_code.clone().into(), k.assignee_unit_id.clone().into()];
+            values.extend(tally_values(t).map(Into::into));
+            values.push(t.handling_minutes.into());
+            q.values_panic(values.into_iter().map(Into::into));
+        }
+        q.on_conflict(on_conflict.clone());
+        conn.execute(&q)?;
+    }
+    Ok(())
+}
+
+/// Adds closures per (day closed, grid); `n` may be negative (a closure undone).
+pub fn add_closures(conn: &mut dyn Conn, deltas: &[(i64, String, i64)]) -> StoreResult<()> {
+    for chunk in deltas.chunks(500) {
+        let mut q = Query::insert().into_table("case_closures").columns(["day", "grid_id", "closed"]).to_owned();
+        for (day, grid, n) in chunk {
+            q.values_panic([(*day).into(), grid.clone().into(), (*n).into()]);
+        }
+        q.on_conflict(
+            OnConflict::columns(["day", "grid_id"])
+                .value("closed", Expr::col(("case_closures", "closed")).add(Expr::col(("excluded", "closed"))))
+                .to_owned(),
+        );
+        conn.execute(&q)?;
+    }
+    Ok(())
+}
+
+fn tally_from(r: &Row, first: usize) -> StoreResult<Tally> {
+    Ok(Tally {
+        reported: r.i64(first)?,
+        registered: r.i64(first + 1)?,
+        dispatched: r.i64(first + 2)?,
+        due_to_close: r.i64(first + 3)?,
+        closed: r.i64(first + 4)?,
+        closed_on_time: r.i64(first + 5)?,
+        reworked: r.i64(first + 6)?,
+        extensions: r.i64(first + 7)?,
+        overdue_now: 0,
+        handling_minutes: r.f64(first + 8)?,
+    })
+}
+
+/// Sums over the days `from..=to` (yyyymmdd), per grid, category and assignee.
+pub fn tally_sums(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<(TallyKey, Tally)>> {
+    let mut q = Query::select()
+        .columns(["grid_id", "category_code", "assignee_unit_id"])
+        .from("case_tallies")
+        .and_where(Expr::col("day").gte(from))
+        .and_where(Expr::col("day").lte(to))
+        .group_by_col("grid_id")
+        .group_by_col("category_code")
+        .group_by_col("assignee_unit_id")
+        .to_owned();
+    for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
+        q.expr(Expr::col(*c).sum());
+    }
+    conn.query(&q)?
+        .iter()
+        .map(|r| {
+            Ok((
+                TallyKey { day: 0, grid_id: r.string(0)?, category_code: r.string(1)?, assignee_unit_id: r.string(2)? },
+                tally_from(r, 3)?,
+            ))
+        })
+        .collect()
+}
+
+/// Cases reported per (day, grid) over `from..=to`.
+pub fn reported_by_day(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+    conn.query(
+        &Query::select()
+            .columns(["day", "grid_id"])
+            .expr(Expr::col("reported").sum())
+            .from("case_tallies")
+            .and_where(Expr::col("day").gte(from))
+            .and_where(Expr::col("day").lte(to))
+            .group_by_col("day")
+            .group_by_col("grid_id")
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .collect()
+}
+
+/// Closures per (day, grid) over `from..=to`.
+pub fn closures(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+    conn.query(
+        &Query::select()
+            .columns(["day", "grid_id", "closed"])
+            .from("case_closures")
+            .and_where(Expr::col("day").gte(from))
+            .and_where(Expr::col("day").lte(to))
+            .order_by("day", Order::Asc)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .collect()
+}
+
+/// An open case as the time-dependent part of the indicators needs it.
+#[derive(Debug, Clone)]
+pub struct OpenFact {
+    pub grid_id: String,
+    pub category_code: String,
+    pub assignee_unit_id: String,
+    pub status: Status,
+    pub handling_deadline: Option<i64>,
+}
+
+/// Cases still open that were reported in `[from, to)` (index: status, reported_at).
+pub fn open_facts(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<OpenFact>> {
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+    conn.query(
+        &Query::select()
+            .columns(["grid_id", "category_code", "assignee_unit_id", "status", "handling_deadline"])
+            .from("cases")
+            .and_where(Expr::col("status").is_in(open))
+            .and_where(Expr::col("reported_at").gte(from))
+            .and_where(Expr::col("reported_at").lt(to))
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| {
+        let status = r.string(3)?;
+        Ok(OpenFact {
+            grid_id: r.string(0)?,
+            category_code: r.string(1)?,
+            assignee_unit_id: r.opt_string(2)?.unwrap_or_default(),
+            status: Status::parse(&status)
+                .ok_or(super::StoreError::Decode { column: 3, reason: format!("unknown status {status}") })?,
+            handling_deadline: r.opt_i64(4)?,
+        })
+    })
+    .collect()
+}
+
+/// Empties both tables (before a recount).
+pub fn clear(conn: &mut dyn Conn) -> StoreResult<()> {
+    conn.execute(&Query::delete().from_table("case_tallies").to_owned())?;
+    conn.execute(&Query::delete().from_table("case_closures").to_owned())?;
+    Ok(())
+}
+
+/// Every stored counter row and closure row, as changes from nothing.
+pub fn stored(conn: &mut dyn Conn) -> StoreResult<TallyChanges> {
+    let mut q = Query::select().columns(["day", "grid_id", "category_code", "assignee_unit_id"]).from("case_tallies").to_owned();
+    for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
+        q.column(*c);
+    }
+    let mut out = TallyChanges::default();
+    for r in conn.query(&q)? {
+        let key = TallyKey { day: r.i64(0)?, grid_id: r.string(1)?, category_code: r.string(2)?, assignee_unit_id: r.string(3)? };
+        out.tallies.insert(key, tally_from(&r, 4)?);
+    }
+    for r in conn.query(&Query::select().columns(["day", "grid_id", "closed"]).from("case_closures").to_owned())? {
+        out.closures.insert((r.i64(0)?, r.string(1)?), r.i64(2)?);
+    }
+    Ok(out)
+}
