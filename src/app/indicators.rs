@@ -59,11 +59,8 @@ pub struct IndicatorReport {
 /// and assignee; the open cases (for what depends on "now"); every unit by id.
 struct Period {
     sums: Vec<(TallyKey, Tally)>,
-    open: Vec<tallies::OpenFact>,
+    open: Vec<tallies::OpenCount>,
     units: HashMap<String, OrgUnit>,
-    /// End of the period (ms) and the present.
-    until: i64,
-    now: i64,
 }
 
 impl Period {
@@ -82,7 +79,7 @@ impl Period {
         for o in &self.open {
             if inside(&o.grid_id, &o.assignee_unit_id) {
                 let mut t = Tally::default();
-                t.add_pending(o.status, None, o.handling_deadline, self.until, self.now);
+                t.add_pending_counts(o.status, o.due, o.overdue);
                 if !t.is_zero() {
                     let key = TallyKey {
                         day: 0,
@@ -121,17 +118,19 @@ impl App {
         let start = beijing_day_start(from);
         let end = beijing_day_start(to) + 86_400_000;
         let (first, last) = (day_number(start), day_number(end - 1));
+        let now = self.now();
+        let (due_by, overdue_before) = Tally::pending_thresholds(end, now);
         let (sums, open, units) = self
             .store()
             .read(move |c| {
                 Ok::<_, AppError>((
                     tallies::tally_sums(c, first, last)?,
-                    tallies::open_facts(c, start, end)?,
+                    tallies::open_counts(c, start, end, due_by, overdue_before)?,
                     org::list_units(c, &[], None)?,
                 ))
             })
             .await?;
-        Ok(Period { sums, open, units: units.into_iter().map(|u| (u.id.clone(), u)).collect(), until: end, now: self.now() })
+        Ok(Period { sums, open, units: units.into_iter().map(|u| (u.id.clone(), u)).collect() })
     }
 
     /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
@@ -248,14 +247,8 @@ impl App {
                 *by_category.entry(name).or_default() += t.reported;
             }
         });
-        let mut open_by_grid: HashMap<String, i64> = HashMap::new();
-        for o in &period.open {
-            if in_unit(&o.grid_id)
-                && let Some(g) = units.get(&o.grid_id)
-            {
-                *open_by_grid.entry(g.code.clone()).or_default() += 1;
-            }
-        }
+        let open_by_grid: HashMap<String, i64> =
+            tally_by_grid.iter().filter(|(_, t)| t.open > 0).map(|(code, t)| (code.clone(), t.open)).collect();
         let mut by_category: Vec<(String, i64)> = by_category.into_iter().filter(|(_, n)| *n > 0).collect();
         by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(Dashboard { report, daily: daily.into_iter().map(|(d, (r, c))| (d, r, c)).collect(), by_category, open_by_grid, tally_by_grid })

@@ -118,6 +118,27 @@ pub fn gcj02_to_wgs84(g: LatLon) -> LatLon {
 }
 
 /// Great-circle distance in metres (haversine), good enough at city scale.
+/// Side of a proximity cell in degrees (≈ 110 m north–south, ≈ 90 m east–west in Shandong).
+const CELL_DEG: f64 = 0.001;
+
+/// The proximity cell of a point: a key that lets "open cases of this kind within 50 m"
+/// be found by exact index lookups instead of a scan along a band of latitude.
+pub fn cell_of(lat: f64, lon: f64) -> i64 {
+    let row = (lat / CELL_DEG).floor() as i64;
+    let col = (lon / CELL_DEG).floor() as i64;
+    row * 1_000_000 + col.rem_euclid(1_000_000)
+}
+
+/// Every cell that a lat/lon box touches (a handful for a box of about 100 m).
+pub fn cells_covering(lat: (f64, f64), lon: (f64, f64)) -> Vec<i64> {
+    let rows = (lat.0 / CELL_DEG).floor() as i64..=(lat.1 / CELL_DEG).floor() as i64;
+    let cols = (lon.0 / CELL_DEG).floor() as i64..=(lon.1 / CELL_DEG).floor() as i64;
+    if rows.clone().count() * cols.clone().count() > 64 {
+        return Vec::new();
+    }
+    rows.flat_map(|r| cols.clone().map(move |c| r * 1_000_000 + c.rem_euclid(1_000_000))).collect()
+}
+
 pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
     const R: f64 = 6_371_008.8;
     let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
@@ -125,6 +146,23 @@ pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
     let dl = (b.lon - a.lon).to_radians();
     let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * R * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod cell_tests {
+    use super::*;
+
+    #[test]
+    fn a_box_covers_the_cells_of_its_points() {
+        let (lat, lon) = (36.97731, 117.17298);
+        let cells = cells_covering((lat - 0.0006, lat + 0.0006), (lon - 0.0007, lon + 0.0007));
+        for (dl, dn) in [(0.0, 0.0), (-0.0006, -0.0007), (0.0006, 0.0007), (0.0006, -0.0007), (-0.0006, 0.0007)] {
+            assert!(cells.contains(&cell_of(lat + dl, lon + dn)), "{dl} {dn}");
+        }
+        assert!(cells.len() <= 4);
+        assert_ne!(cell_of(36.9771, 117.1729), cell_of(36.9781, 117.1729));
+        assert!(cells_covering((0.0, 10.0), (0.0, 10.0)).is_empty(), "boxes too big are refused");
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct Tally {
     pub reworked: i64,
     pub extensions: i64,
     pub overdue_now: i64,
+    /// Cases not yet closed, rejected or merged.
+    pub open: i64,
     /// Sum of working minutes from dispatch (or report) to handling, over closed cases.
     #[serde(skip)]
     pub handling_minutes: f64,
@@ -86,7 +88,7 @@ impl Tally {
     /// What a case counts for whatever the moment of asking: the part that stored counters
     /// keep and adjust at every change of the case. Closed cases count as due to close.
     pub fn settled(r: &IndicatorRow, calendar: &WorkCalendar) -> Tally {
-        let mut t = Tally { reported: 1, ..Default::default() };
+        let mut t = Tally { reported: 1, open: r.status.is_open() as i64, ..Default::default() };
         if !r.registered() {
             return t;
         }
@@ -121,15 +123,31 @@ impl Tally {
     /// its handling deadline has come (by `until` and by `now`), overdue while being handled
     /// past its deadline.
     pub fn add_pending(&mut self, status: Status, closed_at: Option<i64>, handling_deadline: Option<i64>, until: i64, now: i64) {
-        let registered = !matches!(status, Status::Reported | Status::Rejected | Status::Merged);
-        if !registered || closed_at.is_some() {
+        if closed_at.is_some() {
             return;
         }
-        if handling_deadline.is_some_and(|d| d <= until.min(now)) {
-            self.due_to_close += 1;
+        let (due_by, overdue_before) = Tally::pending_thresholds(until, now);
+        let due = handling_deadline.is_some_and(|d| d <= due_by) as i64;
+        let overdue = handling_deadline.is_some_and(|d| d < overdue_before) as i64;
+        self.add_pending_counts(status, due, overdue);
+    }
+
+    /// For open cases: a handling deadline at or before the first moment makes a case due
+    /// to close; one before the second makes it overdue.
+    pub fn pending_thresholds(until: i64, now: i64) -> (i64, i64) {
+        (until.min(now), now)
+    }
+
+    /// Adds `due` open cases of `status` whose deadline has come and `overdue` whose
+    /// deadline has passed (counted by [`Tally::pending_thresholds`]).
+    pub fn add_pending_counts(&mut self, status: Status, due: i64, overdue: i64) {
+        let registered = !matches!(status, Status::Reported | Status::Rejected | Status::Merged);
+        if !registered {
+            return;
         }
-        if matches!(status, Status::Dispatched | Status::InProgress) && handling_deadline.is_some_and(|d| d < now) {
-            self.overdue_now += 1;
+        self.due_to_close += due;
+        if matches!(status, Status::Dispatched | Status::InProgress) {
+            self.overdue_now += overdue;
         }
     }
 
@@ -145,6 +163,7 @@ impl Tally {
             reworked: self.reworked - o.reworked,
             extensions: self.extensions - o.extensions,
             overdue_now: self.overdue_now - o.overdue_now,
+            open: self.open - o.open,
             handling_minutes: self.handling_minutes - o.handling_minutes,
         }
     }
@@ -163,6 +182,7 @@ impl Tally {
         self.reworked += o.reworked;
         self.extensions += o.extensions;
         self.overdue_now += o.overdue_now;
+        self.open += o.open;
         self.handling_minutes += o.handling_minutes;
     }
 

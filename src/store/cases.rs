@@ -281,6 +281,7 @@ pub(super) fn case_columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = DETAIL_COLUMNS.to_vec();
     columns.extend(STATE_COLUMNS);
     columns.push("updated_at");
+    columns.push("cell");
     columns
 }
 
@@ -304,6 +305,7 @@ pub(super) fn case_row(d: &CaseDetails, s: &CaseState, now: i64) -> Vec<Value> {
             ];
             values.extend(state_values(s));
             values.push(now.into());
+            values.push(crate::domain::coords::cell_of(d.lat, d.lon).into());
             values
 }
 
@@ -544,8 +546,13 @@ pub fn open_cases_near(
     lat: (f64, f64),
     lon: (f64, f64),
 ) -> StoreResult<Vec<CaseRecord>> {
+    let cells = crate::domain::coords::cells_covering(lat, lon);
+    if cells.is_empty() {
+        return Ok(Vec::new());
+    }
     let q = case_select()
         .and_where(Expr::col(("cases", "category_code")).eq(category_code))
+        .and_where(Expr::col(("cases", "cell")).is_in(cells))
         .and_where(Expr::col(("cases", "reported_at")).gte(since))
         .and_where(Expr::col(("cases", "status")).is_not_in(["closed", "rejected", "merged"]))
         .and_where(Expr::col(("cases", "lat")).between(lat.0, lat.1))

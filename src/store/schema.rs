@@ -16,6 +16,7 @@ enum Step {
     Index(IndexCreateStatement),
     Alter(sea_query::TableAlterStatement),
     DropIndex(sea_query::IndexDropStatement),
+    Raw { sqlite: &'static str, postgres: &'static str },
 }
 
 struct Migration {
@@ -329,7 +330,7 @@ fn drop_index(name: &'static str, table: &'static str) -> Step {
 }
 
 fn tally_columns(t: &mut TableCreateStatement) {
-    for c in ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions"] {
+    for c in ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions", "open"] {
         t.col(int(c));
     }
     t.col(real("handling_minutes"));
@@ -367,8 +368,15 @@ fn v5() -> Vec<Step> {
         idx("cases_community", "cases", &["community_id", "status", "reported_at", "id"]),
         idx("cases_grid", "cases", &["grid_id", "status", "reported_at", "id"]),
         idx("cases_status", "cases", &["status", "reported_at", "id"]),
-        // The duplicate check looks along a narrow band of latitude within a category.
-        idx("cases_category_lat", "cases", &["category_code", "lat"]),
+        // The duplicate check looks up the proximity cells around a point (see
+        // `domain::coords::cell_of`; filled for older rows below).
+        Step::Alter(Table::alter().table("cases").add_column(ColumnDef::new("cell").big_integer().null()).to_owned()),
+        Step::Raw {
+            // SQLite's CAST truncates (= floor for China's positive coordinates); PostgreSQL's rounds.
+            sqlite: "UPDATE cases SET cell = CAST(lat / 0.001 AS INTEGER) * 1000000 + CAST(lon / 0.001 AS INTEGER)",
+            postgres: "UPDATE cases SET cell = CAST(FLOOR(lat / 0.001) AS BIGINT) * 1000000 + CAST(FLOOR(lon / 0.001) AS BIGINT)",
+        },
+        idx("cases_near", "cases", &["category_code", "cell", "reported_at"]),
     ]
 }
 
@@ -382,6 +390,8 @@ fn render(backend: Backend, step: &Step) -> String {
         (Step::Alter(a), Backend::Postgres) => a.build(PostgresQueryBuilder),
         (Step::DropIndex(d), Backend::Sqlite) => d.build(SqliteQueryBuilder),
         (Step::DropIndex(d), Backend::Postgres) => d.build(PostgresQueryBuilder),
+        (Step::Raw { sqlite, .. }, Backend::Sqlite) => sqlite.to_string(),
+        (Step::Raw { postgres, .. }, Backend::Postgres) => postgres.to_string(),
     }
 }
 

@@ -10,10 +10,11 @@ use super::{Conn, Row, StoreResult};
 use crate::domain::case::Status;
 use crate::domain::indicators::{Tally, TallyChanges, TallyKey};
 
-const COUNTS: [&str; 8] = ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions"];
+const COUNTS: [&str; 9] =
+    ["reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "reworked", "extensions", "open"];
 
-fn tally_values(t: &Tally) -> [i64; 8] {
-    [t.reported, t.registered, t.dispatched, t.due_to_close, t.closed, t.closed_on_time, t.reworked, t.extensions]
+fn tally_values(t: &Tally) -> [i64; 9] {
+    [t.reported, t.registered, t.dispatched, t.due_to_close, t.closed, t.closed_on_time, t.reworked, t.extensions, t.open]
 }
 
 /// Writes what a batch of case changes did to the counters.
@@ -76,8 +77,9 @@ fn tally_from(r: &Row, first: usize) -> StoreResult<Tally> {
         closed_on_time: r.i64(first + 5)?,
         reworked: r.i64(first + 6)?,
         extensions: r.i64(first + 7)?,
+        open: r.i64(first + 8)?,
         overdue_now: 0,
-        handling_minutes: r.f64(first + 8)?,
+        handling_minutes: r.f64(first + 9)?,
     })
 }
 
@@ -140,38 +142,54 @@ pub fn closures(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<(i64
     .collect()
 }
 
-/// An open case as the time-dependent part of the indicators needs it.
+/// Open cases of one (grid, category, assignee, status), counted against two moments.
 #[derive(Debug, Clone)]
-pub struct OpenFact {
+pub struct OpenCount {
     pub grid_id: String,
     pub category_code: String,
     pub assignee_unit_id: String,
     pub status: Status,
-    pub handling_deadline: Option<i64>,
+    /// With a handling deadline at or before `due_by`.
+    pub due: i64,
+    /// With a handling deadline before `overdue_before`.
+    pub overdue: i64,
 }
 
-/// Cases still open that were reported in `[from, to)` (index: status, reported_at).
-pub fn open_facts(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<OpenFact>> {
-    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+/// Counts the registered cases still open that were reported in `[from, to)` and have a
+/// handling deadline (index: status, reported_at), grouped in SQL so that a busy day costs
+/// rows of counts, not of cases. (Open cases in all are a stored counter.)
+pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue_before: i64) -> StoreResult<Vec<OpenCount>> {
+    let open: Vec<&str> =
+        Status::ALL.iter().filter(|s| s.is_open() && **s != Status::Reported).map(|s| s.as_str()).collect();
+    let deadline = || Expr::col("handling_deadline");
+    let count_if = |cond: sea_query::Expr| Expr::case(cond, 1i64).finally(0i64);
     conn.query(
         &Query::select()
-            .columns(["grid_id", "category_code", "assignee_unit_id", "status", "handling_deadline"])
+            .columns(["grid_id", "category_code", "assignee_unit_id", "status"])
+            .expr(Expr::expr(count_if(deadline().lte(due_by))).sum())
+            .expr(Expr::expr(count_if(deadline().lt(overdue_before))).sum())
             .from("cases")
             .and_where(Expr::col("status").is_in(open))
             .and_where(Expr::col("reported_at").gte(from))
             .and_where(Expr::col("reported_at").lt(to))
+            .and_where(Expr::col("handling_deadline").is_not_null())
+            .group_by_col("grid_id")
+            .group_by_col("category_code")
+            .group_by_col("assignee_unit_id")
+            .group_by_col("status")
             .to_owned(),
     )?
     .iter()
     .map(|r| {
         let status = r.string(3)?;
-        Ok(OpenFact {
+        Ok(OpenCount {
             grid_id: r.string(0)?,
             category_code: r.string(1)?,
             assignee_unit_id: r.opt_string(2)?.unwrap_or_default(),
             status: Status::parse(&status)
                 .ok_or(super::StoreError::Decode { column: 3, reason: format!("unknown status {status}") })?,
-            handling_deadline: r.opt_i64(4)?,
+            due: r.i64(4)?,
+            overdue: r.i64(5)?,
         })
     })
     .collect()
