@@ -99,6 +99,9 @@ impl App {
         if ids.len() > 10 {
             return Err(AppError::Invalid("photo"));
         }
+        if ids.is_empty() {
+            return Ok(());
+        }
         let wanted = ids.to_vec();
         let found = self.store().read(move |c| db::photos(c, &wanted)).await?;
         if found.len() != ids.len() {

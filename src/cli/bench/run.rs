@@ -430,7 +430,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let single: Vec<Case> = plan
         .iter()
         .filter(|(key, ..)| *key == "desk" || *key == "dashboard")
-        .map(|(key, name, make, against)| (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against))
+        .map(|(key, _, make, against)| (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against))
         .collect();
     for (i, (key, name, make, against)) in plan.into_iter().chain(single).enumerate() {
         if !args.wants(key) {
