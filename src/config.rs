@@ -62,6 +62,8 @@ pub struct Config {
     pub public_per_minute: f64,
     /// Failed logins for one username before it is paused for 15 minutes.
     pub login_attempts: u32,
+    /// A request still unanswered after this many seconds gets 503 `timeout`.
+    pub request_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -79,6 +81,7 @@ impl Default for Config {
             open311_per_minute: 120.0,
             public_per_minute: 300.0,
             login_attempts: 5,
+            request_timeout_seconds: 60,
         }
     }
 }
@@ -100,6 +103,7 @@ pub struct ConfigLayer {
     pub open311_per_minute: Option<f64>,
     pub public_per_minute: Option<f64>,
     pub login_attempts: Option<u32>,
+    pub request_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +145,7 @@ impl ConfigLayer {
             open311_per_minute: self.open311_per_minute.or(lower.open311_per_minute),
             public_per_minute: self.public_per_minute.or(lower.public_per_minute),
             login_attempts: self.login_attempts.or(lower.login_attempts),
+            request_timeout_seconds: self.request_timeout_seconds.or(lower.request_timeout_seconds),
         }
     }
 
@@ -176,6 +181,7 @@ impl ConfigLayer {
             open311_per_minute: self.open311_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.open311_per_minute),
             public_per_minute: self.public_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.public_per_minute),
             login_attempts: self.login_attempts.filter(|n| *n >= 1).unwrap_or(d.login_attempts),
+            request_timeout_seconds: self.request_timeout_seconds.filter(|n| *n >= 1).unwrap_or(d.request_timeout_seconds),
         })
     }
 }

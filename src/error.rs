@@ -65,6 +65,8 @@ pub enum AppError {
     TooLarge,
     #[error("too many requests; retry in {0} s")]
     RateLimited(u64),
+    #[error("the request took longer than {0} s")]
+    Timeout(u64),
     #[error("invalid value: {0}")]
     Invalid(&'static str),
     #[error("the file has {} problem(s)", .0.len())]
@@ -125,6 +127,7 @@ impl AppError {
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -151,6 +154,7 @@ impl AppError {
             AppError::Stale => "stale_version",
             AppError::TooLarge => "too_large",
             AppError::RateLimited(_) => "rate_limited",
+            AppError::Timeout(_) => "timeout",
             AppError::Invalid(_) => "invalid_value",
             AppError::InvalidFile(_) => "invalid_file",
             AppError::Conflict(_) => "conflict",
@@ -169,7 +173,7 @@ impl AppError {
             AppError::InvalidFile(problems) => t(lang, &key, &[("count", &problems.len().to_string())]),
             AppError::Conflict(what) => t(lang, &key, &[("what", what)]),
             AppError::Invalid(what) => t(lang, &format!("invalid.{what}"), &[]),
-            AppError::RateLimited(secs) => t(lang, &key, &[("seconds", &secs.to_string())]),
+            AppError::RateLimited(secs) | AppError::Timeout(secs) => t(lang, &key, &[("seconds", &secs.to_string())]),
             AppError::ActionNotAllowed { status, action, .. } => t(
                 lang,
                 &key,

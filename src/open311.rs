@@ -106,7 +106,7 @@ fn render(fmt: Fmt, status: StatusCode, root: &str, node: &Node) -> Response {
 }
 
 /// An error in the spec's shape; the format is known once the path is read.
-struct O311Error {
+pub struct O311Error {
     status: StatusCode,
     description: String,
     retry_after: Option<u64>,
@@ -167,8 +167,8 @@ type O311Result = Result<Response, O311Error>;
 
 /// Request parameters, with empty values treated as absent (as the spec asks). Repeated
 /// keys keep every value (`attribute[state][]`).
-#[derive(Default)]
-struct Params(BTreeMap<String, Vec<String>>);
+#[derive(Default, Debug)]
+pub struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
     fn from_pairs(pairs: Vec<(String, String)>) -> Params {
@@ -181,16 +181,16 @@ impl Params {
         Params(m)
     }
 
-    fn get(&self, k: &str) -> Option<&str> {
+    pub fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).and_then(|v| v.first()).map(String::as_str)
     }
 
-    fn list(&self, k: &str) -> Vec<String> {
+    pub fn list(&self, k: &str) -> Vec<String> {
         self.get(k).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
     }
 
     /// `attribute[code]` and `attribute[code][]` → code → values.
-    fn attributes(&self) -> BTreeMap<String, Vec<String>> {
+    pub fn attributes(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, vs) in &self.0 {
             if let Some(rest) = k.strip_prefix("attribute[") {
@@ -201,11 +201,11 @@ impl Params {
         out
     }
 
-    fn number(&self, k: &str) -> Result<Option<f64>, O311Error> {
+    pub fn number(&self, k: &str) -> Result<Option<f64>, O311Error> {
         self.get(k).map(|v| v.parse::<f64>().map_err(|_| O311Error::bad(format!("{k} is not a number")))).transpose()
     }
 
-    fn time(&self, k: &str) -> Result<Option<i64>, O311Error> {
+    pub fn time(&self, k: &str) -> Result<Option<i64>, O311Error> {
         self.get(k)
             .map(|v| {
                 chrono::DateTime::parse_from_rfc3339(v)
@@ -229,7 +229,7 @@ pub fn routes() -> Router<App> {
         .route("/media/{id}", get(media))
         .route("/{file}", get(get_resource).post(post_resource))
         .fallback(|| async { O311Error::not_found() })
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
 async fn get_resource(State(app): State<App>, Path(file): Path<String>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
@@ -253,7 +253,7 @@ async fn post_resource(State(app): State<App>, Path(file): Path<String>, req: Re
         Err(e) => return e.into_response(),
     };
     let result = async {
-        let (params, media) = read_form(&app, req).await?;
+        let (params, media) = read_form(req).await?;
         match stem {
             "requests" => create_request(&app, fmt, params, media).await,
             "servicerequestupdates" => post_update(&app, fmt, params).await,
@@ -265,16 +265,30 @@ async fn post_resource(State(app): State<App>, Path(file): Path<String>, req: Re
 }
 
 /// Form-encoded or multipart (a `media` file becomes the case's photo).
-async fn read_form(app: &App, req: Request) -> Result<(Params, Option<Vec<u8>>), O311Error> {
+async fn read_form(req: Request) -> Result<(Params, Option<Vec<u8>>), O311Error> {
     let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    if ctype.starts_with("multipart/form-data") {
-        let mut form = axum::extract::Multipart::from_request(req, app).await.map_err(|e| O311Error::bad(e.body_text()))?;
+    let body = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES).await.map_err(|_| O311Error::from(AppError::TooLarge))?;
+    parse_form(&ctype, body).await
+}
+
+/// Largest request body: a form with one photo.
+const MAX_FORM_BYTES: usize = 16 * 1024 * 1024;
+
+/// Parses a request body of the given content type into parameters and an optional photo
+/// (a file field, or the field `media`). Public for the fuzz targets.
+pub async fn parse_form(content_type: &str, body: bytes::Bytes) -> Result<(Params, Option<Vec<u8>>), O311Error> {
+    if content_type.starts_with("multipart/form-data") {
+        let req = Request::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .map_err(|e| O311Error::bad(e.to_string()))?;
+        let mut form = axum::extract::Multipart::from_request(req, &()).await.map_err(|e| O311Error::bad(e.body_text()))?;
         let mut pairs = Vec::new();
         let mut media = None;
         while let Some(field) = form.next_field().await.map_err(|e| O311Error::bad(e.body_text()))? {
             let name = field.name().unwrap_or("").to_string();
             if field.file_name().is_some() || name == "media" {
-                let bytes = field.bytes().await.map_err(|_| O311Error::from(AppError::TooLarge))?;
+                let bytes = field.bytes().await.map_err(|e| O311Error::bad(e.body_text()))?;
                 if !bytes.is_empty() {
                     media = Some(bytes.to_vec());
                 }
@@ -284,7 +298,6 @@ async fn read_form(app: &App, req: Request) -> Result<(Params, Option<Vec<u8>>),
         }
         return Ok((Params::from_pairs(pairs), media));
     }
-    let body = axum::body::to_bytes(req.into_body(), 1024 * 1024).await.map_err(|_| O311Error::from(AppError::TooLarge))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| O311Error::bad(e.to_string()))?;
     Ok((Params::from_pairs(pairs), None))
 }

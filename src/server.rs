@@ -195,17 +195,31 @@ async fn metrics(State(app): State<App>) -> Response {
 }
 
 pub fn router(app: App) -> Router {
-    Router::new()
+    let timeout = std::time::Duration::from_secs(app.config().request_timeout_seconds);
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", crate::api::routes())
         .nest("/open311/v2", crate::open311::routes())
-        .merge(crate::web::routes())
+        .merge(crate::web::routes());
+    with_timeout(routes, timeout)
         .layer(middleware::from_fn_with_state(app.clone(), public_rate_limit))
         .layer(middleware::from_fn_with_state(app.clone(), language_and_metrics))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// Answers 503 `timeout` (JSON, in the caller's language) for any request still running
+/// after `limit`. A write already handed to the store may still commit: clients retry with
+/// the same idempotency key and get the same case.
+pub fn with_timeout<S: Clone + Send + Sync + 'static>(router: Router<S>, limit: std::time::Duration) -> Router<S> {
+    router.layer(middleware::from_fn(move |req: axum::extract::Request, next: middleware::Next| async move {
+        match tokio::time::timeout(limit, next.run(req)).await {
+            Ok(response) => response,
+            Err(_) => AppError::Timeout(limit.as_secs().max(1)).into_response(),
+        }
+    }))
 }
 
 /// Serves until `shutdown` resolves. The listener is bound by the caller (port 0 in tests).

@@ -31,14 +31,15 @@ impl From<PhotoRecord> for PhotoView {
     }
 }
 
-struct Processed {
-    width: u32,
-    height: u32,
-    thumb: Vec<u8>,
-    exif: PhotoExif,
+pub struct Processed {
+    pub width: u32,
+    pub height: u32,
+    pub thumb: Vec<u8>,
+    pub exif: PhotoExif,
 }
 
-fn process(bytes: &[u8], kind: PhotoKind) -> AppResult<Processed> {
+/// Decodes a photo of a sniffed kind, makes its thumbnail and reads its EXIF.
+pub fn process(bytes: &[u8], kind: PhotoKind) -> AppResult<Processed> {
     let format = match kind {
         PhotoKind::Jpeg => image::ImageFormat::Jpeg,
         PhotoKind::Png => image::ImageFormat::Png,

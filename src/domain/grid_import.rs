@@ -71,6 +71,17 @@ fn prop(props: Option<&geojson::JsonObject>, key: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Every position of a (multi)polygon has two or three finite numbers. (The GeoJSON crate
+/// panics converting a one-number position; found by the `grid_import` fuzz target.)
+fn positions_are_points(v: &geojson::GeometryValue) -> bool {
+    let ok = |p: &geojson::Position| (2..=3).contains(&p.len()) && p.as_slice().iter().all(|x| x.is_finite());
+    match v {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().flatten().all(ok),
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().all(ok),
+        _ => true,
+    }
+}
+
 /// Parses and checks a grid file. `existing` holds the grids already stored (code, shape);
 /// a feature with an existing code replaces that grid, so only other grids count as overlap.
 pub fn parse_grids(
@@ -124,6 +135,12 @@ pub fn parse_grids(
             continue;
         }
         seen.insert(code.clone(), n);
+        if let Some(g) = &f.geometry
+            && !positions_are_points(&g.value)
+        {
+            report(GridProblem::InvalidGeometry("every position needs a longitude and a latitude".into()));
+            continue;
+        }
         let shape = match f.geometry.as_ref().map(|g| &g.value) {
             Some(v @ geojson::GeometryValue::Polygon { .. }) => {
                 geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p]))
@@ -180,6 +197,19 @@ pub fn parse_grids(
     } else {
         problems.sort_by_key(|p| p.feature);
         Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod fuzz_findings {
+    use super::*;
+
+    #[test]
+    fn a_position_with_one_number_is_a_problem_not_a_panic() {
+        let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"370115001001001","name":"第一网格","community":"370115001001"},"geometry":{"type":"Polygon","coordinates":[[[117.15,36.96],[117.153,36.10],[11.9635],[117.15,36.96]]]}}]}"#;
+        let communities = [KnownCommunity { code: "370115001001".into(), name: "城区社区".into() }];
+        let problems = parse_grids(text, &communities, &[]).unwrap_err();
+        assert!(matches!(problems[0].problem, GridProblem::InvalidGeometry(_)), "{problems:?}");
     }
 }
 

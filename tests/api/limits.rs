@@ -40,3 +40,26 @@ async fn repeated_wrong_passwords_pause_the_username() {
     assert_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert_eq!(login("dispatcher", PASSWORD).await.status(), StatusCode::OK, "other usernames are unaffected");
 }
+
+#[tokio::test]
+async fn a_request_running_past_the_timeout_gets_a_503_in_json() {
+    use axum::routing::get;
+    let slow = axum::Router::new()
+        .route("/slow", get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "too late"
+        }))
+        .route("/quick", get(|| async { "ok" }));
+    let router = chuangcheng::server::with_timeout(slow, std::time::Duration::from_millis(200));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let r = client.get(format!("http://{addr}/quick")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client.get(format!("http://{addr}/slow")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "timeout");
+    assert!(body["message"].as_str().unwrap().contains("秒"), "{body}");
+}
