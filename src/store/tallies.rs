@@ -94,9 +94,11 @@ pub fn tally_sums(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Vec<(T
         .group_by_col("category_code")
         .group_by_col("assignee_unit_id")
         .to_owned();
-    for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
-        q.expr(Expr::col(*c).sum());
+    // PostgreSQL sums BIGINT to NUMERIC: cast back so both backends read an integer.
+    for c in COUNTS {
+        q.expr(Expr::col(c).sum().cast_as("BIGINT"));
     }
+    q.expr(Expr::col("handling_minutes").sum());
     conn.query(&q)?
         .iter()
         .map(|r| {
@@ -113,7 +115,7 @@ pub fn reported_by_day(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<V
     conn.query(
         &Query::select()
             .columns(["day", "grid_id"])
-            .expr(Expr::col("reported").sum())
+            .expr(Expr::col("reported").sum().cast_as("BIGINT"))
             .from("case_tallies")
             .and_where(Expr::col("day").gte(from))
             .and_where(Expr::col("day").lte(to))
@@ -162,12 +164,13 @@ pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue
     let open: Vec<&str> =
         Status::ALL.iter().filter(|s| s.is_open() && **s != Status::Reported).map(|s| s.as_str()).collect();
     let deadline = || Expr::col("handling_deadline");
-    let count_if = |cond: sea_query::Expr| Expr::case(cond, 1i64).finally(0i64);
+    // Literal 1 and 0: PostgreSQL cannot type a bound parameter inside CASE … SUM.
+    let count_if = |cond: sea_query::Expr| Expr::case(cond, Expr::cust("1")).finally(Expr::cust("0"));
     conn.query(
         &Query::select()
             .columns(["grid_id", "category_code", "assignee_unit_id", "status"])
-            .expr(Expr::expr(count_if(deadline().lte(due_by))).sum())
-            .expr(Expr::expr(count_if(deadline().lt(overdue_before))).sum())
+            .expr(Expr::expr(count_if(deadline().lte(due_by))).sum().cast_as("BIGINT"))
+            .expr(Expr::expr(count_if(deadline().lt(overdue_before))).sum().cast_as("BIGINT"))
             .from("cases")
             .and_where(Expr::col("status").is_in(open))
             .and_where(Expr::col("reported_at").gte(from))
