@@ -148,45 +148,57 @@ impl App {
         }
         let unit = self.unit_for_indicators(actor, unit_code).await?;
         let period = self.period(from, to).await?;
-        Ok(self.report(&unit, &period, from, to, by).await?)
+        let categories = self.category_names().await?;
+        Ok(report(&unit, &period, &categories, from, to, by))
     }
 
-    async fn report(&self, unit: &OrgUnit, period: &Period, from: NaiveDate, to: NaiveDate, by: GroupBy) -> AppResult<IndicatorReport> {
-        let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
-        let units = &period.units;
-        let mut total = Tally::default();
-        let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
-        period.each(unit, |k, t| {
-            total.merge(t);
-            let key = match by {
-                GroupBy::Community => units
-                    .get(&k.grid_id)
-                    .and_then(|g| g.parent_id.as_ref())
-                    .and_then(|p| units.get(p))
-                    .map(|u| (u.code.clone(), u.name.clone())),
-                GroupBy::Grid => units.get(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
-                GroupBy::Department => units
-                    .get(&k.assignee_unit_id)
-                    .filter(|u| u.kind == OrgKind::Department)
-                    .map(|u| (u.code.clone(), u.name.clone())),
-                GroupBy::Category => Some((k.category_code.clone(), categories.get(&k.category_code).cloned().unwrap_or_default())),
-            };
-            if let Some((code, name)) = key {
-                groups.entry(code).or_insert_with(|| (name, Tally::default())).1.merge(t);
-            }
-        });
-        Ok(IndicatorReport {
-            unit_code: unit.code.clone(),
-            unit_name: unit.name.clone(),
-            from,
-            to,
-            by,
-            total: total.indicators(),
-            groups: groups
-                .into_iter()
-                .map(|(code, (name, t))| GroupRow { code, name, indicators: t.indicators() })
-                .collect(),
-        })
+    async fn category_names(&self) -> AppResult<HashMap<String, String>> {
+        Ok(self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect())
+    }
+}
+
+/// The indicators of `unit` over a period, grouped as asked.
+fn report(
+    unit: &OrgUnit,
+    period: &Period,
+    categories: &HashMap<String, String>,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: GroupBy,
+) -> IndicatorReport {
+    let units = &period.units;
+    let mut total = Tally::default();
+    let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
+    period.each(unit, |k, t| {
+        total.merge(t);
+        let key = match by {
+            GroupBy::Community => units
+                .get(&k.grid_id)
+                .and_then(|g| g.parent_id.as_ref())
+                .and_then(|p| units.get(p))
+                .map(|u| (u.code.clone(), u.name.clone())),
+            GroupBy::Grid => units.get(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
+            GroupBy::Department => units
+                .get(&k.assignee_unit_id)
+                .filter(|u| u.kind == OrgKind::Department)
+                .map(|u| (u.code.clone(), u.name.clone())),
+            GroupBy::Category => Some((k.category_code.clone(), categories.get(&k.category_code).cloned().unwrap_or_default())),
+        };
+        if let Some((code, name)) = key {
+            groups.entry(code).or_insert_with(|| (name, Tally::default())).1.merge(t);
+        }
+    });
+    IndicatorReport {
+        unit_code: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        from,
+        to,
+        by,
+        total: total.indicators(),
+        groups: groups
+            .into_iter()
+            .map(|(code, (name, t))| GroupRow { code, name, indicators: t.indicators() })
+            .collect(),
     }
 }
 
@@ -211,13 +223,13 @@ impl App {
         let from = today - chrono::Duration::days(29);
         let unit = self.unit_for_indicators(actor, None).await?;
         let period = self.period(from, today).await?;
-        let report = self.report(&unit, &period, from, today, GroupBy::Community).await?;
+        let categories = self.category_names().await?;
+        let report = report(&unit, &period, &categories, from, today, GroupBy::Community);
         let (first, last) = (day_number(beijing_day_start(from)), day_number(beijing_day_start(today)));
         let (reported, closed) = self
             .store()
             .read(move |c| Ok::<_, AppError>((tallies::reported_by_day(c, first, last)?, tallies::closures(c, first, last)?)))
             .await?;
-        let categories: HashMap<String, String> = self.categories().await?.into_iter().map(|c| (c.code, c.name)).collect();
         let units = &period.units;
         let in_unit = |grid_id: &str| units.get(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
         let date_of = |n: i64| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32);

@@ -78,13 +78,6 @@ impl IndicatorRow {
 }
 
 impl Tally {
-    /// Counts one case. `until` is the end of the period (deadlines after it are not yet due),
-    /// `now` the present (for "overdue now").
-    pub fn add(&mut self, r: &IndicatorRow, calendar: &WorkCalendar, until: i64, now: i64) {
-        self.merge(&Tally::settled(r, calendar));
-        self.add_pending(r.status, r.closed_at, r.handling_deadline, until, now);
-    }
-
     /// What a case counts for whatever the moment of asking: the part that stored counters
     /// keep and adjust at every change of the case. Closed cases count as due to close.
     pub fn settled(r: &IndicatorRow, calendar: &WorkCalendar) -> Tally {
@@ -119,21 +112,9 @@ impl Tally {
         t
     }
 
-    /// What depends on the moment of asking, for a case not yet closed: due to close once
-    /// its handling deadline has come (by `until` and by `now`), overdue while being handled
-    /// past its deadline.
-    pub fn add_pending(&mut self, status: Status, closed_at: Option<i64>, handling_deadline: Option<i64>, until: i64, now: i64) {
-        if closed_at.is_some() {
-            return;
-        }
-        let (due_by, overdue_before) = Tally::pending_thresholds(until, now);
-        let due = handling_deadline.is_some_and(|d| d <= due_by) as i64;
-        let overdue = handling_deadline.is_some_and(|d| d < overdue_before) as i64;
-        self.add_pending_counts(status, due, overdue);
-    }
-
-    /// For open cases: a handling deadline at or before the first moment makes a case due
-    /// to close; one before the second makes it overdue.
+    /// What depends on the moment of asking, for open cases: a handling deadline at or
+    /// before the first moment (the end of the period, or now if sooner) makes a case due to
+    /// close; one before the second (now) makes it overdue while it is being handled.
     pub fn pending_thresholds(until: i64, now: i64) -> (i64, i64) {
         (until.min(now), now)
     }
@@ -272,28 +253,49 @@ mod tests {
         }
     }
 
+    /// Counts one case whole, as a dashboard does: its settled part plus what depends on now.
+    fn add(t: &mut Tally, r: &IndicatorRow, cal: &WorkCalendar, until: i64, now: i64) {
+        t.merge(&Tally::settled(r, cal));
+        if r.closed_at.is_none() {
+            let (due_by, overdue_before) = Tally::pending_thresholds(until, now);
+            let due = r.handling_deadline.is_some_and(|d| d <= due_by) as i64;
+            let overdue = r.handling_deadline.is_some_and(|d| d < overdue_before) as i64;
+            t.add_pending_counts(r.status, due, overdue);
+        }
+    }
+
     #[test]
-    fn settled_plus_pending_is_the_whole_count() {
+    fn a_change_moves_counts_from_the_old_key_to_the_new() {
+        use crate::domain::case::{CaseState, Event, EventData, apply};
         let cal = WorkCalendar::china_default();
         let t0 = beijing_ms(2026, 11, 30, 9, 0);
-        let now = beijing_ms(2026, 12, 2, 9, 0);
-        for status in [Status::Reported, Status::Registered, Status::Dispatched, Status::InProgress, Status::Handled, Status::Closed, Status::Rejected] {
-            for deadline in [None, Some(beijing_ms(2026, 12, 1, 9, 0)), Some(beijing_ms(2026, 12, 3, 9, 0))] {
-                let mut r = row(status);
-                r.dispatched_at = Some(t0);
-                r.handling_deadline = deadline;
-                if status == Status::Closed {
-                    r.handled_at = Some(beijing_ms(2026, 11, 30, 11, 0));
-                    r.closed_at = Some(beijing_ms(2026, 11, 30, 15, 0));
-                }
-                let mut settled = Tally::settled(&r, &cal);
-                settled.add_pending(r.status, r.closed_at, r.handling_deadline, now, now);
-                let mut whole = Tally::default();
-                whole.add(&r, &cal, now, now);
-                assert_eq!(settled, whole, "{status:?} {deadline:?}");
-                assert!(Tally::settled(&r, &cal).minus(&Tally::settled(&r, &cal)).is_zero());
-            }
-        }
+        let reported = apply(None, &Event { action: None, at: t0, actor_id: None, data: EventData::default() }).unwrap();
+        let before = CaseState {
+            status: Status::Dispatched,
+            assignee_unit_id: Some("dept".into()),
+            dispatched_at: Some(t0),
+            ..reported
+        };
+        let after = CaseState {
+            status: Status::Closed,
+            assignee_unit_id: Some("grid".into()),
+            handled_at: Some(t0 + 3_600_000),
+            closed_at: Some(beijing_ms(2026, 12, 1, 10, 0)),
+            ..before.clone()
+        };
+        let mut changes = TallyChanges::default();
+        changes.record(&cal, "g1", "0601", None, &before);
+        changes.record(&cal, "g1", "0601", Some(&before), &after);
+        let key = |assignee: &str| TallyKey {
+            day: 20261130,
+            grid_id: "g1".into(),
+            category_code: "0601".into(),
+            assignee_unit_id: assignee.into(),
+        };
+        assert!(changes.tallies[&key("dept")].is_zero(), "nothing is left under the old assignee");
+        let moved = &changes.tallies[&key("grid")];
+        assert_eq!((moved.reported, moved.closed, moved.closed_on_time, moved.open), (1, 1, 1, 0));
+        assert_eq!(changes.closures[&(20261201, "g1".to_string())], 1, "one closure, on the day it closed");
     }
 
     #[test]
@@ -320,7 +322,7 @@ mod tests {
         // rejected: reported only
         let d = row(Status::Rejected);
         for r in [&a, &b, &c, &d] {
-            tally.add(r, &cal, now, now);
+            add(&mut tally, r, &cal, now, now);
         }
         let i = tally.indicators();
         assert_eq!((i.tally.reported, i.tally.registered, i.tally.dispatched), (4, 3, 3));

@@ -17,6 +17,21 @@ pub fn fresh_postgres_database(admin_url: &str) -> Result<String, StoreError> {
     .map_err(|_| StoreError::Panicked)?
 }
 
+/// Drops a database made by [`fresh_postgres_database`], given its URL; best effort.
+pub fn drop_postgres_database(admin_url: &str, database_url: &str) {
+    let name = database_url.rsplit('/').next().unwrap_or("").split('?').next().unwrap_or("").to_string();
+    if name.is_empty() {
+        return;
+    }
+    let admin_url = admin_url.to_string();
+    let _ = std::thread::spawn(move || {
+        if let Ok(mut c) = ::postgres::Client::connect(&admin_url, ::postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    })
+    .join();
+}
+
 /// `postgres://u@h:5432/old?x=y` with the database name replaced.
 pub fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));

@@ -434,14 +434,7 @@ async fn indicators_count_what_happened() {
     d.clock.fetch_add(8 * 3_600_000, Ordering::SeqCst);
 
     let (leader, _) = d.t.login("leader").await;
-    let r: Value = leader
-        .get(d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=category"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get_json(&leader, d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=category")).await;
     let t = &r["total"];
     let r_total = t.clone();
     assert_eq!((t["reported"].as_i64(), t["registered"].as_i64(), t["dispatched"].as_i64()), (Some(3), Some(2), Some(2)), "{r}");
@@ -454,14 +447,7 @@ async fn indicators_count_what_happened() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["code"], "0401");
     assert_eq!(groups[0]["reported"], 2);
-    let by_dept: Value = leader
-        .get(d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=department"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_dept = get_json(&leader, d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=department")).await;
     assert_eq!(by_dept["groups"][0]["name"], "城管执法中队");
     assert_eq!(by_dept["groups"][0]["dispatched"], 2);
     // A community admin sees only their community's figures.
@@ -478,14 +464,7 @@ async fn indicators_count_what_happened() {
     assert!(d.t.app.recount_tallies(false).await.unwrap() > 0, "a lost counter row is noticed");
     assert!(d.t.app.recount_tallies(true).await.unwrap() > 0);
     assert_eq!(d.t.app.recount_tallies(false).await.unwrap(), 0, "and rewritten");
-    let again: Value = leader
-        .get(d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=category"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = get_json(&leader, d.t.url("/api/v1/indicators?from=2026-11-30&to=2026-11-30&by=category")).await;
     assert_eq!(again["total"], r_total, "the same figures after the rebuild");
 }
 
@@ -496,14 +475,7 @@ async fn a_generated_month_replays_and_adds_up() {
     let n = t.app.seed_demo_cases(30).await.unwrap();
     assert!(n > 800, "a month of a subdistrict's cases: {n}");
     let (leader, _) = t.login("leader").await;
-    let r: Value = leader
-        .get(t.url("/api/v1/indicators?from=2026-10-01&to=2026-11-30"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get_json(&leader, t.url("/api/v1/indicators?from=2026-10-01&to=2026-11-30")).await;
     assert_eq!(r["total"]["reported"].as_u64(), Some(n as u64));
     let sum: i64 = r["groups"].as_array().unwrap().iter().map(|g| g["reported"].as_i64().unwrap()).sum();
     assert_eq!(sum as usize, n, "communities add up to the whole");

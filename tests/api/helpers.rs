@@ -100,6 +100,11 @@ pub fn client() -> Client {
     Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// GET as `who` and read the JSON answer.
+pub async fn get_json(who: &Client, url: String) -> Value {
+    who.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

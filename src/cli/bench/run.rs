@@ -259,7 +259,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
 
     // ---- load
     spinner.finish_and_clear();
-    let already = count_cases(&app).await?;
+    let already = app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = if fresh || already == 0 || args.work.is_none() {
         let bar = indicatif::ProgressBar::new(args.cases as u64);
         bar.set_style(
@@ -285,7 +285,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     } else {
         LoadFigures { cases: 0, seconds: 0.0, per_second: 0.0, bare_batch_per_second, ratio: 0.0, reused: true }
     };
-    let cases_in_store = count_cases(&app).await?;
+    let cases_in_store = app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))?;
 
     // ---- what requests need: a token, an Open311 key, points inside grids
     let admin = app.person_id("admin").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("the demo admin is missing")?;
@@ -432,12 +432,12 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         .filter(|(key, ..)| *key == "desk" || *key == "dashboard")
         .map(|(key, _, make, against)| (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against))
         .collect();
-    for (i, (key, name, make, against)) in plan.into_iter().chain(single).enumerate() {
+    let runs = plan.into_iter().map(|c| (c, conns)).chain(single.into_iter().map(|c| (c, 1)));
+    for ((key, name, make, against), connections) in runs {
         if !args.wants(key) {
             continue;
         }
         bar.set_message(format!("{backend}: {name}"));
-        let connections = if i >= 6 { 1 } else { conns };
         let s = drive(server.addr, connections, run_for, make).await;
         let base = if against == "intake" { &intake } else { &echo };
         endpoints.push(Measured {
@@ -481,28 +481,10 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&work);
         }
         if let (Some(admin), Some(url)) = (config.database_url.as_ref(), pg_url.as_ref()) {
-            let name = url.rsplit('/').next().unwrap_or("").split('?').next().unwrap_or("").to_string();
-            drop_database(admin.expose(), &name);
+            crate::store::testing::drop_postgres_database(admin.expose(), url);
         }
     }
     Ok(())
-}
-
-async fn count_cases(app: &App) -> anyhow::Result<i64> {
-    app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-fn drop_database(admin_url: &str, name: &str) {
-    if name.is_empty() {
-        return;
-    }
-    let (url, name) = (admin_url.to_string(), name.to_string());
-    let _ = std::thread::spawn(move || {
-        if let Ok(mut c) = ::postgres::Client::connect(&url, ::postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-        }
-    })
-    .join();
 }
 
 fn print_table(r: &Report) {
