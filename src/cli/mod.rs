@@ -237,9 +237,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let app = App::build(config).await.map_err(explain(lang))?;
                 let differ = app.recount_tallies(fix).await.map_err(explain(lang))?;
                 match (differ, fix) {
-                    (0, _) => println!("counters agree with the cases"),
-                    (n, true) => println!("{n} counter rows differed; rewritten from the cases"),
-                    (n, false) => bail!("{n} counter rows differ from the cases (run with --fix to rewrite them)"),
+                    (0, _) => println!("看板计数与案卷一致 (counters agree with the cases)"),
+                    (n, true) => println!("{n} 行计数与案卷不符,已按案卷重算 ({n} counter rows differed; rewritten from the cases)"),
+                    (n, false) => bail!("{n} 行计数与案卷不符,加 --fix 重算 ({n} counter rows differ from the cases; run with --fix to rewrite them)"),
                 }
                 Ok(())
             }

@@ -222,3 +222,19 @@ async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn recount_checks_the_dashboard_counters_and_fix_rewrites_them() {
+    let (t, _clock) = spawn_demo_at(chuangcheng::domain::calendar::beijing_ms(2026, 11, 30, 18, 0)).await;
+    t.app.seed_demo_cases(3).await.unwrap();
+    let out = run(&t, &["recount"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("一致"), "{}", stdout(&out));
+    t.app.store().write(|c| c.batch("DELETE FROM case_closures")).await.unwrap();
+    let out = run(&t, &["recount"], None);
+    assert!(!out.status.success(), "lost counters fail the check");
+    assert!(stderr(&out).contains("--fix"), "{}", stderr(&out));
+    let out = run(&t, &["recount", "--fix"], None);
+    assert!(out.status.success() && stdout(&out).contains("已按案卷重算"), "{}", stdout(&out));
+    assert!(run(&t, &["recount"], None).status.success(), "agree again after --fix");
+}
