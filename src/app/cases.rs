@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::App;
+use super::{App, GridDirectory};
 use crate::domain::authz::{Actor, Permission, Role};
 use crate::domain::calendar::{Light, WorkCalendar};
 use crate::domain::case::{
@@ -176,32 +176,41 @@ impl From<CaseError> for AppError {
 
 
 /// Loads what a view needs about units in one go.
-fn units_by_id(conn: &mut dyn Conn, ids: &[&str]) -> AppResult<HashMap<String, OrgUnit>> {
-    let mut out = HashMap::new();
-    for id in ids {
-        if !out.contains_key(*id)
-            && let Some(u) = org::unit_by_id(conn, id)?
-        {
-            out.insert(u.id.clone(), u);
-        }
-    }
-    Ok(out)
+/// Open cases of the same category reported within the window and radius before `case`.
+fn possible_duplicates(conn: &mut dyn Conn, case: &CaseRecord) -> AppResult<Vec<DuplicateBrief>> {
+    let here = LatLon { lat: case.details.lat, lon: case.details.lon };
+    // ≈ 50 m in degrees at this latitude, generously rounded up; exact distance below.
+    let dlat = DUPLICATE_RADIUS_M / 111_000.0 * 1.2;
+    let dlon = dlat / here.lat.to_radians().cos().max(0.1);
+    let since = case.state.reported_at - DUPLICATE_WINDOW_MS;
+    let near = db::open_cases_near(conn, &case.details.category_code, since, (here.lat - dlat, here.lat + dlat), (here.lon - dlon, here.lon + dlon))?;
+    Ok(near
+        .into_iter()
+        .filter(|c| c.details.id != case.details.id)
+        .filter_map(|c| {
+            let d = distance_m(here, LatLon { lat: c.details.lat, lon: c.details.lon });
+            (d <= DUPLICATE_RADIUS_M).then(|| DuplicateBrief {
+                id: c.details.id,
+                number: c.details.number,
+                status: c.state.status,
+                distance_m: (d * 10.0).round() / 10.0,
+                description: c.details.description,
+            })
+        })
+        .collect())
 }
 
+/// What a viewer sees of a case. Unit names come from the in-memory directory, so a page of
+/// cases costs no query per row.
 fn view(
-    conn: &mut dyn Conn,
+    dir: &GridDirectory,
     calendar: &WorkCalendar,
     now: i64,
     actor: Option<&Actor>,
     c: CaseRecord,
     categories: &HashMap<String, Category>,
-) -> AppResult<CaseView> {
-    let mut ids = vec![c.details.grid_id.as_str(), c.details.community_id.as_str()];
-    if let Some(a) = &c.state.assignee_unit_id {
-        ids.push(a);
-    }
-    let units = units_by_id(conn, &ids)?;
-    let assignee = c.state.assignee_unit_id.as_ref().and_then(|a| units.get(a));
+) -> CaseView {
+    let assignee = c.state.assignee_unit_id.as_deref().and_then(|a| dir.unit(a));
     let scope = case_scope(&c, assignee.map(|u| u.path.as_str()));
     // Comments are always possible and not a step of the loop, so they are not listed.
     let actions = allowed_actions(&c.state)
@@ -220,11 +229,11 @@ fn view(
         details.reporter_phone = details.reporter_phone.as_deref().map(mask_phone);
         details.reporter_name = details.reporter_name.as_deref().map(crate::domain::privacy::mask_name);
     }
-    Ok(CaseView {
+    CaseView {
         category_name: category.map(|c| c.name.clone()).unwrap_or_default(),
         class_name: category.map(|c| c.class_name.clone()).unwrap_or_default(),
-        grid: units.get(&c.details.grid_id).map(brief),
-        community: units.get(&c.details.community_id).map(brief),
+        grid: dir.unit(&c.details.grid_id).map(brief),
+        community: dir.unit(&c.details.community_id).map(brief),
         assignee: assignee.map(brief),
         light,
         actions,
@@ -232,7 +241,7 @@ fn view(
         state: c.state,
         photos_before: None,
         photos_after: None,
-    })
+    }
 }
 
 /// May this viewer see the case at all?
@@ -402,20 +411,21 @@ impl App {
         let key = idempotency_key.map(|k| format!("report:{}:{k}", actor.map(|a| a.person_id.as_str()).unwrap_or("anonymous")));
         let actor_owned = actor.cloned();
         let calendar = self.calendar().clone();
-        let cats = categories.clone();
-        let created = self
+        let dir = self.directory();
+        let day = crate::domain::calendar::beijing_date(now).format("%Y%m%d").to_string();
+        // Everything the job needs is known before it starts, so the writer spends its time
+        // on the rows alone: the grid comes from the directory, names for the view too.
+        let (case, possible_duplicates) = self
             .store()
-            .write(move |c| {
+            .write_numbered(format!("case:{day}"), move |c, numbering| {
                 if let Some(k) = &key
                     && let Some(existing) = db::idempotent_case(c, k)?
                 {
                     let record = db::case_by_id(c, &existing)?.ok_or(AppError::NotFound("case"))?;
-                    return Ok::<_, AppError>((view(c, &calendar, now, actor_owned.as_ref(), record, &cats)?, false));
+                    let near = possible_duplicates(c, &record)?;
+                    return Ok::<_, AppError>((view(&dir, &calendar, now, actor_owned.as_ref(), record, &categories), near));
                 }
-                let grid_unit = org::unit_by_code(c, &grid.code)?.ok_or(AppError::NotFound("grid"))?;
-                let community_id = grid_unit.parent_id.clone().ok_or(AppError::NotFound("community"))?;
-                let day = crate::domain::calendar::beijing_date(now).format("%Y%m%d").to_string();
-                let seq = db::next_counter(c, &format!("case:{day}"))?;
+                let seq = numbering.take(c)?;
                 let details = CaseDetails {
                     id: new_id(),
                     number: format!("{prefix}{day}-{seq:04}"),
@@ -425,9 +435,9 @@ impl App {
                     lat: at.lat,
                     lon: at.lon,
                     address: input.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
-                    grid_id: grid_unit.id.clone(),
-                    community_id,
-                    grid_path: grid_unit.path.clone(),
+                    grid_id: grid.id.clone(),
+                    community_id: grid.community_id.clone(),
+                    grid_path: grid.path.clone(),
                     reporter_name: input.reporter_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                     reporter_phone: input.reporter_phone.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                     priority: input.priority.unwrap_or(2).clamp(1, 3),
@@ -440,7 +450,7 @@ impl App {
                     data: EventData {
                         tier: Some(category.tier),
                         self_handled: input.self_handled,
-                        assignee_unit_id: input.self_handled.then(|| grid_unit.id.clone()),
+                        assignee_unit_id: input.self_handled.then(|| grid.id.clone()),
                         photos: input.photos.clone(),
                         attributes: input.attributes.clone(),
                         via: input.via.clone(),
@@ -448,53 +458,28 @@ impl App {
                     },
                 };
                 let state = apply(None, &event)?;
-                db::insert_case(c, &details, &state)?;
-                let mut counts = TallyChanges::default();
-                counts.record(&calendar, &details.grid_id, &details.category_code, None, &state);
-                tallies::apply_changes(c, &counts)?;
-                record_event(c, &details.id, state.version, &event, actor_owned.as_ref(), input.note.as_deref())?;
-                if let Some(k) = &key {
-                    db::remember_idempotent(c, k, &details.id)?;
-                }
                 let record = CaseRecord { details, state, updated_at: now };
-                Ok((view(c, &calendar, now, actor_owned.as_ref(), record, &cats)?, true))
+                // Before the insert, so the list holds earlier reports only.
+                let near = possible_duplicates(c, &record)?;
+                db::insert_case(c, &record.details, &record.state)?;
+                let mut counts = TallyChanges::default();
+                counts.record(&calendar, &record.details.grid_id, &record.details.category_code, None, &record.state);
+                tallies::apply_changes(c, &counts)?;
+                record_event(c, &record.details.id, record.state.version, &event, actor_owned.as_ref(), input.note.as_deref())?;
+                if let Some(k) = &key {
+                    db::remember_idempotent(c, k, &record.details.id)?;
+                }
+                Ok((view(&dir, &calendar, now, actor_owned.as_ref(), record, &categories), near))
             })
             .await?;
-        let (case, _fresh) = created;
-        let possible_duplicates = self.possible_duplicates(&case).await?;
         Ok(Created { case, possible_duplicates })
-    }
-
-    async fn possible_duplicates(&self, case: &CaseView) -> AppResult<Vec<DuplicateBrief>> {
-        let here = LatLon { lat: case.details.lat, lon: case.details.lon };
-        // ≈ 50 m in degrees at this latitude, generously rounded up; exact distance below.
-        let dlat = DUPLICATE_RADIUS_M / 111_000.0 * 1.2;
-        let dlon = dlat / here.lat.to_radians().cos().max(0.1);
-        let (code, since, id) = (case.details.category_code.clone(), case.state.reported_at - DUPLICATE_WINDOW_MS, case.details.id.clone());
-        let near = self
-            .store()
-            .read(move |c| db::open_cases_near(c, &code, since, (here.lat - dlat, here.lat + dlat), (here.lon - dlon, here.lon + dlon)))
-            .await?;
-        Ok(near
-            .into_iter()
-            .filter(|c| c.details.id != id)
-            .filter_map(|c| {
-                let d = distance_m(here, LatLon { lat: c.details.lat, lon: c.details.lon });
-                (d <= DUPLICATE_RADIUS_M).then(|| DuplicateBrief {
-                    id: c.details.id,
-                    number: c.details.number,
-                    status: c.state.status,
-                    distance_m: (d * 10.0).round() / 10.0,
-                    description: c.details.description,
-                })
-            })
-            .collect())
     }
 
     /// One case, if the viewer may see it, with its photos.
     pub async fn case_view(&self, actor: &Actor, id: &str) -> AppResult<CaseView> {
         let categories = self.category_map().await?;
         let (id, actor_owned, calendar, now) = (id.to_string(), actor.clone(), self.calendar().clone(), self.now());
+        let dir = self.directory();
         let (mut v, before, after) = self
             .store()
             .read(move |c| {
@@ -509,7 +494,7 @@ impl App {
                 };
                 let before = photos_of(&|e| e.action == "report");
                 let after = photos_of(&|e| e.action == "handle");
-                Ok::<_, AppError>((view(c, &calendar, now, Some(&actor_owned), record, &categories)?, before, after))
+                Ok::<_, AppError>((view(&dir, &calendar, now, Some(&actor_owned), record, &categories), before, after))
             })
             .await?;
         v.photos_before = Some(self.photo_views(before).await?);
@@ -559,6 +544,7 @@ impl App {
         let key = idempotency_key
             .map(|k| format!("act:{}:{id}:{k}", actor.map(|a| a.person_id.as_str()).unwrap_or("system")));
         let id = id.to_string();
+        let dir = self.directory();
         self.store()
             .write(move |c| {
                 let actor = actor_owned.as_ref();
@@ -566,7 +552,7 @@ impl App {
                     && db::idempotent_case(c, k)?.is_some()
                 {
                     let record = db::case_by_id(c, &id)?.ok_or(AppError::NotFound("case"))?;
-                    return view(c, &calendar, now, actor, record, &categories);
+                    return Ok(view(&dir, &calendar, now, actor, record, &categories));
                 }
                 let record = db::case_by_id(c, &id)?.ok_or(AppError::NotFound("case"))?;
                 let assignee = record.state.assignee_unit_id.as_deref().map(|a| org::unit_by_id(c, a)).transpose()?.flatten();
@@ -603,7 +589,7 @@ impl App {
                     db::remember_idempotent(c, k, &record.details.id)?;
                 }
                 let updated = CaseRecord { state: next, ..record };
-                view(c, &calendar, now, actor, updated, &categories)
+                Ok(view(&dir, &calendar, now, actor, updated, &categories))
             })
             .await
     }
@@ -612,6 +598,7 @@ impl App {
     pub async fn todo(&self, actor: &Actor) -> AppResult<Vec<CaseView>> {
         let categories = self.category_map().await?;
         let (actor_owned, calendar, now) = (actor.clone(), self.calendar().clone(), self.now());
+        let dir = self.directory();
         self.store()
             .read(move |c| {
                 let a = &actor_owned;
@@ -662,7 +649,7 @@ impl App {
                 }
                 let mut views = Vec::new();
                 for r in found.into_values() {
-                    let v = view(c, &calendar, now, Some(a), r, &categories)?;
+                    let v = view(&dir, &calendar, now, Some(a), r, &categories);
                     if !v.actions.is_empty() {
                         views.push(v);
                     }
@@ -682,15 +669,9 @@ impl App {
         filter.within = Some(scopes);
         filter.limit = filter.limit.clamp(1, 500);
         let categories = self.category_map().await?;
-        let (actor_owned, calendar, now) = (actor.clone(), self.calendar().clone(), self.now());
-        self.store()
-            .read(move |c| {
-                db::list_cases(c, &filter)?
-                    .into_iter()
-                    .map(|r| view(c, &calendar, now, Some(&actor_owned), r, &categories))
-                    .collect()
-            })
-            .await
+        let records = self.store().read(move |c| db::list_cases(c, &filter)).await?;
+        let (dir, calendar, now) = (self.directory(), self.calendar(), self.now());
+        Ok(records.into_iter().map(|r| view(&dir, calendar, now, Some(actor), r, &categories)).collect())
     }
 
     /// The deadline scanner: warns at 80 % of the time used and escalates overdue cases one

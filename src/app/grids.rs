@@ -11,7 +11,7 @@ use crate::domain::authz::{Actor, Permission, Role};
 use crate::domain::coords::{Crs, LatLon};
 use crate::domain::grid_import::{FeatureProblem, GridProblem, KnownCommunity, parse_grids};
 use crate::domain::grid_index::GridIndex;
-use crate::domain::org::OrgKind;
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
 use crate::error::{AppError, AppResult, FileProblem};
 use crate::i18n::{Lang, t};
@@ -39,16 +39,19 @@ pub struct GridInfo {
     pub id: String,
     #[serde(skip)]
     pub path: String,
+    #[serde(skip)]
+    pub community_id: String,
     pub community: UnitRef,
     pub grid_workers: Vec<GridWorkerRef>,
     pub sponsor_units: Vec<String>,
     pub area_m2: f64,
 }
 
-/// All grids in memory: the R-tree for locating and the GeoJSON for maps, rebuilt whenever
-/// the org changes.
+/// All grids in memory: the R-tree for locating and the GeoJSON for maps, and every org unit
+/// by id (for the names on a case), rebuilt whenever the org changes.
 pub struct GridDirectory {
     index: GridIndex<GridInfo>,
+    units: HashMap<String, OrgUnit>,
     /// (community code, feature) in grid-code order.
     features: Vec<(String, serde_json::Value)>,
     all_json: String,
@@ -57,10 +60,10 @@ pub struct GridDirectory {
 
 impl GridDirectory {
     pub fn empty() -> GridDirectory {
-        GridDirectory::build(Vec::new())
+        GridDirectory::build(Vec::new(), Vec::new())
     }
 
-    pub fn build(grids: Vec<(GridInfo, MultiPolygon<f64>)>) -> GridDirectory {
+    pub fn build(grids: Vec<(GridInfo, MultiPolygon<f64>)>, units: Vec<OrgUnit>) -> GridDirectory {
         let mut features = Vec::with_capacity(grids.len());
         let mut shapes = Vec::with_capacity(grids.len());
         let mut entries = Vec::with_capacity(grids.len());
@@ -84,7 +87,13 @@ impl GridDirectory {
             entries.push((info.code.clone(), shape, info));
         }
         let all_json = collection_json(features.iter().map(|(_, f)| f));
-        GridDirectory { index: GridIndex::build(entries), features, all_json, shapes }
+        let units = units.into_iter().map(|u| (u.id.clone(), u)).collect();
+        GridDirectory { index: GridIndex::build(entries), units, features, all_json, shapes }
+    }
+
+    /// An org unit of any kind, by id.
+    pub fn unit(&self, id: &str) -> Option<&OrgUnit> {
+        self.units.get(id)
     }
 
     pub fn len(&self) -> usize {
@@ -131,9 +140,11 @@ fn collection_json<'a>(features: impl Iterator<Item = &'a serde_json::Value>) ->
 
 /// Reads everything the directory needs in one snapshot.
 pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
-    let communities: HashMap<String, UnitRef> = org::list_units(conn, &[OrgKind::Community], None)?
-        .into_iter()
-        .map(|u| (u.id, UnitRef { code: u.code, name: u.name }))
+    let units = org::list_units(conn, &[], None)?;
+    let communities: HashMap<String, UnitRef> = units
+        .iter()
+        .filter(|u| u.kind == OrgKind::Community)
+        .map(|u| (u.id.clone(), UnitRef { code: u.code.clone(), name: u.name.clone() }))
         .collect();
     let mut workers: HashMap<String, Vec<GridWorkerRef>> = HashMap::new();
     for m in people::members(conn, Some(Role::GridWorker), None)? {
@@ -168,6 +179,7 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
             GridInfo {
                 code: g.unit.code,
                 name: g.unit.name,
+                community_id: g.community_id.clone(),
                 grid_workers: workers.remove(&g.unit.id).unwrap_or_default(),
                 id: g.unit.id,
                 path: g.unit.path,
@@ -178,7 +190,7 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
             shape,
         ));
     }
-    Ok(GridDirectory::build(grids))
+    Ok(GridDirectory::build(grids, units))
 }
 
 pub(crate) fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {

@@ -170,6 +170,26 @@ impl dyn Conn + '_ {
     }
 }
 
+/// The number a [`Store::write_numbered`] job may take: already taken, or taken from the
+/// named counter inside the job's transaction on first use.
+pub enum Numbering {
+    Taken(i64),
+    Pending(String),
+}
+
+impl Numbering {
+    pub fn take(&mut self, conn: &mut dyn Conn) -> StoreResult<i64> {
+        match self {
+            Numbering::Taken(n) => Ok(*n),
+            Numbering::Pending(counter) => {
+                let n = cases::next_counter(conn, counter)?;
+                *self = Numbering::Taken(n);
+                Ok(n)
+            }
+        }
+    }
+}
+
 /// A write job: runs inside a transaction; an `Err` rolls back everything it did.
 pub type WriteFn<T, E> = Box<dyn FnOnce(&mut dyn Conn) -> Result<T, E> + Send>;
 
@@ -235,6 +255,28 @@ impl Store {
         match &*self.inner {
             Inner::Sqlite(db) => db.write(Box::new(f)).await,
             Inner::Postgres(db) => db.write(f).await,
+        }
+    }
+
+    /// Runs a write that may take the next value of the counter `counter` (a case number).
+    ///
+    /// On SQLite the number is taken inside the write, when the job first asks for it: the
+    /// one writer never waits on a lock, and a job that takes none (a replayed report) leaves
+    /// no gap. On PostgreSQL a counter row updated inside each transaction would be held
+    /// until that transaction's commit is on disk, so every concurrent report would queue
+    /// behind it; the number is taken beforehand in its own transaction that does not wait
+    /// for the disk. That cannot give a number twice after a crash: WAL is flushed in order,
+    /// so the durable commit of the write that uses the number also makes the number's
+    /// commit durable. A write that fails or replays leaves a gap in the numbers there.
+    pub async fn write_numbered<T, E, F>(&self, counter: String, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn, &mut Numbering) -> Result<T, E> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(db) => db.write(Box::new(move |c: &mut dyn Conn| f(c, &mut Numbering::Pending(counter)))).await,
+            Inner::Postgres(db) => db.write_numbered(counter, f).await,
         }
     }
 
