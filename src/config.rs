@@ -64,6 +64,9 @@ pub struct Config {
     pub login_attempts: u32,
     /// A request still unanswered after this many seconds gets 503 `timeout`.
     pub request_timeout_seconds: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client for
+    /// per-IP limits. Empty: the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             public_per_minute: 300.0,
             login_attempts: 5,
             request_timeout_seconds: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub struct ConfigLayer {
     pub public_per_minute: Option<f64>,
     pub login_attempts: Option<u32>,
     pub request_timeout_seconds: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,7 @@ impl ConfigLayer {
             public_per_minute: self.public_per_minute.or(lower.public_per_minute),
             login_attempts: self.login_attempts.or(lower.login_attempts),
             request_timeout_seconds: self.request_timeout_seconds.or(lower.request_timeout_seconds),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 
@@ -168,6 +174,17 @@ impl ConfigLayer {
                 reason: "must be positive".into(),
             });
         }
+        let trusted_proxies = self
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| {
+                crate::client_ip::parse_proxy(entry).ok_or_else(|| ConfigError::Invalid {
+                    field: "trusted_proxies",
+                    reason: format!("{entry:?} is neither an IP address nor a network like 10.0.0.0/8"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             data_dir: self.data_dir.unwrap_or(d.data_dir),
             database_url,
@@ -182,6 +199,7 @@ impl ConfigLayer {
             public_per_minute: self.public_per_minute.filter(|r| *r >= 1.0).unwrap_or(d.public_per_minute),
             login_attempts: self.login_attempts.filter(|n| *n >= 1).unwrap_or(d.login_attempts),
             request_timeout_seconds: self.request_timeout_seconds.filter(|n| *n >= 1).unwrap_or(d.request_timeout_seconds),
+            trusted_proxies,
         })
     }
 }
@@ -219,5 +237,15 @@ mod tests {
         let layer = ConfigLayer { database_url: Some(Secret::new("mysql://x")), ..Default::default() };
         assert!(layer.resolve().is_err());
         assert!(toml::from_str::<ConfigLayer>("colour = 1").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let layer: ConfigLayer = toml::from_str("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]").unwrap();
+        let cfg = layer.resolve().unwrap();
+        assert_eq!(cfg.trusted_proxies.len(), 2);
+        let bad: ConfigLayer = toml::from_str("trusted_proxies = [\"nginx\"]").unwrap();
+        let err = bad.resolve().unwrap_err().to_string();
+        assert!(err.contains("trusted_proxies") && err.contains("nginx"), "{err}");
     }
 }

@@ -142,10 +142,11 @@ async fn public_rate_limit(State(app): State<App>, req: Request, next: Next) -> 
     let identified = cookie(headers, SESSION_COOKIE).is_some() || headers.contains_key(header::AUTHORIZATION);
     let static_asset = req.uri().path().starts_with("/static/") || req.uri().path() == "/healthz";
     if !identified && !static_asset {
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = req
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| crate::client_ip::client_ip(c.0.ip(), forwarded, &app.config().trusted_proxies).to_string())
             .unwrap_or_else(|| "unknown".into());
         if let Err(e) = app.check_public_rate(&ip) {
             return REQUEST_LANG.scope(request_language(req.headers()), async move { e.into_response() }).await;

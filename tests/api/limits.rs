@@ -25,6 +25,36 @@ async fn anonymous_callers_have_a_per_ip_budget() {
 }
 
 #[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let locate = "/api/v1/locate?lat=36.975&lon=117.175";
+    let from = |t: &TestApp, who: &'static str| {
+        let url = t.url(locate);
+        async move { client().get(url).header("X-Forwarded-For", who).send().await.unwrap().status() }
+    };
+    // No proxy configured: a made-up header does not buy a fresh budget.
+    let t = spawn_configured(Clock::System, |c| c.public_per_minute = 2.0).await;
+    t.app.seed_demo().await.unwrap();
+    assert_eq!(from(&t, "198.51.100.1").await, StatusCode::OK);
+    assert_eq!(from(&t, "198.51.100.2").await, StatusCode::OK);
+    assert_eq!(from(&t, "198.51.100.3").await, StatusCode::TOO_MANY_REQUESTS);
+
+    // Behind a trusted proxy (the test client's own address), each client has its own budget.
+    let t = spawn_configured(Clock::System, |c| {
+        c.public_per_minute = 2.0;
+        c.trusted_proxies = vec![chuangcheng::client_ip::parse_proxy("127.0.0.1").unwrap()];
+    })
+    .await;
+    t.app.seed_demo().await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(from(&t, "198.51.100.1").await, StatusCode::OK);
+    }
+    assert_eq!(from(&t, "198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(from(&t, "198.51.100.2").await, StatusCode::OK, "another client behind the same proxy");
+    // Only the entry the proxy appended counts, not what the client put in front of it.
+    assert_eq!(from(&t, "203.0.113.50, 198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn repeated_wrong_passwords_pause_the_username() {
     let t = spawn_configured(Clock::System, |c| c.login_attempts = 3).await;
     t.app.seed_demo().await.unwrap();
