@@ -1,7 +1,7 @@
 //! The command line: `serve`, `demo`, `migrate`, `import`, `user`, `bench`.
 //! Every global flag is accepted by every sub-command.
 
-mod bench;
+pub mod bench;
 
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -96,17 +96,11 @@ async fn one_connection(
     rng: &mut StdRng,
     part: &mut Part,
 ) -> anyhow::Result<()> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
+    let mut conn = Connection::open(addr).await?;
     while Instant::now() < deadline {
         let request = make(rng);
         let t = Instant::now();
-        sender.ready().await?;
-        let response = sender.send_request(request).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
+        let (status, body) = conn.send(request).await?;
         let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
         if status.is_success() {
             part.ok += 1;
@@ -119,6 +113,29 @@ async fn one_connection(
         }
     }
     Ok(())
+}
+
+/// One keep-alive HTTP/1.1 connection, one request at a time.
+pub struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    pub async fn open(addr: SocketAddr) -> anyhow::Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Connection { sender })
+    }
+
+    /// Sends a request and reads the whole answer.
+    pub async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        Ok((status, response.into_body().collect().await?.to_bytes()))
+    }
 }
 
 /// A request with the usual headers.

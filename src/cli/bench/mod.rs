@@ -2,7 +2,9 @@
 //! speed is the benchmark's job, correctness the tests'.
 
 mod ceiling;
+mod child;
 mod client;
+pub mod crash;
 mod locate;
 mod run;
 

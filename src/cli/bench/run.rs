@@ -9,9 +9,7 @@
 //!
 //! A table is printed at the end; `--json FILE` writes the same figures.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +19,8 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde::Serialize;
 
+use super::child::ChildServer;
+use super::crash::{CrashFigures, CrashPlan, crash_trials};
 use super::client::{MakeRequest, Sample, drive, request};
 use crate::app::App;
 use crate::config::{Config, ConfigLayer, Secret};
@@ -58,6 +58,10 @@ pub struct RunArgs {
     /// dashboard, grids, locate. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// After the measurements: kill the server with SIGKILL this many times while reports
+    /// pour in, then check that nothing acknowledged was lost (see `bench::crash`).
+    #[arg(long, default_value_t = 0)]
+    pub crash_trials: usize,
 }
 
 impl RunArgs {
@@ -98,58 +102,7 @@ pub struct Report {
     pub endpoints: Vec<Measured>,
     pub server_peak_rss_mb: f64,
     pub locate: Option<super::locate::LocateFigures>,
-}
-
-/// A child process killed when dropped.
-struct ChildServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl ChildServer {
-    fn start(args: &[&str], log: &Path) -> anyhow::Result<ChildServer> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let log_file = std::fs::File::create(log)?;
-        let child = Command::new(std::env::current_exe()?)
-            .args(args)
-            .args(["--listen", &addr.to_string()])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .context("cannot start a child server")?;
-        let mut server = ChildServer { child, addr };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                bail!("the child server exited ({status}); see {}", log.display());
-            }
-            if started.elapsed() > Duration::from_secs(120) {
-                bail!("the child server did not listen within 2 minutes; see {}", log.display());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(server)
-    }
-
-    fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
-            .unwrap_or(0.0)
-    }
+    pub crash: Option<CrashFigures>,
 }
 
 /// What the load generator needs to make realistic requests.
@@ -226,7 +179,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let backend = if pg_url.is_some() { "postgresql" } else { "sqlite" };
 
     spinner.set_message("setting up the demo subdistrict");
-    let app = App::build(app_config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::build(app_config.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let fresh = app.seed_demo().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_some();
 
     // ---- ceiling 1: the bare batched insert of the same rows
@@ -339,7 +292,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     };
     bar.set_message("ceiling: bare echo server");
     let echo = if !args.wants("echo") { Sample::default() } else {
-        let server = ChildServer::start(&["bench", "ceiling", "echo"], &work.join("echo.log"))?;
+        let server = ChildServer::start(&std::env::current_exe()?, &["bench", "ceiling", "echo"], &work.join("echo.log")).await?;
         drive(server.addr, conns, run_for, create_body).await
     };
     if args.wants("echo") {
@@ -350,7 +303,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         let scratch = work.join("scratch-intake");
         let _ = std::fs::remove_dir_all(&scratch);
         let scratch_s = scratch.display().to_string();
-        let server = ChildServer::start(&["bench", "ceiling", "intake", "--scratch", &scratch_s], &work.join("intake.log"))?;
+        let server = ChildServer::start(&std::env::current_exe()?, &["bench", "ceiling", "intake", "--scratch", &scratch_s], &work.join("intake.log")).await?;
         let f = fixture.clone();
         let make: MakeRequest =
             Arc::new(move |rng| request("POST", "/cases", &[("content-type", "application/json")], case_body(&f, rng)));
@@ -373,7 +326,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let mut args_serve = exe_args(&cfg_path);
     args_serve.push("serve".into());
     let argv: Vec<&str> = args_serve.iter().map(String::as_str).collect();
-    let server = ChildServer::start(&argv, &work.join("server.log"))?;
+    let server = ChildServer::start(&std::env::current_exe()?, &argv, &work.join("server.log")).await?;
     let auth = format!("Bearer {}", fixture.token);
     let mut endpoints = Vec::new();
     type Case = (&'static str, &'static str, MakeRequest, &'static str);
@@ -459,6 +412,34 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     };
     bar.finish_and_clear();
 
+    let crash = if args.crash_trials > 0 {
+        let bar = indicatif::ProgressBar::new(args.crash_trials as u64);
+        bar.set_message("crash trials (SIGKILL while reporting)");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let mut serve_args = exe_args(&cfg_path);
+        serve_args.push("serve".into());
+        let plan = CrashPlan {
+            exe: std::env::current_exe()?,
+            serve_args,
+            log: work.join("crash.log"),
+            config: app_config,
+            token: fixture.token.clone(),
+            at: fixture.points[0],
+            category: fixture.categories[0].clone(),
+            trials: args.crash_trials,
+            writers: 16,
+            seed: 42,
+        };
+        let figures = crash_trials(Arc::new(plan), |done| bar.set_position(done as u64)).await?;
+        bar.finish_and_clear();
+        Some(figures)
+    } else {
+        None
+    };
+
     let report = Report {
         backend: backend.into(),
         cores,
@@ -470,11 +451,15 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         endpoints,
         server_peak_rss_mb,
         locate,
+        crash,
     };
     print_table(&report);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
         println!("figures written to {}", path.display());
+    }
+    if report.crash.as_ref().is_some_and(|c| !c.clean()) {
+        bail!("the crash trials lost or doubled data (see the line above; the server log is {})", work.join("crash.log").display());
     }
     if !args.keep {
         if made_work {
@@ -517,6 +502,20 @@ fn print_table(r: &Report) {
         println!(
             "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",
             l.grids, l.one_core, l.all_threads, l.threads
+        );
+    }
+    if let Some(c) = &r.crash {
+        println!(
+            "crash trials: {} SIGKILLs in {:.0} s; {} reports sent, {} acknowledged; lost {}, duplicated {}, row ≠ replayed log {}, counters ≠ recount {} — {}",
+            c.trials,
+            c.seconds,
+            c.sent,
+            c.acknowledged,
+            c.lost,
+            c.duplicated,
+            c.replay_mismatches,
+            c.counter_mismatches,
+            if c.clean() { "nothing lost" } else { "FAILED" }
         );
     }
     for m in r.ceilings.iter().chain(&r.endpoints) {
