@@ -1,11 +1,12 @@
 //! Indicators for an org unit and a period, grouped by community, grid, department or category.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::App;
+use super::{App, GridDirectory};
 use crate::domain::authz::{Actor, Permission};
 use crate::domain::calendar::beijing_day_start;
 use crate::domain::indicators::{Indicators, Tally, TallyChanges, TallyKey, day_number};
@@ -56,11 +57,12 @@ pub struct IndicatorReport {
 }
 
 /// What one period's indicators are made of: the stored counters summed per grid, category
-/// and assignee; the open cases (for what depends on "now"); every unit by id.
+/// and assignee; the open cases (for what depends on "now"); every unit by id (from the
+/// in-memory directory).
 struct Period {
     sums: Vec<(TallyKey, Tally)>,
     open: Vec<tallies::OpenCount>,
-    units: HashMap<String, OrgUnit>,
+    units: Arc<GridDirectory>,
 }
 
 impl Period {
@@ -69,7 +71,7 @@ impl Period {
     fn each(&self, unit: &OrgUnit, mut f: impl FnMut(&TallyKey, &Tally)) {
         let inside = |grid_id: &str, assignee: &str| match unit.kind {
             OrgKind::Department => assignee == unit.id,
-            _ => self.units.get(grid_id).is_some_and(|g| g.path.starts_with(&unit.path)),
+            _ => self.units.unit(grid_id).is_some_and(|g| g.path.starts_with(&unit.path)),
         };
         for (k, t) in &self.sums {
             if inside(&k.grid_id, &k.assignee_unit_id) {
@@ -120,17 +122,13 @@ impl App {
         let (first, last) = (day_number(start), day_number(end - 1));
         let now = self.now();
         let (due_by, overdue_before) = Tally::pending_thresholds(end, now);
-        let (sums, open, units) = self
+        let (sums, open) = self
             .store()
             .read(move |c| {
-                Ok::<_, AppError>((
-                    tallies::tally_sums(c, first, last)?,
-                    tallies::open_counts(c, start, end, due_by, overdue_before)?,
-                    org::list_units(c, &[], None)?,
-                ))
+                Ok::<_, AppError>((tallies::tally_sums(c, first, last)?, tallies::open_counts(c, start, end, due_by, overdue_before)?))
             })
             .await?;
-        Ok(Period { sums, open, units: units.into_iter().map(|u| (u.id.clone(), u)).collect() })
+        Ok(Period { sums, open, units: self.directory() })
     }
 
     /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
@@ -173,13 +171,13 @@ fn report(
         total.merge(t);
         let key = match by {
             GroupBy::Community => units
-                .get(&k.grid_id)
+                .unit(&k.grid_id)
                 .and_then(|g| g.parent_id.as_ref())
-                .and_then(|p| units.get(p))
+                .and_then(|p| units.unit(p))
                 .map(|u| (u.code.clone(), u.name.clone())),
-            GroupBy::Grid => units.get(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
+            GroupBy::Grid => units.unit(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
             GroupBy::Department => units
-                .get(&k.assignee_unit_id)
+                .unit(&k.assignee_unit_id)
                 .filter(|u| u.kind == OrgKind::Department)
                 .map(|u| (u.code.clone(), u.name.clone())),
             GroupBy::Category => Some((k.category_code.clone(), categories.get(&k.category_code).cloned().unwrap_or_default())),
@@ -231,7 +229,7 @@ impl App {
             .read(move |c| Ok::<_, AppError>((tallies::reported_by_day(c, first, last)?, tallies::closures(c, first, last)?)))
             .await?;
         let units = &period.units;
-        let in_unit = |grid_id: &str| units.get(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
+        let in_unit = |grid_id: &str| units.unit(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
         let date_of = |n: i64| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32);
         let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
         for (day, grid, n) in &reported {
@@ -251,7 +249,7 @@ impl App {
         let mut by_category: HashMap<String, i64> = HashMap::new();
         let mut tally_by_grid: HashMap<String, Tally> = HashMap::new();
         period.each(&unit, |k, t| {
-            if let Some(g) = units.get(&k.grid_id) {
+            if let Some(g) = units.unit(&k.grid_id) {
                 tally_by_grid.entry(g.code.clone()).or_default().merge(t);
             }
             if t.reported != 0 {
