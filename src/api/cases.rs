@@ -110,7 +110,7 @@ async fn case_filter(app: &App, q: ListQuery, max_per_page: u64) -> AppResult<Ca
         grid_id: unit_id(q.grid).await?,
         category_code: q.category.filter(|c| !c.trim().is_empty()),
         limit: per_page,
-        offset: q.page.unwrap_or(1).saturating_sub(1) * per_page,
+        offset: crate::store::cases::page_offset(q.page.unwrap_or(1), per_page),
         ..Default::default()
     })
 }

@@ -480,6 +480,15 @@ pub struct CaseFilter {
     pub offset: u64,
 }
 
+/// Pages past this one are clamped to it: they are empty anyway, and a page number from a
+/// request must not overflow the offset.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// The offset of 1-based `page` (0 counts as 1) with `per_page` rows each.
+pub fn page_offset(page: u64, per_page: u64) -> u64 {
+    (page.clamp(1, MAX_PAGE) - 1).saturating_mul(per_page)
+}
+
 fn filtered(f: &CaseFilter) -> SelectStatement {
     let mut q = case_select();
     if !f.statuses.is_empty() {

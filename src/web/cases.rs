@@ -119,10 +119,10 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
     let lang = caller.lang;
     let pick = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let (status, community, category) = (pick(&q.status), pick(&q.community), pick(&q.category));
-    let page_no = q.page.unwrap_or(1).max(1);
+    let page_no = q.page.unwrap_or(1).clamp(1, crate::store::cases::MAX_PAGE);
     let communities = app.visible_units(actor, vec![OrgKind::Community]).await.unwrap_or_default();
     let categories = app.categories().await.unwrap_or_default();
-    let mut filter = CaseFilter { limit: PER_PAGE + 1, offset: (page_no - 1) * PER_PAGE, ..Default::default() };
+    let mut filter = CaseFilter { limit: PER_PAGE + 1, offset: crate::store::cases::page_offset(page_no, PER_PAGE), ..Default::default() };
     if let Some(s) = status.as_deref().and_then(Status::parse) {
         filter.statuses = vec![s];
     }

@@ -191,6 +191,21 @@ async fn reports_arriving_at_once_get_distinct_numbers_in_order() {
 }
 
 #[tokio::test]
+async fn page_numbers_far_past_the_end_are_empty_pages_not_errors() {
+    // Found by the HTTP fuzz run: the offset overflowed and the worker panicked.
+    let d = desk().await;
+    let (dispatcher, _) = d.t.login("dispatcher").await;
+    let huge = "1844674407370957";
+    let list: Vec<Value> = get_json(&dispatcher, d.t.url(&format!("/api/v1/cases?page={huge}&per_page=500"))).await.as_array().cloned().unwrap();
+    assert!(list.is_empty());
+    let r = dispatcher.get(d.t.url(&format!("/api/v1/cases/export.csv?page={huge}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = dispatcher.get(d.t.url(&format!("/cases?page={huge}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("问题台账"));
+}
+
+#[tokio::test]
 async fn overdue_cases_escalate_one_tier_and_warnings_come_first() {
     let d = desk().await;
     let (worker, w) = d.t.login("gridworker").await;
