@@ -175,7 +175,6 @@ impl From<CaseError> for AppError {
 }
 
 
-/// Loads what a view needs about units in one go.
 /// Open cases of the same category reported within the window and radius before `case`.
 fn possible_duplicates(conn: &mut dyn Conn, case: &CaseRecord) -> AppResult<Vec<DuplicateBrief>> {
     let here = LatLon { lat: case.details.lat, lon: case.details.lon };
@@ -412,6 +411,7 @@ impl App {
         let actor_owned = actor.cloned();
         let calendar = self.calendar().clone();
         let dir = self.directory();
+        let community_id = dir.unit(&grid.id).and_then(|g| g.parent_id.clone()).ok_or(AppError::NotFound("community"))?;
         let day = crate::domain::calendar::beijing_date(now).format("%Y%m%d").to_string();
         // Everything the job needs is known before it starts, so the writer spends its time
         // on the rows alone: the grid comes from the directory, names for the view too.
@@ -436,7 +436,7 @@ impl App {
                     lon: at.lon,
                     address: input.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
                     grid_id: grid.id.clone(),
-                    community_id: grid.community_id.clone(),
+                    community_id,
                     grid_path: grid.path.clone(),
                     reporter_name: input.reporter_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
                     reporter_phone: input.reporter_phone.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),

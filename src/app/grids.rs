@@ -39,8 +39,6 @@ pub struct GridInfo {
     pub id: String,
     #[serde(skip)]
     pub path: String,
-    #[serde(skip)]
-    pub community_id: String,
     pub community: UnitRef,
     pub grid_workers: Vec<GridWorkerRef>,
     pub sponsor_units: Vec<String>,
@@ -179,7 +177,6 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
             GridInfo {
                 code: g.unit.code,
                 name: g.unit.name,
-                community_id: g.community_id.clone(),
                 grid_workers: workers.remove(&g.unit.id).unwrap_or_default(),
                 id: g.unit.id,
                 path: g.unit.path,

@@ -87,16 +87,19 @@ pub fn next_counter(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
 
 /// Adds `n` to a named counter and returns the new value (the last of the `n` taken).
 pub fn add_to_counter(conn: &mut dyn Conn, name: &str, n: i64) -> StoreResult<i64> {
-    let row = conn.query_opt(
-        &Query::insert()
-            .into_table("counters")
-            .columns(["name", "value"])
-            .values_panic([name.into(), n.into()])
-            .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(n)).to_owned())
-            .returning_col("value")
-            .to_owned(),
-    )?;
+    let row = conn.query_opt(&counter_upsert(name, n))?;
     row.ok_or(StoreError::Decode { column: 0, reason: "counter returned nothing".into() })?.i64(0)
+}
+
+/// The statement that adds `n` to a counter and returns its new value.
+pub(super) fn counter_upsert(name: &str, n: i64) -> sea_query::InsertStatement {
+    Query::insert()
+        .into_table("counters")
+        .columns(["name", "value"])
+        .values_panic([name.into(), n.into()])
+        .on_conflict(OnConflict::column("name").value("value", Expr::col(("counters", "value")).add(n)).to_owned())
+        .returning_col("value")
+        .to_owned()
 }
 
 // ---- cases ----

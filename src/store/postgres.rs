@@ -123,14 +123,12 @@ impl PgDb {
     }
 }
 
-/// Adds one to a counter in one round trip and its own quick transaction.
+/// Adds one to a counter in a transaction of its own that does not wait for the disk, in one
+/// round trip: the store's counter statement (`cases::counter_upsert`) rendered with its
+/// values inline, between BEGIN and COMMIT in one simple query.
 fn take_number(client: &mut Client, counter: &str) -> StoreResult<i64> {
-    let name = counter.replace('\'', "''");
-    let sql = format!(
-        "BEGIN; SET LOCAL synchronous_commit TO OFF; \
-         INSERT INTO counters (name, value) VALUES ('{name}', 1) \
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value; COMMIT"
-    );
+    let upsert = super::cases::counter_upsert(counter, 1).to_string(sea_query::PostgresQueryBuilder);
+    let sql = format!("BEGIN; SET LOCAL synchronous_commit TO OFF; {upsert}; COMMIT");
     let messages = client.simple_query(&sql).map_err(map_err)?;
     messages
         .iter()
