@@ -19,9 +19,12 @@ use crate::domain::org::{OrgKind, OrgUnit};
 use crate::error::AppResult;
 use crate::store::cases::{self as db, CaseDetails, NewEvent};
 use crate::domain::indicators::TallyChanges;
-use crate::store::{Conn, new_id, org, people, tallies};
+use crate::store::{Conn, bulk, new_id, org, people, tallies};
 
 const SEED: u64 = 11_29;
+
+/// From this many generated cases on, a load drops and rebuilds the case indexes.
+pub const BULK_FROM: usize = 50_000;
 const MINUTE: i64 = 60_000;
 
 /// The problems the seed names come up most.
@@ -301,8 +304,22 @@ impl App {
 
     /// Generates `total` cases spread over the `days` days ending now (working days busier,
     /// as in the demo), in write batches of `batch` cases; `progress` hears how many are done.
-    /// For load tests: a year of a whole city's cases in minutes.
+    /// For load tests: a year of a whole city's cases in minutes. From [`BULK_FROM`] cases on,
+    /// the case tables' secondary indexes are dropped for the load and built again after it
+    /// (see `store::bulk`), also when the load fails half-way.
     pub async fn generate_cases(&self, total: usize, days: i64, batch: usize, progress: impl Fn(usize)) -> AppResult<usize> {
+        if total < BULK_FROM {
+            return self.generate_batches(total, days, batch, progress).await;
+        }
+        self.store().write(|c| bulk::suspend_indexes(c, &bulk::CASE_TABLES)).await?;
+        let made = self.generate_batches(total, days, batch, progress).await;
+        let rebuilt = self.store().write(bulk::restore_indexes).await;
+        let made = made?;
+        rebuilt?;
+        Ok(made)
+    }
+
+    async fn generate_batches(&self, total: usize, days: i64, batch: usize, progress: impl Fn(usize)) -> AppResult<usize> {
         let cal = self.calendar().clone();
         let now = self.now();
         let prefix = self.config().case_prefix.clone();

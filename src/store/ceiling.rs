@@ -10,7 +10,8 @@ use sea_query::Values;
 use tokio::sync::oneshot;
 
 use super::cases::{CaseDetails, EVENT_INSERT_COLUMNS, NewEvent, case_columns, case_row, event_row};
-use super::sqlite::{open_conn, to_sql};
+use super::bulk;
+use super::sqlite::{SqliteConn, open_conn, to_sql};
 use super::{StoreError, StoreResult, now_ms};
 use crate::domain::case::{CaseState, Event};
 
@@ -82,10 +83,12 @@ impl BareSink {
 }
 
 /// The bulk-load ceiling: cases and their events written with prepared single-row
-/// statements, 1,000 cases per transaction, into a database that has the schema.
+/// statements, 1,000 cases per transaction, into a database that has the schema, the way a
+/// bulk load writes (secondary indexes dropped, then built again; see `bulk`).
 pub fn batch_insert(path: &Path, cases: &[(&CaseDetails, &CaseState)], events: &[NewEvent<'_>]) -> StoreResult<()> {
     let mut conn = open_conn(path, false)?;
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
+    bulk::suspend_indexes(&mut SqliteConn(&conn), &bulk::CASE_TABLES)?;
     let case_sql = insert_sql("cases", &case_columns());
     let event_sql = insert_sql("case_events", &EVENT_INSERT_COLUMNS);
     let now = now_ms();
@@ -116,5 +119,6 @@ pub fn batch_insert(path: &Path, cases: &[(&CaseDetails, &CaseState)], events: &
         }
         tx.commit()?;
     }
+    bulk::restore_indexes(&mut SqliteConn(&conn))?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! * PostgreSQL: a connection pool; each write job is one short transaction.
 
 pub mod apikeys;
+pub mod bulk;
 pub mod cases;
 pub mod ceiling;
 pub mod org;

@@ -414,6 +414,13 @@ pub fn migrate(conn: &mut dyn Conn) -> Result<(), StoreError> {
         .iter()
         .map(|r| r.i64(0))
         .collect::<StoreResult<_>>()?;
+    if applied.contains(&1) {
+        // Indexes a bulk load dropped and did not live to build again (see `bulk`).
+        let rebuilt = super::bulk::restore_indexes(conn)?;
+        if rebuilt > 0 {
+            tracing::warn!(rebuilt, "built the indexes an unfinished bulk load had dropped");
+        }
+    }
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for step in (m.steps)() {
             conn.batch(&render(conn.backend(), &step))?;

@@ -30,7 +30,7 @@ pub struct SqliteDb {
     permits: Arc<Semaphore>,
 }
 
-struct SqliteConn<'a>(&'a Connection);
+pub(super) struct SqliteConn<'a>(pub(super) &'a Connection);
 
 pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection> {
     let flags = if read_only {

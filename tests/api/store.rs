@@ -1,8 +1,11 @@
 //! The store on its own: group commit and rollback behave the same on both backends.
 
+use chuangcheng::domain::calendar::beijing_ms;
 use chuangcheng::domain::org::OrgKind;
 use chuangcheng::error::AppError;
 use chuangcheng::store::{StoreError, org};
+
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -71,4 +74,36 @@ async fn values_read_back_the_same_on_either_backend() {
     assert!(g.unit.path.starts_with('/') && g.unit.path.ends_with('/'));
     assert_eq!(g.unit.path.matches('/').count(), 5, "district/subdistrict/community/grid: {}", g.unit.path);
     eprintln!("store checks ran on {}", backend_name());
+}
+
+#[tokio::test]
+async fn a_bulk_load_gives_back_every_index_it_dropped_even_if_it_died() {
+    use chuangcheng::store::{bulk, schema};
+    let (t, _clock) = spawn_demo_at(beijing_ms(2026, 11, 30, 18, 0)).await;
+    let store = t.app.store().clone();
+    let before = store.read(|c| bulk::secondary_indexes(c, &bulk::CASE_TABLES)).await.unwrap();
+    let names: Vec<&str> = before.iter().map(|(n, _)| n.as_str()).collect();
+    for wanted in ["cases_community", "cases_near", "case_events_seq"] {
+        assert!(names.contains(&wanted), "{wanted} missing from {names:?}");
+    }
+    let dropped = store.write(|c| bulk::suspend_indexes(c, &bulk::CASE_TABLES)).await.unwrap();
+    assert_eq!(dropped, before.len());
+    assert!(store.read(|c| bulk::secondary_indexes(c, &bulk::CASE_TABLES)).await.unwrap().is_empty());
+    // Cases written while the indexes are gone.
+    let n = t.app.generate_cases(1_500, 30, 400, |_| {}).await.unwrap();
+    assert!(n > 1_400, "all but those of this evening: {n}");
+    // The load dies here; the next start (migration) builds them again.
+    store.write(schema::migrate).await.unwrap();
+    let after = store.read(|c| bulk::secondary_indexes(c, &bulk::CASE_TABLES)).await.unwrap();
+    assert_eq!(after, before);
+    // And what the indexes serve answers in full.
+    let (leader, _) = t.login("leader").await;
+    let r = get_json(&leader, t.url("/api/v1/indicators?from=2026-10-01&to=2026-11-30")).await;
+    assert_eq!(r["total"]["reported"].as_u64(), Some(n as u64));
+    let closed: Vec<Value> = get_json(&leader, t.url("/api/v1/cases?status=closed&per_page=50")).await.as_array().cloned().unwrap();
+    assert_eq!(closed.len(), 50, "a full desk page of closed cases");
+    for c in &closed {
+        assert_eq!(c["status"], "closed");
+        assert!(t.app.rebuild_matches(c["id"].as_str().unwrap()).await.unwrap(), "row = replayed log for {}", c["number"]);
+    }
 }

@@ -222,7 +222,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         bar.set_message("loading");
         let t = Instant::now();
         let n = app
-            .generate_cases(args.cases, args.days, 5_000, |done| bar.set_position(done as u64))
+            .generate_cases(args.cases, args.days, 10_000, |done| bar.set_position(done as u64))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let secs = t.elapsed().as_secs_f64();
