@@ -69,12 +69,18 @@ pub fn restore_indexes(conn: &mut dyn Conn) -> StoreResult<usize> {
     let Some(note) = schema::meta_get(conn, NOTE)? else { return Ok(0) };
     let definitions: Vec<String> =
         serde_json::from_str(&note).map_err(|e| StoreError::Decode { column: 0, reason: e.to_string() })?;
+    // Sorting memory for the builds: SQLite's sorter sorts in the page cache, with a helper
+    // thread; PostgreSQL's in maintenance_work_mem (64 MB by default).
+    match conn.backend() {
+        Backend::Sqlite => conn.batch("PRAGMA cache_size = -262144; PRAGMA threads = 2")?,
+        Backend::Postgres => conn.batch("SET LOCAL maintenance_work_mem = '512MB'")?,
+    }
     for sql in &definitions {
         conn.batch(sql)?;
     }
     conn.execute(&Query::delete().from_table("meta").and_where(Expr::col("key").eq(NOTE)).to_owned())?;
     if conn.backend() == Backend::Sqlite {
-        conn.batch("PRAGMA cache_size = -2000; ANALYZE")?;
+        conn.batch("PRAGMA cache_size = -2000; PRAGMA threads = 0; ANALYZE")?;
     } else {
         conn.batch(&format!("ANALYZE {}", CASE_TABLES.join(", ")))?;
     }

@@ -262,20 +262,11 @@ pub fn insert_case(conn: &mut dyn Conn, d: &CaseDetails, s: &CaseState) -> Store
     insert_cases(conn, &[(d, s)])
 }
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables.
-const CASES_PER_STATEMENT: usize = 200;
-const EVENTS_PER_STATEMENT: usize = 500;
-
-/// Inserts many cases with a few multi-row statements (bulk loads and single reports alike).
+/// Inserts cases (bulk loads and single reports alike).
 pub fn insert_cases(conn: &mut dyn Conn, rows: &[(&CaseDetails, &CaseState)]) -> StoreResult<()> {
     let now = now_ms();
-    for chunk in rows.chunks(CASES_PER_STATEMENT) {
-        let mut q = Query::insert().into_table("cases").columns(case_columns()).to_owned();
-        for (d, s) in chunk {
-            q.values_panic(case_row(d, s, now).into_iter().map(Into::into));
-        }
-        conn.execute(&q)?;
-    }
+    let values = rows.iter().map(|(d, s)| case_row(d, s, now)).collect();
+    conn.insert_rows("cases", &case_columns(), values)?;
     Ok(())
 }
 
@@ -377,15 +368,10 @@ pub fn insert_event(conn: &mut dyn Conn, e: NewEvent<'_>) -> StoreResult<()> {
     insert_events(conn, &[e])
 }
 
-/// Appends many events with a few multi-row statements.
+/// Appends events.
 pub fn insert_events(conn: &mut dyn Conn, events: &[NewEvent<'_>]) -> StoreResult<()> {
-    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-        let mut q = Query::insert().into_table("case_events").columns(EVENT_INSERT_COLUMNS).to_owned();
-        for e in chunk {
-            q.values_panic(event_row(e)?.into_iter().map(Into::into));
-        }
-        conn.execute(&q)?;
-    }
+    let values = events.iter().map(event_row).collect::<StoreResult<Vec<_>>>()?;
+    conn.insert_rows("case_events", &EVENT_INSERT_COLUMNS, values)?;
     Ok(())
 }
 

@@ -21,11 +21,6 @@ pub struct BareSink {
     tx: Mutex<mpsc::Sender<Job>>,
 }
 
-fn insert_sql(table: &str, columns: &[&str]) -> String {
-    let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), marks.join(", "))
-}
-
 impl BareSink {
     /// Opens a database that already has the schema (made by `Store::open`).
     pub fn open(path: &Path) -> StoreResult<BareSink> {
@@ -35,8 +30,8 @@ impl BareSink {
         std::thread::Builder::new()
             .name("bare-writer".into())
             .spawn(move || {
-                let case_sql = insert_sql("cases", &case_columns());
-                let event_sql = insert_sql("case_events", &EVENT_INSERT_COLUMNS);
+                let case_sql = super::one_row_insert("cases", &case_columns(), '?');
+                let event_sql = super::one_row_insert("case_events", &EVENT_INSERT_COLUMNS, '?');
                 let mut group: Vec<Job> = Vec::new();
                 while let Ok(first) = rx.recv() {
                     group.push(first);
@@ -89,8 +84,8 @@ pub fn batch_insert(path: &Path, cases: &[(&CaseDetails, &CaseState)], events: &
     let mut conn = open_conn(path, false)?;
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
     bulk::suspend_indexes(&mut SqliteConn(&conn), &bulk::CASE_TABLES)?;
-    let case_sql = insert_sql("cases", &case_columns());
-    let event_sql = insert_sql("case_events", &EVENT_INSERT_COLUMNS);
+    let case_sql = super::one_row_insert("cases", &case_columns(), '?');
+    let event_sql = super::one_row_insert("case_events", &EVENT_INSERT_COLUMNS, '?');
     let now = now_ms();
     let per_tx = 1000usize;
     let events_per_tx = events.len().div_ceil(cases.len().div_ceil(per_tx).max(1)).max(1);

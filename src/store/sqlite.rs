@@ -210,6 +210,9 @@ impl Conn for RefuseConn {
     fn batch(&mut self, _: &str) -> StoreResult<()> {
         Err(StoreError::Commit(self.0.clone()))
     }
+    fn insert_rows(&mut self, _: &str, _: &[&str], _: Vec<Vec<Value>>) -> StoreResult<u64> {
+        Err(StoreError::Commit(self.0.clone()))
+    }
 }
 
 pub(super) fn to_sql(values: Values) -> Vec<SqlValue> {
@@ -281,5 +284,14 @@ impl Conn for SqliteConn<'_> {
 
     fn batch(&mut self, sql: &str) -> StoreResult<()> {
         self.0.execute_batch(sql).map_err(map_err)
+    }
+
+    fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {
+        let mut stmt = self.0.prepare_cached(&super::one_row_insert(table, columns, '?')).map_err(map_err)?;
+        let mut n = 0;
+        for row in rows {
+            n += stmt.execute(rusqlite::params_from_iter(to_sql(Values(row)).iter())).map_err(map_err)? as u64;
+        }
+        Ok(n)
     }
 }
