@@ -45,7 +45,7 @@ pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection>
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(256);
     if read_only {
-        conn.execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 67108864;")?;
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 0;")?;
     } else {
         // FULL: a commit is on disk before the writer answers (acknowledged = durable).
         conn.execute_batch(
