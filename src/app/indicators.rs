@@ -61,6 +61,9 @@ pub struct IndicatorReport {
 /// in-memory directory).
 struct Period {
     sums: Vec<(TallyKey, Tally)>,
+    /// Cases reported and closed per (day, grid), for the daily trend.
+    reported_by_day: Vec<(i64, String, i64)>,
+    closed_by_day: Vec<(i64, String, i64)>,
     open: Vec<tallies::OpenCount>,
     units: Arc<GridDirectory>,
 }
@@ -122,13 +125,18 @@ impl App {
         let (first, last) = (day_number(start), day_number(end - 1));
         let now = self.now();
         let (due_by, overdue_before) = Tally::pending_thresholds(end, now);
-        let (sums, open) = self
+        // One read: a request that waited for a second one would hold the first's rows meanwhile.
+        let (sums, open, closed_by_day) = self
             .store()
             .read(move |c| {
-                Ok::<_, AppError>((tallies::tally_sums(c, first, last)?, tallies::open_counts(c, start, end, due_by, overdue_before)?))
+                Ok::<_, AppError>((
+                    tallies::period_sums(c, first, last)?,
+                    tallies::open_counts(c, start, end, due_by, overdue_before)?,
+                    tallies::closures(c, first, last)?,
+                ))
             })
             .await?;
-        Ok(Period { sums, open, units: self.directory() })
+        Ok(Period { sums: sums.sums, reported_by_day: sums.reported_by_day, closed_by_day, open, units: self.directory() })
     }
 
     /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
@@ -223,23 +231,19 @@ impl App {
         let period = self.period(from, today).await?;
         let categories = self.category_names().await?;
         let report = report(&unit, &period, &categories, from, today, GroupBy::Community);
-        let (first, last) = (day_number(beijing_day_start(from)), day_number(beijing_day_start(today)));
-        let (reported, closed) = self
-            .store()
-            .read(move |c| Ok::<_, AppError>((tallies::reported_by_day(c, first, last)?, tallies::closures(c, first, last)?)))
-            .await?;
+        let (reported, closed) = (&period.reported_by_day, &period.closed_by_day);
         let units = &period.units;
         let in_unit = |grid_id: &str| units.unit(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
         let date_of = |n: i64| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32);
         let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
-        for (day, grid, n) in &reported {
+        for (day, grid, n) in reported {
             if in_unit(grid)
                 && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
             {
                 d.0 += n;
             }
         }
-        for (day, grid, n) in &closed {
+        for (day, grid, n) in closed {
             if in_unit(grid)
                 && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
             {

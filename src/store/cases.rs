@@ -88,7 +88,7 @@ pub fn next_counter(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
 /// Adds `n` to a named counter and returns the new value (the last of the `n` taken).
 pub fn add_to_counter(conn: &mut dyn Conn, name: &str, n: i64) -> StoreResult<i64> {
     let row = conn.query_opt(&counter_upsert(name, n))?;
-    row.ok_or(StoreError::Decode { column: 0, reason: "counter returned nothing".into() })?.i64(0)
+    row.ok_or_else(|| StoreError::Decode { column: 0, reason: "counter returned nothing".into() })?.i64(0)
 }
 
 /// The statement that adds `n` to a counter and returns its new value.
@@ -201,7 +201,7 @@ fn state_values(s: &CaseState) -> Vec<Value> {
 }
 
 fn decode<T>(column: usize, value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&value).ok_or(StoreError::Decode { column, reason: format!("unknown value {value}") })
+    parse(&value).ok_or_else(|| StoreError::Decode { column, reason: format!("unknown value {value}") })
 }
 
 fn case_from_row(r: &Row) -> StoreResult<CaseRecord> {

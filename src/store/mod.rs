@@ -82,9 +82,62 @@ pub enum DbValue {
 #[derive(Debug, Clone)]
 pub struct Row(pub Vec<DbValue>);
 
+/// A value of a row being read, borrowed from the backend's buffer (see [`Conn::query_each`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DbRef<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl From<DbRef<'_>> for DbValue {
+    fn from(v: DbRef<'_>) -> DbValue {
+        match v {
+            DbRef::Null => DbValue::Null,
+            DbRef::Int(i) => DbValue::Int(i),
+            DbRef::Real(f) => DbValue::Real(f),
+            DbRef::Text(t) => DbValue::Text(t.to_string()),
+            DbRef::Blob(b) => DbValue::Blob(b.to_vec()),
+        }
+    }
+}
+
+/// A row being read: its cells borrowed, nothing copied.
+pub struct RowRef<'a>(pub &'a [DbRef<'a>]);
+
+impl<'a> RowRef<'a> {
+    fn at(&self, i: usize) -> StoreResult<DbRef<'a>> {
+        self.0.get(i).copied().ok_or_else(|| StoreError::Decode { column: i, reason: "no such column".into() })
+    }
+
+    pub fn str(&self, i: usize) -> StoreResult<&'a str> {
+        match self.at(i)? {
+            DbRef::Text(s) => Ok(s),
+            other => Err(StoreError::Decode { column: i, reason: format!("expected text, found {other:?}") }),
+        }
+    }
+
+    pub fn i64(&self, i: usize) -> StoreResult<i64> {
+        match self.at(i)? {
+            DbRef::Int(v) => Ok(v),
+            other => Err(StoreError::Decode { column: i, reason: format!("expected integer, found {other:?}") }),
+        }
+    }
+
+    pub fn f64(&self, i: usize) -> StoreResult<f64> {
+        match self.at(i)? {
+            DbRef::Real(v) => Ok(v),
+            DbRef::Int(v) => Ok(v as f64),
+            other => Err(StoreError::Decode { column: i, reason: format!("expected real, found {other:?}") }),
+        }
+    }
+}
+
 impl Row {
     fn at(&self, i: usize) -> StoreResult<&DbValue> {
-        self.0.get(i).ok_or(StoreError::Decode { column: i, reason: "no such column".into() })
+        self.0.get(i).ok_or_else(|| StoreError::Decode { column: i, reason: "no such column".into() })
     }
 
     fn wrong(i: usize, want: &str, got: &DbValue) -> StoreError {
@@ -142,7 +195,17 @@ impl Row {
 /// A connection, inside a transaction when handed to a write job.
 pub trait Conn {
     fn backend(&self) -> Backend;
-    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>>;
+    /// Hands each row to `f` as it is read, without collecting them: for sums over many rows.
+    fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()>;
+    /// Reads all rows.
+    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.query_each_values(sql, values, &mut |r| {
+            rows.push(Row(r.0.iter().map(|c| DbValue::from(*c)).collect()));
+            Ok(())
+        })?;
+        Ok(rows)
+    }
     fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64>;
     /// Plain SQL with no parameters (DDL, pragmas).
     fn batch(&mut self, sql: &str) -> StoreResult<()>;
@@ -174,6 +237,11 @@ impl dyn Conn + '_ {
 
     pub fn query_opt<S: QueryStatementWriter>(&mut self, stmt: &S) -> StoreResult<Option<Row>> {
         Ok(self.query(stmt)?.into_iter().next())
+    }
+
+    pub fn query_each<S: QueryStatementWriter>(&mut self, stmt: &S, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        let (sql, values) = self.render(stmt);
+        self.query_each_values(&sql, values, f)
     }
 
     pub fn execute<S: QueryStatementWriter>(&mut self, stmt: &S) -> StoreResult<u64> {

@@ -15,7 +15,7 @@ fn unit_from_row(r: &Row) -> StoreResult<OrgUnit> {
     let kind = r.string(1)?;
     Ok(OrgUnit {
         id: r.string(0)?,
-        kind: OrgKind::parse(&kind).ok_or(StoreError::Decode { column: 1, reason: format!("unknown kind {kind}") })?,
+        kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Decode { column: 1, reason: format!("unknown kind {kind}") })?,
         code: r.string(2)?,
         name: r.string(3)?,
         parent_id: r.opt_string(4)?,

@@ -116,7 +116,7 @@ pub fn grants(conn: &mut dyn Conn, person_id: &str) -> StoreResult<Vec<Grant>> {
     .map(|r| {
         let role = r.string(0)?;
         Ok(Grant {
-            role: Role::parse(&role).ok_or(StoreError::Decode { column: 0, reason: format!("unknown role {role}") })?,
+            role: Role::parse(&role).ok_or_else(|| StoreError::Decode { column: 0, reason: format!("unknown role {role}") })?,
             org_unit_id: r.string(1)?,
             org_path: r.string(2)?,
         })
@@ -174,7 +174,7 @@ pub fn members(conn: &mut dyn Conn, role: Option<Role>, within: Option<&[&str]>)
                 name: r.string(1)?,
                 phone: r.opt_string(2)?,
                 username: r.opt_string(3)?,
-                role: Role::parse(&role).ok_or(StoreError::Decode { column: 4, reason: format!("unknown role {role}") })?,
+                role: Role::parse(&role).ok_or_else(|| StoreError::Decode { column: 4, reason: format!("unknown role {role}") })?,
                 org_unit_id: r.string(5)?,
                 org_unit_code: r.string(6)?,
                 org_unit_name: r.string(7)?,

@@ -8,7 +8,7 @@ use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, NoTls, Statement};
 use sea_query::{Value, Values};
 
-use super::{Backend, Conn, DbValue, Row, StoreError, StoreResult};
+use super::{Backend, Conn, DbRef, RowRef, StoreError, StoreResult};
 
 pub struct PgConn {
     /// Always `Some` until the connection is dropped (see `Drop`).
@@ -136,7 +136,7 @@ fn take_number(client: &mut Client, counter: &str) -> StoreResult<i64> {
             ::postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse::<i64>().ok()),
             _ => None,
         })
-        .ok_or(StoreError::Decode { column: 0, reason: "counter returned nothing".into() })
+        .ok_or_else(|| StoreError::Decode { column: 0, reason: "counter returned nothing".into() })
 }
 
 fn in_transaction<T, E, F>(conn: &mut PgConn, f: F) -> Result<T, E>
@@ -217,17 +217,19 @@ impl PgConn {
     }
 }
 
-fn cell(row: &::postgres::Row, i: usize, ty: &Type) -> StoreResult<DbValue> {
+/// One cell of a row being read, borrowed: integers of every width as `Int`, booleans as 0/1,
+/// everything else that is not a float or bytes as text.
+fn cell_ref<'a>(row: &'a ::postgres::Row, i: usize, t: &Type) -> StoreResult<DbRef<'a>> {
     let bad = |e: ::postgres::Error| StoreError::Decode { column: i, reason: e.to_string() };
-    Ok(match *ty {
-        Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Int),
-        Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
-        Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
-        Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Int(v.into())),
-        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Real),
-        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(bad)?.map_or(DbValue::Null, |v| DbValue::Real(v.into())),
-        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Blob),
-        _ => row.try_get::<_, Option<String>>(i).map_err(bad)?.map_or(DbValue::Null, DbValue::Text),
+    Ok(match *t {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map_or(DbRef::Null, DbRef::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map_or(DbRef::Null, |v| DbRef::Int(v.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map_or(DbRef::Null, |v| DbRef::Int(v.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map_or(DbRef::Null, |v| DbRef::Int(v.into())),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(bad)?.map_or(DbRef::Null, DbRef::Real),
+        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(bad)?.map_or(DbRef::Null, |v| DbRef::Real(v.into())),
+        Type::BYTEA => row.try_get::<_, Option<&[u8]>>(i).map_err(bad)?.map_or(DbRef::Null, DbRef::Blob),
+        _ => row.try_get::<_, Option<&str>>(i).map_err(bad)?.map_or(DbRef::Null, DbRef::Text),
     })
 }
 
@@ -236,15 +238,18 @@ impl Conn for PgConn {
         Backend::Postgres
     }
 
-    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>> {
+    fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        use ::postgres::fallible_iterator::FallibleIterator;
         let stmt = self.statement(sql)?;
         let params = to_params(values);
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-        let rows = self.client()?.query(&stmt, &refs).map_err(map_err)?;
+        let refs = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync));
         let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
-        rows.iter()
-            .map(|r| types.iter().enumerate().map(|(i, t)| cell(r, i, t)).collect::<StoreResult<Vec<_>>>().map(Row))
-            .collect()
+        let mut rows = self.client()?.query_raw(&stmt, refs).map_err(map_err)?;
+        while let Some(r) = rows.next().map_err(map_err)? {
+            let cells = types.iter().enumerate().map(|(i, t)| cell_ref(&r, i, t)).collect::<StoreResult<Vec<_>>>()?;
+            f(RowRef(&cells))?;
+        }
+        Ok(())
     }
 
     fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {

@@ -17,6 +17,8 @@ enum Step {
     Alter(sea_query::TableAlterStatement),
     DropIndex(sea_query::IndexDropStatement),
     Raw { sqlite: &'static str, postgres: &'static str },
+    /// SQL for SQLite only (nothing to do on PostgreSQL).
+    SqliteOnly(String),
 }
 
 struct Migration {
@@ -31,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "photos", steps: v3 },
     Migration { version: 4, name: "Open311: api keys, category attributes, reporter email", steps: v4 },
     Migration { version: 5, name: "case tallies for dashboards; desk and duplicate-check indexes", steps: v5 },
+    Migration { version: 6, name: "counters stored in key order (SQLite WITHOUT ROWID)", steps: v6 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -336,9 +339,11 @@ fn tally_columns(t: &mut TableCreateStatement) {
     t.col(real("handling_minutes"));
 }
 
-fn v5() -> Vec<Step> {
+/// Counters per (day reported, grid, category, assignee), kept by every write that changes a
+/// case; dashboards sum them instead of scanning cases.
+fn tallies_table(name: &str) -> TableCreateStatement {
     let mut tallies = Table::create()
-        .table("case_tallies")
+        .table(sea_query::Alias::new(name))
         .col(int("day"))
         .col(ColumnDef::new("grid_id").string_len(36).not_null())
         .col(ColumnDef::new("category_code").string_len(16).not_null())
@@ -347,20 +352,24 @@ fn v5() -> Vec<Step> {
         .primary_key(Index::create().col("day").col("grid_id").col("category_code").col("assignee_unit_id"))
         .to_owned();
     tally_columns(&mut tallies);
+    tallies
+}
+
+/// Closures per (day closed, grid), for the daily trend.
+fn closures_table(name: &str) -> TableCreateStatement {
+    Table::create()
+        .table(sea_query::Alias::new(name))
+        .col(int("day"))
+        .col(ColumnDef::new("grid_id").string_len(36).not_null())
+        .col(int("closed"))
+        .primary_key(Index::create().col("day").col("grid_id"))
+        .to_owned()
+}
+
+fn v5() -> Vec<Step> {
     vec![
-        // Counters per (day reported, grid, category, assignee), kept by every write that
-        // changes a case; dashboards sum them instead of scanning cases.
-        Step::Table(tallies),
-        // Closures per (day closed, grid), for the daily trend.
-        Step::Table(
-            Table::create()
-                .table("case_closures")
-                .col(int("day"))
-                .col(ColumnDef::new("grid_id").string_len(36).not_null())
-                .col(int("closed"))
-                .primary_key(Index::create().col("day").col("grid_id"))
-                .to_owned(),
-        ),
+        Step::Table(tallies_table("case_tallies")),
+        Step::Table(closures_table("case_closures")),
         // The case desk pages newest first within a community or grid and a status.
         drop_index("cases_community", "cases"),
         drop_index("cases_grid", "cases"),
@@ -380,6 +389,22 @@ fn v5() -> Vec<Step> {
     ]
 }
 
+/// On SQLite, the counter tables become WITHOUT ROWID tables: their rows are stored in key
+/// (day-first) order, so a period's rows are read in one sweep instead of an index lookup
+/// each. PostgreSQL keeps them as they are.
+fn v6() -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (table, def) in [("case_tallies", tallies_table("case_tallies_v6")), ("case_closures", closures_table("case_closures_v6"))] {
+        let columns: Vec<String> = def.get_columns().iter().map(|c| format!("\"{}\"", c.get_column_name())).collect();
+        let columns = columns.join(", ");
+        steps.push(Step::SqliteOnly(format!("{} WITHOUT ROWID", def.build(SqliteQueryBuilder))));
+        steps.push(Step::SqliteOnly(format!("INSERT INTO \"{table}_v6\" ({columns}) SELECT {columns} FROM \"{table}\"")));
+        steps.push(Step::SqliteOnly(format!("DROP TABLE \"{table}\"")));
+        steps.push(Step::SqliteOnly(format!("ALTER TABLE \"{table}_v6\" RENAME TO \"{table}\"")));
+    }
+    steps
+}
+
 fn render(backend: Backend, step: &Step) -> String {
     match (step, backend) {
         (Step::Table(t), Backend::Sqlite) => t.build(SqliteQueryBuilder),
@@ -392,6 +417,8 @@ fn render(backend: Backend, step: &Step) -> String {
         (Step::DropIndex(d), Backend::Postgres) => d.build(PostgresQueryBuilder),
         (Step::Raw { sqlite, .. }, Backend::Sqlite) => sqlite.to_string(),
         (Step::Raw { postgres, .. }, Backend::Postgres) => postgres.to_string(),
+        (Step::SqliteOnly(sql), Backend::Sqlite) => sql.clone(),
+        (Step::SqliteOnly(_), Backend::Postgres) => String::new(),
     }
 }
 
@@ -423,7 +450,10 @@ pub fn migrate(conn: &mut dyn Conn) -> Result<(), StoreError> {
     }
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for step in (m.steps)() {
-            conn.batch(&render(conn.backend(), &step))?;
+            let sql = render(conn.backend(), &step);
+            if !sql.is_empty() {
+                conn.batch(&sql)?;
+            }
         }
         conn.execute(
             &Query::insert()

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 use sea_query::{Value, Values};
 use tokio::sync::{Semaphore, oneshot};
 
-use super::{Backend, Conn, DbValue, Row, StoreError, StoreResult, WriteFn};
+use super::{Backend, Conn, DbRef, RowRef, StoreError, StoreResult, WriteFn};
 
 /// Most jobs committed together; bounds the latency one group adds.
 const MAX_GROUP: usize = 2048;
@@ -201,10 +201,10 @@ impl Conn for RefuseConn {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
-    fn query_values(&mut self, _: &str, _: Values) -> StoreResult<Vec<Row>> {
+    fn execute_values(&mut self, _: &str, _: Values) -> StoreResult<u64> {
         Err(StoreError::Commit(self.0.clone()))
     }
-    fn execute_values(&mut self, _: &str, _: Values) -> StoreResult<u64> {
+    fn query_each_values(&mut self, _: &str, _: Values, _: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
         Err(StoreError::Commit(self.0.clone()))
     }
     fn batch(&mut self, _: &str) -> StoreResult<()> {
@@ -254,26 +254,27 @@ impl Conn for SqliteConn<'_> {
         Backend::Sqlite
     }
 
-    fn query_values(&mut self, sql: &str, values: Values) -> StoreResult<Vec<Row>> {
+    fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
         let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
         let n = stmt.column_count();
         let params = to_sql(values);
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
-        let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(map_err)? {
             let mut cells = Vec::with_capacity(n);
             for i in 0..n {
                 cells.push(match r.get_ref(i).map_err(map_err)? {
-                    rusqlite::types::ValueRef::Null => DbValue::Null,
-                    rusqlite::types::ValueRef::Integer(v) => DbValue::Int(v),
-                    rusqlite::types::ValueRef::Real(v) => DbValue::Real(v),
-                    rusqlite::types::ValueRef::Text(t) => DbValue::Text(String::from_utf8_lossy(t).into_owned()),
-                    rusqlite::types::ValueRef::Blob(b) => DbValue::Blob(b.to_vec()),
+                    rusqlite::types::ValueRef::Null => DbRef::Null,
+                    rusqlite::types::ValueRef::Integer(v) => DbRef::Int(v),
+                    rusqlite::types::ValueRef::Real(v) => DbRef::Real(v),
+                    rusqlite::types::ValueRef::Text(t) => DbRef::Text(std::str::from_utf8(t).map_err(|e| {
+                        StoreError::Decode { column: i, reason: e.to_string() }
+                    })?),
+                    rusqlite::types::ValueRef::Blob(b) => DbRef::Blob(b),
                 });
             }
-            out.push(Row(cells));
+            f(RowRef(&cells))?;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
