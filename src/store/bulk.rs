@@ -9,7 +9,7 @@
 
 use sea_query::{Expr, ExprTrait, Query};
 
-use super::{Backend, Conn, StoreError, StoreResult, schema};
+use super::{Backend, Conn, StoreError, StoreResult, quote_ident, schema};
 
 /// The `meta` key holding the dropped index definitions (a JSON array of SQL statements).
 const NOTE: &str = "bulk_suspended_indexes";
@@ -37,10 +37,6 @@ pub fn secondary_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<Ve
         .collect()
 }
 
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Drops the secondary indexes of `tables` and notes their definitions. Returns how many were
 /// dropped; none when a note is already there (an earlier load is still suspended).
 pub fn suspend_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<usize> {
@@ -54,7 +50,7 @@ pub fn suspend_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<usiz
         &Query::insert().into_table("meta").columns(["key", "value"]).values_panic([NOTE.into(), note.into()]).to_owned(),
     )?;
     for (name, _) in &indexes {
-        conn.batch(&format!("DROP INDEX {}", quoted(name)))?;
+        conn.batch(&format!("DROP INDEX {}", quote_ident(name)))?;
     }
     if conn.backend() == Backend::Sqlite {
         // A big page cache for the load: fewer pages read back from the file.

@@ -214,12 +214,20 @@ pub trait Conn {
     fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<sea_query::Value>>) -> StoreResult<u64>;
 }
 
+/// A table, column or index name quoted for SQL (the same on both backends).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `"a", "b"`: a column list, quoted.
+pub(crate) fn column_list(columns: &[&str]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
 /// `INSERT INTO "table" ("a", "b") VALUES (<mark>1, <mark>2)`: `?` for SQLite, `$` for PostgreSQL.
 pub(crate) fn one_row_insert(table: &str, columns: &[&str], mark: char) -> String {
-    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
     let marks: Vec<String> = (1..=columns.len()).map(|i| format!("{mark}{i}")).collect();
-    format!("INSERT INTO {} ({}) VALUES ({})", quote(table), names.join(", "), marks.join(", "))
+    format!("INSERT INTO {} ({}) VALUES ({})", quote_ident(table), column_list(columns), marks.join(", "))
 }
 
 impl dyn Conn + '_ {

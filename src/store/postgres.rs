@@ -286,8 +286,7 @@ impl Conn for PgConn {
             }
             data.push(b'\n');
         }
-        let names: Vec<String> = columns.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
-        let sql = format!("COPY \"{}\" ({}) FROM STDIN (FORMAT csv)", table.replace('"', "\"\""), names.join(", "));
+        let sql = format!("COPY {} ({}) FROM STDIN (FORMAT csv)", super::quote_ident(table), super::column_list(columns));
         let mut writer = self.client()?.copy_in(&sql).map_err(map_err)?;
         std::io::Write::write_all(&mut writer, &data).map_err(|e| StoreError::Commit(format!("COPY into {table}: {e}")))?;
         writer.finish().map_err(map_err)

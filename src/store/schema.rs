@@ -16,9 +16,8 @@ enum Step {
     Index(IndexCreateStatement),
     Alter(sea_query::TableAlterStatement),
     DropIndex(sea_query::IndexDropStatement),
-    Raw { sqlite: &'static str, postgres: &'static str },
-    /// SQL for SQLite only (nothing to do on PostgreSQL).
-    SqliteOnly(String),
+    /// SQL per backend; empty: nothing to do there.
+    Raw { sqlite: String, postgres: String },
 }
 
 struct Migration {
@@ -382,8 +381,8 @@ fn v5() -> Vec<Step> {
         Step::Alter(Table::alter().table("cases").add_column(ColumnDef::new("cell").big_integer().null()).to_owned()),
         Step::Raw {
             // SQLite's CAST truncates (= floor for China's positive coordinates); PostgreSQL's rounds.
-            sqlite: "UPDATE cases SET cell = CAST(lat / 0.001 AS INTEGER) * 1000000 + CAST(lon / 0.001 AS INTEGER)",
-            postgres: "UPDATE cases SET cell = CAST(FLOOR(lat / 0.001) AS BIGINT) * 1000000 + CAST(FLOOR(lon / 0.001) AS BIGINT)",
+            sqlite: "UPDATE cases SET cell = CAST(lat / 0.001 AS INTEGER) * 1000000 + CAST(lon / 0.001 AS INTEGER)".into(),
+            postgres: "UPDATE cases SET cell = CAST(FLOOR(lat / 0.001) AS BIGINT) * 1000000 + CAST(FLOOR(lon / 0.001) AS BIGINT)".into(),
         },
         idx("cases_near", "cases", &["category_code", "cell", "reported_at"]),
     ]
@@ -395,12 +394,17 @@ fn v5() -> Vec<Step> {
 fn v6() -> Vec<Step> {
     let mut steps = Vec::new();
     for (table, def) in [("case_tallies", tallies_table("case_tallies_v6")), ("case_closures", closures_table("case_closures_v6"))] {
-        let columns: Vec<String> = def.get_columns().iter().map(|c| format!("\"{}\"", c.get_column_name())).collect();
-        let columns = columns.join(", ");
-        steps.push(Step::SqliteOnly(format!("{} WITHOUT ROWID", def.build(SqliteQueryBuilder))));
-        steps.push(Step::SqliteOnly(format!("INSERT INTO \"{table}_v6\" ({columns}) SELECT {columns} FROM \"{table}\"")));
-        steps.push(Step::SqliteOnly(format!("DROP TABLE \"{table}\"")));
-        steps.push(Step::SqliteOnly(format!("ALTER TABLE \"{table}_v6\" RENAME TO \"{table}\"")));
+        let names: Vec<String> = def.get_columns().iter().map(|c| c.get_column_name()).collect();
+        let columns = super::column_list(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let (old, new) = (super::quote_ident(table), super::quote_ident(&format!("{table}_v6")));
+        for sql in [
+            format!("{} WITHOUT ROWID", def.build(SqliteQueryBuilder)),
+            format!("INSERT INTO {new} ({columns}) SELECT {columns} FROM {old}"),
+            format!("DROP TABLE {old}"),
+            format!("ALTER TABLE {new} RENAME TO {old}"),
+        ] {
+            steps.push(Step::Raw { sqlite: sql, postgres: String::new() });
+        }
     }
     steps
 }
@@ -415,10 +419,8 @@ fn render(backend: Backend, step: &Step) -> String {
         (Step::Alter(a), Backend::Postgres) => a.build(PostgresQueryBuilder),
         (Step::DropIndex(d), Backend::Sqlite) => d.build(SqliteQueryBuilder),
         (Step::DropIndex(d), Backend::Postgres) => d.build(PostgresQueryBuilder),
-        (Step::Raw { sqlite, .. }, Backend::Sqlite) => sqlite.to_string(),
-        (Step::Raw { postgres, .. }, Backend::Postgres) => postgres.to_string(),
-        (Step::SqliteOnly(sql), Backend::Sqlite) => sql.clone(),
-        (Step::SqliteOnly(_), Backend::Postgres) => String::new(),
+        (Step::Raw { sqlite, .. }, Backend::Sqlite) => sqlite.clone(),
+        (Step::Raw { postgres, .. }, Backend::Postgres) => postgres.clone(),
     }
 }
 

@@ -85,14 +85,9 @@ fn tally_from(r: &RowRef<'_>, first: usize) -> StoreResult<Tally> {
     })
 }
 
-/// The counter rows of the days `from..=to` (yyyymmdd), key and counts, in key order.
-fn rows_of_days(from: i64, to: i64) -> sea_query::SelectStatement {
-    let mut q = Query::select()
-        .columns(["day", "grid_id", "category_code", "assignee_unit_id"])
-        .from("case_tallies")
-        .and_where(Expr::col("day").gte(from))
-        .and_where(Expr::col("day").lte(to))
-        .to_owned();
+/// Every counter row, key then counts (read by [`tally_from`] from column 4), in key order.
+fn counter_rows() -> sea_query::SelectStatement {
+    let mut q = Query::select().columns(["day", "grid_id", "category_code", "assignee_unit_id"]).from("case_tallies").to_owned();
     for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
         q.column(*c);
     }
@@ -138,7 +133,8 @@ pub fn period_sums(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<Perio
     let mut names = Names::default();
     let mut sums: HashMap<(u32, u32, u32), Tally> = HashMap::default();
     let mut by_day: HashMap<(i64, u32), i64> = HashMap::default();
-    conn.query_each(&rows_of_days(from, to), &mut |r| {
+    let days = counter_rows().and_where(Expr::col("day").gte(from)).and_where(Expr::col("day").lte(to)).to_owned();
+    conn.query_each(&days, &mut |r| {
         let key = (names.id(r.str(1)?), names.id(r.str(2)?), names.id(r.str(3)?));
         let t = tally_from(&r, 4)?;
         *by_day.entry((r.i64(0)?, key.0)).or_default() += t.reported;
@@ -238,12 +234,8 @@ pub fn clear(conn: &mut dyn Conn) -> StoreResult<()> {
 
 /// Every stored counter row and closure row, as changes from nothing.
 pub fn stored(conn: &mut dyn Conn) -> StoreResult<TallyChanges> {
-    let mut q = Query::select().columns(["day", "grid_id", "category_code", "assignee_unit_id"]).from("case_tallies").to_owned();
-    for c in COUNTS.iter().chain(["handling_minutes"].iter()) {
-        q.column(*c);
-    }
     let mut out = TallyChanges::default();
-    conn.query_each(&q, &mut |r| {
+    conn.query_each(&counter_rows(), &mut |r| {
         let key = TallyKey { day: r.i64(0)?, grid_id: r.str(1)?.to_string(), category_code: r.str(2)?.to_string(), assignee_unit_id: r.str(3)?.to_string() };
         out.tallies.insert(key, tally_from(&r, 4)?);
         Ok(())
