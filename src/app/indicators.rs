@@ -60,9 +60,9 @@ pub struct IndicatorReport {
 /// and assignee; the open cases (for what depends on "now"); every unit by id (from the
 /// in-memory directory).
 struct Period {
-    sums: Vec<(TallyKey, Tally)>,
-    /// Cases reported and closed per (day, grid), for the daily trend.
-    reported_by_day: Vec<(i64, String, i64)>,
+    /// The summed counters, with cases reported per (day, grid) for the daily trend.
+    counted: tallies::CountedPeriod,
+    /// Cases closed per (day, grid), for the daily trend.
     closed_by_day: Vec<(i64, String, i64)>,
     open: Vec<tallies::OpenCount>,
     units: Arc<GridDirectory>,
@@ -76,11 +76,11 @@ impl Period {
             OrgKind::Department => assignee == unit.id,
             _ => self.units.unit(grid_id).is_some_and(|g| g.path.starts_with(&unit.path)),
         };
-        for (k, t) in &self.sums {
+        self.counted.each_sum(|k, t| {
             if inside(&k.grid_id, &k.assignee_unit_id) {
                 f(k, t);
             }
-        }
+        });
         for o in &self.open {
             if inside(&o.grid_id, &o.assignee_unit_id) {
                 let mut t = Tally::default();
@@ -126,7 +126,7 @@ impl App {
         let now = self.now();
         let (due_by, overdue_before) = Tally::pending_thresholds(end, now);
         // One read: a request that waited for a second one would hold the first's rows meanwhile.
-        let (sums, open, closed_by_day) = self
+        let (counted, open, closed_by_day) = self
             .store()
             .read(move |c| {
                 Ok::<_, AppError>((
@@ -136,7 +136,7 @@ impl App {
                 ))
             })
             .await?;
-        Ok(Period { sums: sums.sums, reported_by_day: sums.reported_by_day, closed_by_day, open, units: self.directory() })
+        Ok(Period { counted, closed_by_day, open, units: self.directory() })
     }
 
     /// Indicators of `unit_code` (default: the viewer's own widest unit) for the days
@@ -231,19 +231,18 @@ impl App {
         let period = self.period(from, today).await?;
         let categories = self.category_names().await?;
         let report = report(&unit, &period, &categories, from, today, GroupBy::Community);
-        let (reported, closed) = (&period.reported_by_day, &period.closed_by_day);
         let units = &period.units;
         let in_unit = |grid_id: &str| units.unit(grid_id).is_some_and(|g| g.path.starts_with(&unit.path));
         let date_of = |n: i64| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32);
         let mut daily: BTreeMap<NaiveDate, (i64, i64)> = (0..30).map(|i| (from + chrono::Duration::days(i), (0, 0))).collect();
-        for (day, grid, n) in reported {
+        period.counted.each_reported(|day, grid, n| {
             if in_unit(grid)
-                && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
+                && let Some(d) = date_of(day).and_then(|d| daily.get_mut(&d))
             {
                 d.0 += n;
             }
-        }
-        for (day, grid, n) in closed {
+        });
+        for (day, grid, n) in &period.closed_by_day {
             if in_unit(grid)
                 && let Some(d) = date_of(*day).and_then(|d| daily.get_mut(&d))
             {

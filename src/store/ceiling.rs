@@ -83,7 +83,7 @@ impl BareSink {
 pub fn batch_insert(path: &Path, cases: &[(&CaseDetails, &CaseState)], events: &[NewEvent<'_>]) -> StoreResult<()> {
     let mut conn = open_conn(path, false)?;
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
-    bulk::suspend_indexes(&mut SqliteConn(&conn), &bulk::CASE_TABLES)?;
+    bulk::suspend_indexes(&mut SqliteConn(&conn, None), &bulk::CASE_TABLES)?;
     let case_sql = super::one_row_insert("cases", &case_columns(), '?');
     let event_sql = super::one_row_insert("case_events", &EVENT_INSERT_COLUMNS, '?');
     let now = now_ms();
@@ -114,6 +114,6 @@ pub fn batch_insert(path: &Path, cases: &[(&CaseDetails, &CaseState)], events: &
         }
         tx.commit()?;
     }
-    bulk::restore_indexes(&mut SqliteConn(&conn))?;
+    bulk::restore_indexes(&mut SqliteConn(&conn, None))?;
     Ok(())
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "Open311: api keys, category attributes, reporter email", steps: v4 },
     Migration { version: 5, name: "case tallies for dashboards; desk and duplicate-check indexes", steps: v5 },
     Migration { version: 6, name: "counters stored in key order (SQLite WITHOUT ROWID)", steps: v6 },
+    Migration { version: 7, name: "open cases past their deadline read from one index", steps: v7 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -407,6 +408,16 @@ fn v6() -> Vec<Step> {
         }
     }
     steps
+}
+
+/// The deadline index carries what the dashboards count of open cases past their deadline
+/// (`tallies::open_counts`), so that count reads a range of one index and no case rows; the
+/// sweep for overdue cases keeps using its (status, deadline) prefix.
+fn v7() -> Vec<Step> {
+    vec![
+        drop_index("cases_deadline", "cases"),
+        idx("cases_deadline", "cases", &["status", "handling_deadline", "reported_at", "grid_id", "category_code", "assignee_unit_id"]),
+    ]
 }
 
 fn render(backend: Backend, step: &Step) -> String {

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 use sea_query::{Value, Values};
 use tokio::sync::{Semaphore, oneshot};
 
+use super::sums_cache::{self, SumsCache, TallyNote};
 use super::{Backend, Conn, DbRef, RowRef, StoreError, StoreResult, WriteFn};
 
 /// Most jobs committed together; bounds the latency one group adds.
@@ -28,9 +29,17 @@ pub struct SqliteDb {
     writer: Mutex<mpsc::Sender<Job>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    sums: Arc<SumsCache>,
 }
 
-pub(super) struct SqliteConn<'a>(pub(super) &'a Connection);
+/// A connection; readers' carry the period sums the writer keeps up to date.
+pub(super) struct SqliteConn<'a>(pub(super) &'a Connection, pub(super) Option<&'a Arc<SumsCache>>);
+
+/// The writer's connection inside one job: it collects the job's notes on the counters.
+struct WriterConn<'a> {
+    conn: SqliteConn<'a>,
+    notes: Vec<TallyNote>,
+}
 
 pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection> {
     let flags = if read_only {
@@ -63,16 +72,21 @@ impl SqliteDb {
         for _ in 0..n_readers {
             readers.push(open_conn(path, true)?);
         }
+        // A new file has no `meta` yet (migrations come next); a wrong start only costs the
+        // cache its first kept periods (see `SumsCache::publish`).
+        let sums = Arc::new(SumsCache::new(sums_cache::generation(&mut SqliteConn(&writer_conn, None)).unwrap_or(0)));
         let (tx, rx) = mpsc::channel::<Job>();
+        let writer_sums = sums.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx))
+            .spawn(move || writer_loop(writer_conn, rx, &writer_sums))
             .map_err(|e| StoreError::Commit(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
             writer: Mutex::new(tx),
             permits: Arc::new(Semaphore::new(readers.len())),
             readers: Arc::new(Mutex::new(readers)),
+            sums,
         })
     }
 
@@ -98,13 +112,14 @@ impl SqliteDb {
     {
         let _permit = self.permits.acquire().await.map_err(|_| StoreError::Closed)?;
         let readers = self.readers.clone();
+        let sums = self.sums.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let conn = readers.lock().ok().and_then(|mut r| r.pop());
             let Some(conn) = conn else { return Err(E::from(StoreError::Closed)) };
             // Each read sees one consistent snapshot.
             let result = (|| {
                 conn.execute_batch("BEGIN").map_err(StoreError::from)?;
-                let r = f(&mut SqliteConn(&conn));
+                let r = f(&mut SqliteConn(&conn, Some(&sums)));
                 let _ = conn.execute_batch("COMMIT");
                 r
             })();
@@ -142,9 +157,10 @@ impl SqliteDb {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, sums: &SumsCache) {
     let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
     let mut answers: Vec<Deliver> = Vec::with_capacity(MAX_GROUP);
+    let mut notes: Vec<TallyNote> = Vec::new();
     while let Ok(first) = rx.recv() {
         group.push(first);
         while group.len() < MAX_GROUP {
@@ -164,10 +180,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
         }
         for job in group.drain(..) {
             let _ = conn.execute_batch("SAVEPOINT job");
-            let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut SqliteConn(&conn))));
+            let mut job_conn = WriterConn { conn: SqliteConn(&conn, None), notes: Vec::new() };
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut job_conn)));
             match outcome {
                 Ok((true, deliver)) => {
                     let _ = conn.execute_batch("RELEASE job");
+                    notes.append(&mut job_conn.notes);
                     answers.push(deliver);
                 }
                 Ok((false, deliver)) => {
@@ -182,10 +200,23 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
                 }
             }
         }
+        // The group's changes to the counters get a generation of their own (see `sums_cache`).
+        let generation = if notes.is_empty() { None } else { Some(sums_cache::bump_generation(&mut SqliteConn(&conn, None))) };
         let commit = conn.execute_batch("COMMIT");
         let err = commit.as_ref().err().map(|e| e.to_string());
         if err.is_some() {
             let _ = conn.execute_batch("ROLLBACK");
+            notes.clear();
+        }
+        match generation {
+            _ if err.is_some() => {}
+            None => {}
+            Some(Ok(g)) => sums.publish(g, std::mem::take(&mut notes)),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "could not record the counters' generation; the kept period sums are dropped");
+                notes.clear();
+                sums.forget();
+            }
         }
         for deliver in answers.drain(..) {
             deliver(err.as_deref());
@@ -249,9 +280,34 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e)
 }
 
+impl Conn for WriterConn<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+    fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        self.conn.query_each_values(sql, values, f)
+    }
+    fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
+        self.conn.execute_values(sql, values)
+    }
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        self.conn.batch(sql)
+    }
+    fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {
+        self.conn.insert_rows(table, columns, rows)
+    }
+    fn note_tallies(&mut self, note: TallyNote) {
+        self.notes.push(note);
+    }
+}
+
 impl Conn for SqliteConn<'_> {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn sums_cache(&self) -> Option<Arc<SumsCache>> {
+        self.1.cloned()
     }
 
     fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {

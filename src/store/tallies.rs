@@ -6,8 +6,11 @@
 
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
+use std::sync::Arc;
+
 use foldhash::HashMap;
 
+use super::sums_cache::{self, TallyNote};
 use super::{Conn, RowRef, StoreResult};
 use crate::domain::case::Status;
 use crate::domain::indicators::{Tally, TallyChanges, TallyKey};
@@ -49,8 +52,16 @@ pub fn add_tallies(conn: &mut dyn Conn, deltas: &[(TallyKey, Tally)]) -> StoreRe
         q.on_conflict(on_conflict.clone());
         conn.execute(&q)?;
     }
+    conn.note_tallies(if deltas.len() > NOTE_AT_MOST {
+        TallyNote::Reset
+    } else {
+        TallyNote::Added(deltas.to_vec())
+    });
     Ok(())
 }
+
+/// Larger changes (a bulk load, a recount) are noted as a reset rather than item by item.
+const NOTE_AT_MOST: usize = 10_000;
 
 /// Adds closures per (day closed, grid); `n` may be negative (a closure undone).
 pub fn add_closures(conn: &mut dyn Conn, deltas: &[(i64, String, i64)]) -> StoreResult<()> {
@@ -95,12 +106,57 @@ fn counter_rows() -> sea_query::SelectStatement {
 }
 
 /// What a period's counter rows add up to.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PeriodSums {
     /// Per (grid, category, assignee); the key's day is 0. Sorted by key.
     pub sums: Vec<(TallyKey, Tally)>,
     /// Cases reported per (day, grid). Sorted.
     pub reported_by_day: Vec<(i64, String, i64)>,
+}
+
+impl PeriodSums {
+    /// Adds one counter row's worth (`k` keeps its day).
+    pub fn add(&mut self, k: &TallyKey, t: &Tally) {
+        let key = TallyKey { day: 0, ..k.clone() };
+        match self.sums.binary_search_by(|(x, _)| x.cmp(&key)) {
+            Ok(i) => self.sums[i].1.merge(t),
+            Err(i) => self.sums.insert(i, (key, t.clone())),
+        }
+        if t.reported != 0 {
+            let at = self.reported_by_day.binary_search_by(|(d, g, _)| (*d, g.as_str()).cmp(&(k.day, k.grid_id.as_str())));
+            match at {
+                Ok(i) => self.reported_by_day[i].2 += t.reported,
+                Err(i) => self.reported_by_day.insert(i, (k.day, k.grid_id.clone(), t.reported)),
+            }
+        }
+    }
+}
+
+/// A period's counters: sums (perhaps shared with other readers) and the changes committed
+/// since they were taken, which keep their day.
+#[derive(Debug, Default, Clone)]
+pub struct CountedPeriod {
+    pub base: Arc<PeriodSums>,
+    pub changes: Vec<(TallyKey, Tally)>,
+}
+
+impl CountedPeriod {
+    /// Each piece of the sums; a key may come more than once.
+    pub fn each_sum(&self, mut f: impl FnMut(&TallyKey, &Tally)) {
+        for (k, t) in self.base.sums.iter().chain(self.changes.iter()) {
+            f(k, t);
+        }
+    }
+
+    /// Cases reported per (day, grid); a key may come more than once.
+    pub fn each_reported(&self, mut f: impl FnMut(i64, &str, i64)) {
+        for (day, grid, n) in &self.base.reported_by_day {
+            f(*day, grid, *n);
+        }
+        for (k, t) in self.changes.iter().filter(|(_, t)| t.reported != 0) {
+            f(k.day, &k.grid_id, t.reported);
+        }
+    }
 }
 
 /// Small integers for the few distinct ids a period's rows repeat.
@@ -126,10 +182,25 @@ impl Names {
     }
 }
 
-/// Sums the counter rows of the days `from..=to` (yyyymmdd) in one streaming pass, in the
-/// server rather than with GROUP BY: a month of a city is some 150,000 rows, and sorting them
-/// for the grouping cost several times more than reading them in key order.
-pub fn period_sums(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<PeriodSums> {
+/// The counters of the days `from..=to` (yyyymmdd): kept in memory if the store keeps them
+/// (see `sums_cache`), else summed from the rows.
+pub fn period_sums(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<CountedPeriod> {
+    let Some(cache) = conn.sums_cache() else {
+        return Ok(CountedPeriod { base: Arc::new(sum_rows(conn, from, to)?), changes: Vec::new() });
+    };
+    let generation = sums_cache::generation(conn)?;
+    if let Some(kept) = cache.get(from, to, generation) {
+        return Ok(kept);
+    }
+    let base = Arc::new(sum_rows(conn, from, to)?);
+    cache.keep(from, to, generation, base.clone());
+    Ok(CountedPeriod { base, changes: Vec::new() })
+}
+
+/// Sums the counter rows of the days `from..=to` in one streaming pass, in the server rather
+/// than with GROUP BY: a month of a city is some 150,000 rows, and sorting them for the
+/// grouping cost several times more than reading them in key order.
+fn sum_rows(conn: &mut dyn Conn, from: i64, to: i64) -> StoreResult<PeriodSums> {
     let mut names = Names::default();
     let mut sums: HashMap<(u32, u32, u32), Tally> = HashMap::default();
     let mut by_day: HashMap<(i64, u32), i64> = HashMap::default();
@@ -184,9 +255,11 @@ pub struct OpenCount {
     pub overdue: i64,
 }
 
-/// Counts the registered cases still open that were reported in `[from, to)` and have a
-/// handling deadline (index: status, reported_at), grouped in SQL so that a busy day costs
-/// rows of counts, not of cases. (Open cases in all are a stored counter.)
+/// Counts the registered cases still open that were reported in `[from, to)` and whose
+/// handling deadline has come by one of the two moments, grouped in SQL. Only those count
+/// for anything, and they are few: the read is a range of the deadline index (status,
+/// deadline, then every column used here), no case rows. (Open cases in all are a stored
+/// counter.)
 pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue_before: i64) -> StoreResult<Vec<OpenCount>> {
     let open: Vec<&str> =
         Status::ALL.iter().filter(|s| s.is_open() && **s != Status::Reported).map(|s| s.as_str()).collect();
@@ -202,7 +275,7 @@ pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue
             .and_where(Expr::col("status").is_in(open))
             .and_where(Expr::col("reported_at").gte(from))
             .and_where(Expr::col("reported_at").lt(to))
-            .and_where(Expr::col("handling_deadline").is_not_null())
+            .and_where(Expr::col("handling_deadline").lte(Ord::max(due_by, overdue_before)))
             .group_by_col("grid_id")
             .group_by_col("category_code")
             .group_by_col("assignee_unit_id")
@@ -229,6 +302,7 @@ pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue
 pub fn clear(conn: &mut dyn Conn) -> StoreResult<()> {
     conn.execute(&Query::delete().from_table("case_tallies").to_owned())?;
     conn.execute(&Query::delete().from_table("case_closures").to_owned())?;
+    conn.note_tallies(TallyNote::Reset);
     Ok(())
 }
 

@@ -610,3 +610,88 @@ async fn two_server_instances_scanning_at_once_escalate_a_case_once() {
         dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(timeline.iter().filter(|e| e["action"] == "escalate").count(), 1);
 }
+
+/// The same figures, numbers equal to a billionth (sums of working minutes may differ in
+/// their last bits with the order they were added in).
+fn same_figures(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_figures(x, y)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_figures(v, w))),
+        _ => a == b,
+    }
+}
+
+/// A running server keeps recent periods' sums in memory (on SQLite) and follows every
+/// change with them; what it answers must be what a server just started on the same data
+/// answers, which sums the stored counters afresh.
+#[tokio::test]
+async fn kept_dashboard_figures_follow_every_change() {
+    let d = desk().await;
+    d.t.app.seed_demo_cases(3).await.unwrap();
+    let (leader, _) = d.t.login("leader").await;
+    let (worker, w) = d.t.login("gridworker").await;
+    let (dispatcher, dc) = d.t.login("dispatcher").await;
+    let (handler, h) = d.t.login("handler").await;
+    let pages = [
+        "/api/v1/indicators?from=2026-11-01&to=2026-11-30&by=grid",
+        "/api/v1/indicators?from=2026-11-28&to=2026-11-30&by=department",
+        "/api/v1/indicators?from=2026-11-01&to=2026-11-30&by=category",
+    ];
+    let read = |base: String| {
+        let leader = leader.clone();
+        async move {
+            let mut figures = Vec::new();
+            for p in pages {
+                figures.push(get_json(&leader, format!("{base}{p}")).await);
+            }
+            let html = leader.get(format!("{base}/dashboard")).send().await.unwrap().text().await.unwrap();
+            // The page is the same but for its form token.
+            let html: Vec<String> = html.lines().filter(|l| !l.contains("csrf")).map(str::to_string).collect();
+            (figures, html)
+        }
+    };
+    let check = |step: &'static str| {
+        let (d, read) = (&d, &read);
+        async move {
+            let kept = read(d.t.base.clone()).await;
+            let fresh_app = chuangcheng::App::build_with_clock(d.t.app.config().clone(), chuangcheng::app::Clock::Manual(d.clock.clone()))
+                .await
+                .expect("a second server on the same data");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move { chuangcheng::server::serve(fresh_app, listener, std::future::pending()).await });
+            let fresh = read(base).await;
+            for (i, (k, f)) in kept.0.iter().zip(fresh.0.iter()).enumerate() {
+                assert!(same_figures(k, f), "after {step}, {}:\nkept  {k}\nfresh {f}", pages[i]);
+            }
+            assert_eq!(kept.1, fresh.1, "after {step}, the dashboard page");
+            kept.0
+        }
+    };
+    let before = check("nothing").await;
+    let a = d.new_case(&worker, &w, "0401").await;
+    let after = check("a report").await;
+    assert_eq!(after[0]["total"]["reported"].as_i64(), before[0]["total"]["reported"].as_i64().map(|n| n + 1), "the report counts");
+    for action in ["register", "dispatch"] {
+        d.ok(&dispatcher, &dc, &a, action, json!({})).await;
+    }
+    d.ok(&handler, &h, &a, "accept", json!({})).await;
+    d.ok(&handler, &h, &a, "handle", json!({ "note": "已清理" })).await;
+    check("handling").await;
+    d.ok(&worker, &w, &a, "verify_pass", json!({})).await;
+    let b = d.new_case(&worker, &w, "0403").await;
+    d.ok(&dispatcher, &dc, &b, "reject", json!({ "note": "重复上报" })).await;
+    let closed = check("a closure and a rejection").await;
+    assert_eq!(closed[0]["total"]["closed"].as_i64(), after[0]["total"]["closed"].as_i64().map(|n| n + 1), "the closure counts");
+    // A recount rewrites every counter row: what was kept is dropped, and read again.
+    assert!(d.t.app.recount_tallies(true).await.unwrap() == 0);
+    d.t.app.store().write(|c| c.batch("DELETE FROM case_tallies WHERE category_code = '0401'")).await.unwrap();
+    assert!(d.t.app.recount_tallies(true).await.unwrap() > 0);
+    check("a recount").await;
+    d.clock.fetch_add(26 * 3_600_000, Ordering::SeqCst);
+    check("the next day").await;
+}
