@@ -175,17 +175,15 @@ impl From<CaseError> for AppError {
 }
 
 
-/// Open cases of the same category reported within the window and radius before `case`.
-fn possible_duplicates(conn: &mut dyn Conn, case: &CaseRecord) -> AppResult<Vec<DuplicateBrief>> {
-    let here = LatLon { lat: case.details.lat, lon: case.details.lon };
+/// Open cases of `category_code` reported within the window before `at` and the radius of `here`.
+fn possible_duplicates(conn: &mut dyn Conn, category_code: &str, here: LatLon, at: i64) -> AppResult<Vec<DuplicateBrief>> {
     // ≈ 50 m in degrees at this latitude, generously rounded up; exact distance below.
     let dlat = DUPLICATE_RADIUS_M / 111_000.0 * 1.2;
     let dlon = dlat / here.lat.to_radians().cos().max(0.1);
-    let since = case.state.reported_at - DUPLICATE_WINDOW_MS;
-    let near = db::open_cases_near(conn, &case.details.category_code, since, (here.lat - dlat, here.lat + dlat), (here.lon - dlon, here.lon + dlon))?;
+    let since = at - DUPLICATE_WINDOW_MS;
+    let near = db::open_cases_near(conn, category_code, since, (here.lat - dlat, here.lat + dlat), (here.lon - dlon, here.lon + dlon))?;
     Ok(near
         .into_iter()
-        .filter(|c| c.details.id != case.details.id)
         .filter_map(|c| {
             let d = distance_m(here, LatLon { lat: c.details.lat, lon: c.details.lon });
             (d <= DUPLICATE_RADIUS_M).then(|| DuplicateBrief {
@@ -413,17 +411,20 @@ impl App {
         let dir = self.directory();
         let community_id = dir.unit(&grid.id).and_then(|g| g.parent_id.clone()).ok_or(AppError::NotFound("community"))?;
         let day = crate::domain::calendar::beijing_date(now).format("%Y%m%d").to_string();
-        // Everything the job needs is known before it starts, so the writer spends its time
-        // on the rows alone: the grid comes from the directory, names for the view too.
-        let (case, possible_duplicates) = self
+        // Open reports of the same kind close by, for the reporter to see. Read before the
+        // write and beside it, so the one writer spends its time on the rows alone (two
+        // reports of one thing sent in the same instant do not list each other).
+        let code = category.code.clone();
+        let near = self.store().read(move |c| possible_duplicates(c, &code, at, now)).await?;
+        // Everything the job needs is known before it starts: the grid comes from the
+        // directory, and the view is made after the commit.
+        let record = self
             .store()
             .write_numbered(format!("case:{day}"), move |c, numbering| {
                 if let Some(k) = &key
                     && let Some(existing) = db::idempotent_case(c, k)?
                 {
-                    let record = db::case_by_id(c, &existing)?.ok_or(AppError::NotFound("case"))?;
-                    let near = possible_duplicates(c, &record)?;
-                    return Ok::<_, AppError>((view(&dir, &calendar, now, actor_owned.as_ref(), record, &categories), near));
+                    return db::case_by_id(c, &existing)?.ok_or(AppError::NotFound("case"));
                 }
                 let seq = numbering.take(c)?;
                 let details = CaseDetails {
@@ -459,8 +460,6 @@ impl App {
                 };
                 let state = apply(None, &event)?;
                 let record = CaseRecord { details, state, updated_at: now };
-                // Before the insert, so the list holds earlier reports only.
-                let near = possible_duplicates(c, &record)?;
                 db::insert_case(c, &record.details, &record.state)?;
                 let mut counts = TallyChanges::default();
                 counts.record(&calendar, &record.details.grid_id, &record.details.category_code, None, &record.state);
@@ -469,9 +468,11 @@ impl App {
                 if let Some(k) = &key {
                     db::remember_idempotent(c, k, &record.details.id)?;
                 }
-                Ok((view(&dir, &calendar, now, actor_owned.as_ref(), record, &categories), near))
+                Ok(record)
             })
             .await?;
+        let possible_duplicates = near.into_iter().filter(|n| n.id != record.details.id).collect();
+        let case = view(&dir, self.calendar(), now, actor, record, &categories);
         Ok(Created { case, possible_duplicates })
     }
 
