@@ -460,6 +460,9 @@ pub fn migrate(conn: &mut dyn Conn) -> Result<(), StoreError> {
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "built the indexes an unfinished bulk load had dropped");
         }
+        if super::bulk::forget_value_samples(conn)? {
+            tracing::info!("dropped SQLite's key samples (sqlite_stat4) left by an earlier bulk load");
+        }
     }
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for step in (m.steps)() {
