@@ -185,13 +185,13 @@ fn possible_duplicates(conn: &mut dyn Conn, category_code: &str, here: LatLon, a
     Ok(near
         .into_iter()
         .filter_map(|c| {
-            let d = distance_m(here, LatLon { lat: c.details.lat, lon: c.details.lon });
+            let d = distance_m(here, LatLon { lat: c.lat, lon: c.lon });
             (d <= DUPLICATE_RADIUS_M).then(|| DuplicateBrief {
-                id: c.details.id,
-                number: c.details.number,
-                status: c.state.status,
+                id: c.id,
+                number: c.number,
+                status: c.status,
                 distance_m: (d * 10.0).round() / 10.0,
-                description: c.details.description,
+                description: c.description,
             })
         })
         .collect())

@@ -543,20 +543,46 @@ pub fn open_cases_near(
     since: i64,
     lat: (f64, f64),
     lon: (f64, f64),
-) -> StoreResult<Vec<CaseRecord>> {
+) -> StoreResult<Vec<NearCase>> {
     let cells = crate::domain::coords::cells_covering(lat, lon);
     if cells.is_empty() {
         return Ok(Vec::new());
     }
-    let q = case_select()
-        .and_where(Expr::col(("cases", "category_code")).eq(category_code))
-        .and_where(Expr::col(("cases", "cell")).is_in(cells))
-        .and_where(Expr::col(("cases", "reported_at")).gte(since))
-        .and_where(Expr::col(("cases", "status")).is_not_in(["closed", "rejected", "merged"]))
-        .and_where(Expr::col(("cases", "lat")).between(lat.0, lat.1))
-        .and_where(Expr::col(("cases", "lon")).between(lon.0, lon.1))
+    // The index holds the position too, so only cases inside the box are read.
+    let q = Query::select()
+        .columns(["id", "number", "status", "description", "lat", "lon"])
+        .from("cases")
+        .and_where(Expr::col("category_code").eq(category_code))
+        .and_where(Expr::col("cell").is_in(cells))
+        .and_where(Expr::col("reported_at").gte(since))
+        .and_where(Expr::col("lat").between(lat.0, lat.1))
+        .and_where(Expr::col("lon").between(lon.0, lon.1))
+        .and_where(Expr::col("status").is_not_in(["closed", "rejected", "merged"]))
         .to_owned();
-    conn.query(&q)?.iter().map(case_from_row).collect()
+    conn.query(&q)?
+        .iter()
+        .map(|r| {
+            Ok(NearCase {
+                id: r.string(0)?,
+                number: r.string(1)?,
+                status: decode(2, r.string(2)?, Status::parse)?,
+                description: r.string(3)?,
+                lat: r.f64(4)?,
+                lon: r.f64(5)?,
+            })
+        })
+        .collect()
+}
+
+/// An open case close to a new report (see [`open_cases_near`]).
+#[derive(Debug, Clone)]
+pub struct NearCase {
+    pub id: String,
+    pub number: String,
+    pub status: Status,
+    pub description: String,
+    pub lat: f64,
+    pub lon: f64,
 }
 
 /// Cases the deadline scanner must look at: dispatched or being handled.

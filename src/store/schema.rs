@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "case tallies for dashboards; desk and duplicate-check indexes", steps: v5 },
     Migration { version: 6, name: "counters stored in key order (SQLite WITHOUT ROWID)", steps: v6 },
     Migration { version: 7, name: "open cases past their deadline read from one index", steps: v7 },
+    Migration { version: 8, name: "the duplicate check reads positions from its index", steps: v8 },
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -418,6 +419,12 @@ fn v7() -> Vec<Step> {
         drop_index("cases_deadline", "cases"),
         idx("cases_deadline", "cases", &["status", "handling_deadline", "reported_at", "grid_id", "category_code", "assignee_unit_id"]),
     ]
+}
+
+/// The proximity index carries the position, so the duplicate check reads only the cases
+/// inside its box (the status, which changes, stays out of the index).
+fn v8() -> Vec<Step> {
+    vec![drop_index("cases_near", "cases"), idx("cases_near", "cases", &["category_code", "cell", "reported_at", "lat", "lon"])]
 }
 
 fn render(backend: Backend, step: &Step) -> String {
