@@ -467,8 +467,8 @@ pub fn migrate(conn: &mut dyn Conn) -> Result<(), StoreError> {
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "built the indexes an unfinished bulk load had dropped");
         }
-        if super::bulk::forget_value_samples(conn)? {
-            tracing::info!("dropped SQLite's key samples (sqlite_stat4) left by an earlier bulk load");
+        if super::bulk::forget_statistics(conn)? {
+            tracing::info!("dropped the SQLite statistics an earlier bulk load left");
         }
     }
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {

@@ -35,6 +35,8 @@ const MAX_PERIODS: usize = 4;
 const LOG_ITEMS: usize = 20_000;
 /// A period's changes are folded into its sums when there are this many.
 const FOLD_AT: usize = 4_096;
+/// A period with this many changes not yet folded (nobody has read it) is dropped.
+const UNREAD_AT_MOST: usize = 4 * FOLD_AT;
 /// The `meta` key of the generation.
 const GENERATION: &str = "tally_generation";
 
@@ -161,6 +163,8 @@ impl SumsCache {
             let inside = items.iter().filter(|(k, _)| (p.from..=p.to).contains(&k.day));
             p.changes.extend(inside.map(|(k, t)| (generation, k.clone(), t.clone())));
         }
+        // A period nobody reads is folded by nobody: past a bound it is let go.
+        inner.periods.retain(|p| p.changes.len() < UNREAD_AT_MOST);
         inner.log_items += items.len();
         inner.log.push_back((generation, Arc::new(items)));
         while inner.log_items > LOG_ITEMS
@@ -277,6 +281,16 @@ mod tests {
         p.each_reported(|_, _, n| by_day += n);
         assert_eq!(by_day, last as i64);
         assert!(cache.get(20261101, 20261130, last - 1).is_none(), "a snapshot older than the fold sums the rows");
+    }
+
+    #[test]
+    fn a_period_nobody_reads_is_let_go() {
+        let cache = SumsCache::new(0);
+        cache.keep(20261101, 20261130, 0, base(&[]));
+        for g in 1..=UNREAD_AT_MOST as u64 {
+            cache.publish(g, vec![TallyNote::Added(vec![(key(20261110, "g1"), reported(1))])]);
+        }
+        assert!(cache.get(20261101, 20261130, UNREAD_AT_MOST as u64).is_none());
     }
 
     #[tokio::test]
