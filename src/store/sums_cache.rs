@@ -14,8 +14,6 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sea_query::Query;
-
 use super::tallies::{CountedPeriod, PeriodSums};
 use super::{Conn, StoreResult};
 use crate::domain::indicators::{Tally, TallyKey};
@@ -187,16 +185,7 @@ pub fn generation(conn: &mut dyn Conn) -> StoreResult<u64> {
 
 /// Moves the generation on by one inside the current write transaction; returns the new one.
 pub fn bump_generation(conn: &mut dyn Conn) -> StoreResult<u64> {
-    let next = generation(conn)? + 1;
-    conn.execute(
-        &Query::insert()
-            .into_table("meta")
-            .columns(["key", "value"])
-            .values_panic([GENERATION.into(), next.to_string().into()])
-            .on_conflict(sea_query::OnConflict::column("key").update_column("value").to_owned())
-            .to_owned(),
-    )?;
-    Ok(next)
+    Ok(super::schema::meta_bump(conn, GENERATION)?.max(0) as u64)
 }
 
 #[cfg(test)]
