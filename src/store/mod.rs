@@ -213,9 +213,10 @@ pub trait Conn {
     /// Inserts rows of one shape, each in the order of `columns`, the fastest way the backend
     /// has: a prepared one-row statement on SQLite, COPY on PostgreSQL (for more than a few).
     fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<sea_query::Value>>) -> StoreResult<u64>;
-    /// Notes what a write did to the counter rows (the SQLite writer hands it to its
-    /// [`sums_cache::SumsCache`] once committed); elsewhere nothing is done with it.
-    fn note_tallies(&mut self, _note: sums_cache::TallyNote) {}
+    /// Notes what a write added to the counter rows, or `None` when too much changed to follow
+    /// (the SQLite writer hands it to its [`sums_cache::SumsCache`] once committed); elsewhere
+    /// nothing is done with it.
+    fn note_tallies(&mut self, _added: Option<&[(crate::domain::indicators::TallyKey, crate::domain::indicators::Tally)]>) {}
     /// The period sums this connection's store keeps in memory, if it keeps any.
     fn sums_cache(&self) -> Option<Arc<sums_cache::SumsCache>> {
         None

@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, oneshot};
 
 use super::sums_cache::{self, SumsCache, TallyNote};
 use super::{Backend, Conn, DbRef, RowRef, StoreError, StoreResult, WriteFn};
+use crate::domain::indicators::{Tally, TallyKey};
 
 /// Most jobs committed together; bounds the latency one group adds.
 const MAX_GROUP: usize = 2048;
@@ -206,18 +207,16 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, sums: &SumsCache) {
         let err = commit.as_ref().err().map(|e| e.to_string());
         if err.is_some() {
             let _ = conn.execute_batch("ROLLBACK");
-            notes.clear();
         }
         match generation {
-            _ if err.is_some() => {}
-            None => {}
-            Some(Ok(g)) => sums.publish(g, std::mem::take(&mut notes)),
-            Some(Err(e)) => {
+            Some(Ok(g)) if err.is_none() => sums.publish(g, std::mem::take(&mut notes)),
+            Some(Err(e)) if err.is_none() => {
                 tracing::warn!(error = %e, "could not record the counters' generation; the kept period sums are dropped");
-                notes.clear();
                 sums.forget();
             }
+            _ => {}
         }
+        notes.clear();
         for deliver in answers.drain(..) {
             deliver(err.as_deref());
         }
@@ -296,8 +295,11 @@ impl Conn for WriterConn<'_> {
     fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {
         self.conn.insert_rows(table, columns, rows)
     }
-    fn note_tallies(&mut self, note: TallyNote) {
-        self.notes.push(note);
+    fn note_tallies(&mut self, added: Option<&[(TallyKey, Tally)]>) {
+        self.notes.push(match added {
+            Some(deltas) => TallyNote::Added(deltas.to_vec()),
+            None => TallyNote::Reset,
+        });
     }
 }
 

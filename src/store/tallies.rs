@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 
-use super::sums_cache::{self, TallyNote};
+use super::sums_cache;
 use super::{Conn, RowRef, StoreResult};
 use crate::domain::case::Status;
 use crate::domain::indicators::{Tally, TallyChanges, TallyKey};
@@ -52,11 +52,7 @@ pub fn add_tallies(conn: &mut dyn Conn, deltas: &[(TallyKey, Tally)]) -> StoreRe
         q.on_conflict(on_conflict.clone());
         conn.execute(&q)?;
     }
-    conn.note_tallies(if deltas.len() > NOTE_AT_MOST {
-        TallyNote::Reset
-    } else {
-        TallyNote::Added(deltas.to_vec())
-    });
+    conn.note_tallies((deltas.len() <= NOTE_AT_MOST).then_some(deltas));
     Ok(())
 }
 
@@ -302,7 +298,7 @@ pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue
 pub fn clear(conn: &mut dyn Conn) -> StoreResult<()> {
     conn.execute(&Query::delete().from_table("case_tallies").to_owned())?;
     conn.execute(&Query::delete().from_table("case_closures").to_owned())?;
-    conn.note_tallies(TallyNote::Reset);
+    conn.note_tallies(None);
     Ok(())
 }
 
