@@ -131,8 +131,7 @@ impl ConfigLayer {
             }
             Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
         };
-        toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
     }
 
     /// `self` over `lower`: a value set here wins.
@@ -169,10 +168,7 @@ impl ConfigLayer {
         }
         let session_hours = self.session_hours.unwrap_or(d.session_hours);
         if session_hours <= 0 {
-            return Err(ConfigError::Invalid {
-                field: "session_hours",
-                reason: "must be positive".into(),
-            });
+            return Err(ConfigError::Invalid { field: "session_hours", reason: "must be positive".into() });
         }
         let trusted_proxies = self
             .trusted_proxies
@@ -210,10 +206,7 @@ mod tests {
 
     #[test]
     fn upper_layer_wins_and_defaults_fill_the_rest() {
-        let file: ConfigLayer = toml::from_str(
-            "data_dir = \"/srv/cc\"\nlisten = \"0.0.0.0:9000\"\nsession_hours = 4",
-        )
-        .unwrap();
+        let file: ConfigLayer = toml::from_str("data_dir = \"/srv/cc\"\nlisten = \"0.0.0.0:9000\"\nsession_hours = 4").unwrap();
         let flags = ConfigLayer { listen: Some("127.0.0.1:7000".parse().unwrap()), ..Default::default() };
         let cfg = flags.over(file).resolve().unwrap();
         assert_eq!(cfg.data_dir, PathBuf::from("/srv/cc"));
@@ -224,10 +217,7 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let layer = ConfigLayer {
-            database_url: Some(Secret::new("postgres://u:hunter2@db/x")),
-            ..Default::default()
-        };
+        let layer = ConfigLayer { database_url: Some(Secret::new("postgres://u:hunter2@db/x")), ..Default::default() };
         let cfg = layer.resolve().unwrap();
         assert!(!format!("{cfg:?}").contains("hunter2"));
     }

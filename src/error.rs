@@ -119,10 +119,9 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::BadRequest(_)
-            | AppError::MissingParameter(_)
-            | AppError::InvalidParameter(_)
-            | AppError::Coordinate(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::MissingParameter(_) | AppError::InvalidParameter(_) | AppError::Coordinate(_) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -102,8 +102,25 @@ fn text(s: impl Into<String>) -> Cell {
 pub fn cases_table(lang: Lang, cases: &[CaseView]) -> Table {
     let h = |k: &str| t(lang, &format!("export.case.{k}"), &[]);
     let headers = [
-        "number", "category", "class", "source", "description", "community", "grid", "address", "status", "tier", "assignee",
-        "reported_at", "dispatched_at", "handling_deadline", "handled_at", "closed_at", "rework_count", "extension_count", "warning",
+        "number",
+        "category",
+        "class",
+        "source",
+        "description",
+        "community",
+        "grid",
+        "address",
+        "status",
+        "tier",
+        "assignee",
+        "reported_at",
+        "dispatched_at",
+        "handling_deadline",
+        "handled_at",
+        "closed_at",
+        "rework_count",
+        "extension_count",
+        "warning",
     ]
     .iter()
     .map(|k| h(k))
@@ -159,8 +176,19 @@ fn indicator_cells(name: &str, i: &Indicators) -> Vec<Cell> {
 pub fn indicators_table(lang: Lang, r: &IndicatorReport) -> Table {
     let h = |k: &str| t(lang, &format!("export.indicator.{k}"), &[]);
     let headers = [
-        "unit", "reported", "registered", "dispatched", "due_to_close", "closed", "closed_on_time", "on_time_rate",
-        "closure_rate", "rework_rate", "extensions", "mean_handling_hours", "overdue_now",
+        "unit",
+        "reported",
+        "registered",
+        "dispatched",
+        "due_to_close",
+        "closed",
+        "closed_on_time",
+        "on_time_rate",
+        "closure_rate",
+        "rework_rate",
+        "extensions",
+        "mean_handling_hours",
+        "overdue_now",
     ]
     .iter()
     .map(|k| h(k))
@@ -178,7 +206,10 @@ mod tests {
         Table {
             sheet: "问题:清单/2026".into(),
             headers: vec!["编号".into(), "数量".into(), "比率".into()],
-            rows: vec![vec![text("JY20261130-0001"), Cell::Number(3.0), Cell::Percent(Some(0.875))], vec![Cell::Empty, Cell::Number(1.5), Cell::Percent(None)]],
+            rows: vec![
+                vec![text("JY20261130-0001"), Cell::Number(3.0), Cell::Percent(Some(0.875))],
+                vec![Cell::Empty, Cell::Number(1.5), Cell::Percent(None)],
+            ],
         }
     }
 

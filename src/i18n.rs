@@ -49,9 +49,7 @@ impl Lang {
             .filter_map(|(i, part)| {
                 let mut bits = part.split(';');
                 let lang = Lang::from_tag(bits.next()?)?;
-                let q = bits
-                    .find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                    .unwrap_or(1.0);
+                let q = bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
                 Some((q, i, lang))
             })
             .collect();
@@ -111,20 +109,14 @@ impl Catalog {
     /// Everything under `prefix.`, with the prefix removed — handed to templates as `t`.
     pub fn section(&self, prefix: &str) -> BTreeMap<&str, &str> {
         let p = format!("{prefix}.");
-        self.messages
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(&p).map(|rest| (rest, v.as_str())))
-            .collect()
+        self.messages.iter().filter_map(|(k, v)| k.strip_prefix(&p).map(|rest| (rest, v.as_str()))).collect()
     }
 }
 
 /// Translates `key`, filling `{name}` placeholders. A missing key shows itself, so a gap in a
 /// catalogue is visible rather than silent (and the catalogue test catches it first).
 pub fn t(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
-    let template = Catalog::get(lang)
-        .lookup(key)
-        .or_else(|| Catalog::get(Lang::ZhCn).lookup(key))
-        .unwrap_or(key);
+    let template = Catalog::get(lang).lookup(key).or_else(|| Catalog::get(Lang::ZhCn).lookup(key)).unwrap_or(key);
     let mut out = template.to_string();
     for (name, value) in args {
         out = out.replace(&format!("{{{name}}}"), value);

@@ -18,6 +18,5 @@ pub mod server;
 pub mod store;
 pub mod web;
 
-
 pub use app::App;
 pub use config::Config;

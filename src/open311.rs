@@ -232,7 +232,12 @@ pub fn routes() -> Router<App> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
-async fn get_resource(State(app): State<App>, Path(file): Path<String>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+async fn get_resource(
+    State(app): State<App>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let (stem, fmt) = match split_format(&file) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -341,12 +346,8 @@ async fn service_definition(State(app): State<App>, Path(file): Path<String>, Qu
     };
     let result: O311Result = async {
         check_jurisdiction(&app, &Params::from_pairs(q)).await?;
-        let cat = app
-            .categories()
-            .await?
-            .into_iter()
-            .find(|c| c.code == code && c.active && c.citizen)
-            .ok_or(AppError::NotFound("service"))?;
+        let cat =
+            app.categories().await?.into_iter().find(|c| c.code == code && c.active && c.citizen).ok_or(AppError::NotFound("service"))?;
         let attributes = cat
             .attributes
             .iter()
@@ -540,7 +541,8 @@ async fn token(State(app): State<App>, Path(file): Path<String>) -> Response {
         let filter = CaseFilter { numbers: Some(vec![tok.to_string()]), limit: 1, ..Default::default() };
         let cases = app.public_cases(filter).await?;
         let c = cases.first().ok_or(AppError::NotFound("case"))?;
-        let node = Node::List("request", vec![Node::Record(vec![("service_request_id", text(&c.record.details.number)), ("token", text(tok))])]);
+        let node =
+            Node::List("request", vec![Node::Record(vec![("service_request_id", text(&c.record.details.number)), ("token", text(tok))])]);
         Ok(render(fmt, StatusCode::OK, "service_requests", &node))
     }
     .await;

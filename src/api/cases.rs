@@ -122,7 +122,8 @@ fn download(format: &str, stem: &str, table: &crate::export::Table) -> AppResult
         _ => return Err(AppError::NotFound("resource")),
     };
     let disposition = format!("attachment; filename=\"{stem}.{format}\"");
-    Ok(([(axum::http::header::CONTENT_TYPE, mime.to_string()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok(([(axum::http::header::CONTENT_TYPE, mime.to_string()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
 }
 
 async fn export_cases(
@@ -202,7 +203,11 @@ async fn export_indicators(
     download(&format, "indicators", &crate::export::indicators_table(caller.lang, &report))
 }
 
-async fn indicator_report(app: &App, caller: &crate::server::Caller, q: IndicatorQuery) -> AppResult<crate::app::indicators::IndicatorReport> {
+async fn indicator_report(
+    app: &App,
+    caller: &crate::server::Caller,
+    q: IndicatorQuery,
+) -> AppResult<crate::app::indicators::IndicatorReport> {
     let actor = caller.require()?;
     let today = crate::domain::calendar::beijing_date(app.now());
     let to = day(q.to.as_deref(), "to")?.unwrap_or(today);

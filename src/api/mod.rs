@@ -39,10 +39,7 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|j| ApiJson(j.0))
-            .map_err(|e: JsonRejection| AppError::BadRequest(e.body_text()))
+        Json::<T>::from_request(req, state).await.map(|j| ApiJson(j.0)).map_err(|e: JsonRejection| AppError::BadRequest(e.body_text()))
     }
 }
 

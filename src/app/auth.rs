@@ -69,9 +69,7 @@ impl App {
     pub async fn login(&self, username: &str, password: &str) -> AppResult<NewSession> {
         let username = username.trim().to_string();
         let throttle_key = username.to_lowercase();
-        self.login_throttle()
-            .check(&throttle_key, self.config().login_attempts)
-            .map_err(AppError::RateLimited)?;
+        self.login_throttle().check(&throttle_key, self.config().login_attempts).map_err(AppError::RateLimited)?;
         let creds = self.store().read(move |c| people::credentials(c, &username)).await?;
         let password = password.to_string();
         let verified = tokio::task::spawn_blocking(move || match creds {

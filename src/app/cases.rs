@@ -13,17 +13,16 @@ use super::{App, GridDirectory};
 use crate::domain::authz::{Actor, Permission, Role};
 use crate::domain::calendar::{Light, WorkCalendar};
 use crate::domain::case::{
-    Action, CaseError, CaseScope, CaseState, Event, EventData, Source, Status, Warning, allowed_actions, apply, may_act, replay,
-    tier_of,
+    Action, CaseError, CaseScope, CaseState, Event, EventData, Source, Status, Warning, allowed_actions, apply, may_act, replay, tier_of,
 };
 use crate::domain::category::{BUILT_IN, Category, check_category, parse_categories};
 use crate::domain::coords::{Crs, LatLon, distance_m};
+use crate::domain::indicators::TallyChanges;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
 use crate::error::{AppError, AppResult};
-use crate::domain::indicators::TallyChanges;
-use crate::store::tallies;
 use crate::store::cases::{self as db, CaseDetails, CaseFilter, CaseRecord, EventRecord, NewEvent};
+use crate::store::tallies;
 use crate::store::{Conn, new_id, org};
 
 const MAX_DESCRIPTION: usize = 4000;
@@ -174,7 +173,6 @@ impl From<CaseError> for AppError {
     }
 }
 
-
 /// Open cases of `category_code` reported within the window before `at` and the radius of `here`.
 fn possible_duplicates(conn: &mut dyn Conn, category_code: &str, here: LatLon, at: i64) -> AppResult<Vec<DuplicateBrief>> {
     // ≈ 50 m in degrees at this latitude, generously rounded up; exact distance below.
@@ -210,10 +208,7 @@ fn view(
     let assignee = c.state.assignee_unit_id.as_deref().and_then(|a| dir.unit(a));
     let scope = case_scope(&c, assignee.map(|u| u.path.as_str()));
     // Comments are always possible and not a step of the loop, so they are not listed.
-    let actions = allowed_actions(&c.state)
-        .into_iter()
-        .filter(|a| *a != Action::Comment && may_act(actor, *a, &scope))
-        .collect();
+    let actions = allowed_actions(&c.state).into_iter().filter(|a| *a != Action::Comment && may_act(actor, *a, &scope)).collect();
     let light = match (c.state.status, c.state.dispatched_at, c.state.handling_deadline) {
         (Status::Dispatched | Status::InProgress, Some(from), Some(deadline)) => Some(calendar.light(from, deadline, now)),
         _ => None,
@@ -265,9 +260,7 @@ fn default_target(conn: &mut dyn Conn, c: &CaseRecord, category: &Category) -> A
 fn escalation_target(conn: &mut dyn Conn, current: &OrgUnit, category: Option<&Category>) -> AppResult<Option<OrgUnit>> {
     Ok(match current.kind {
         OrgKind::Grid | OrgKind::Community => current.parent_id.as_deref().map(|p| org::unit_by_id(conn, p)).transpose()?.flatten(),
-        OrgKind::Subdistrict => {
-            category.and_then(|c| c.department.clone()).map(|d| org::unit_by_code(conn, &d)).transpose()?.flatten()
-        }
+        OrgKind::Subdistrict => category.and_then(|c| c.department.clone()).map(|d| org::unit_by_code(conn, &d)).transpose()?.flatten(),
         _ => None,
     })
 }
@@ -327,7 +320,6 @@ impl App {
         }
         self.import_categories_list(vec![category.clone()]).await?;
         Ok(category)
-
     }
 
     /// Imports a category file (the format of `data-files/categories.toml`): all or none.
@@ -335,7 +327,10 @@ impl App {
         let cats = parse_categories(text).map_err(|p| {
             AppError::InvalidFile(
                 p.into_iter()
-                    .map(|(row, message)| crate::error::FileProblem { row, message: crate::i18n::t(lang, "import.category", &[("detail", &message)]) })
+                    .map(|(row, message)| crate::error::FileProblem {
+                        row,
+                        message: crate::i18n::t(lang, "import.category", &[("detail", &message)]),
+                    })
                     .collect(),
             )
         })?;
@@ -542,8 +537,7 @@ impl App {
         let now = self.now();
         let calendar = self.calendar().clone();
         let actor_owned = actor.cloned();
-        let key = idempotency_key
-            .map(|k| format!("act:{}:{id}:{k}", actor.map(|a| a.person_id.as_str()).unwrap_or("system")));
+        let key = idempotency_key.map(|k| format!("act:{}:{id}:{k}", actor.map(|a| a.person_id.as_str()).unwrap_or("system")));
         let id = id.to_string();
         let dir = self.directory();
         self.store()

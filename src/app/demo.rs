@@ -26,8 +26,7 @@ const ROWS: usize = 10;
 pub const COMMUNITIES: [&str; 9] =
     ["开元社区", "纬二路社区", "翠岭社区", "澄波湖社区", "富阳社区", "迎宾社区", "银河社区", "汇鑫社区", "龙海社区"];
 
-const DEPARTMENTS: [&str; 8] =
-    ["城管执法中队", "环卫所", "市场监管所", "住建办", "园林绿化所", "济阳派出所", "交警中队", "应急管理办"];
+const DEPARTMENTS: [&str; 8] = ["城管执法中队", "环卫所", "市场监管所", "住建办", "园林绿化所", "济阳派出所", "交警中队", "应急管理办"];
 
 const SPONSORS: [&str; 9] = [
     "区财政局",
@@ -42,19 +41,14 @@ const SPONSORS: [&str; 9] = [
 ];
 
 /// Teams the seed names: (name, community index or None for the subdistrict).
-const TEAMS: [(&str, Option<usize>); 5] = [
-    ("“向阳花开”志愿服务队", None),
-    ("“小黄帽”文明小分队", None),
-    ("金秋剧社", Some(0)),
-    ("梦想剧团", Some(1)),
-    ("秋实文艺队", Some(2)),
-];
+const TEAMS: [(&str, Option<usize>); 5] =
+    [("“向阳花开”志愿服务队", None), ("“小黄帽”文明小分队", None), ("金秋剧社", Some(0)), ("梦想剧团", Some(1)), ("秋实文艺队", Some(2))];
 
 const SURNAMES: [&str; 20] =
     ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "孟"];
 const GIVEN: [&str; 24] = [
-    "芳", "伟", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平",
-    "建国", "玉兰", "海燕", "志刚",
+    "芳", "伟", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "建国",
+    "玉兰", "海燕", "志刚",
 ];
 
 /// One generated grid: its community (index), its place in the community and its shape.
@@ -96,10 +90,7 @@ pub fn demo_grids(rng: &mut StdRng) -> Vec<DemoGrid> {
     let seeds: Vec<(f64, f64)> = (0..COMMUNITIES.len())
         .map(|k| {
             let (cx, cy) = ((k % 3) as f64, (k / 3) as f64);
-            (
-                (cx + 0.5 + rng.random_range(-0.25..0.25)) * COLS as f64 / 3.0,
-                (cy + 0.5 + rng.random_range(-0.25..0.25)) * ROWS as f64 / 3.0,
-            )
+            ((cx + 0.5 + rng.random_range(-0.25..0.25)) * COLS as f64 / 3.0, (cy + 0.5 + rng.random_range(-0.25..0.25)) * ROWS as f64 / 3.0)
         })
         .collect();
     let mut grids = Vec::with_capacity(COLS * ROWS);

@@ -15,10 +15,10 @@ use crate::domain::authz::Role;
 use crate::domain::calendar::{WorkCalendar, beijing_date, beijing_day_start};
 use crate::domain::case::{Action, CaseState, Event, EventData, Source, apply, tier_of};
 use crate::domain::category::Category;
+use crate::domain::indicators::TallyChanges;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::error::AppResult;
 use crate::store::cases::{self as db, CaseDetails, NewEvent};
-use crate::domain::indicators::TallyChanges;
 use crate::store::{Conn, bulk, new_id, org, people, tallies};
 
 const SEED: u64 = 11_29;
@@ -214,7 +214,12 @@ impl CaseFactory {
             number: String::new(),
             category_code: cat.code.clone(),
             source,
-            description: format!("{}:{}附近发现{}", g.unit.name, ["路口", "楼下", "门前", "绿化带旁", "小区入口"][rng.random_range(0..5)], cat.name),
+            description: format!(
+                "{}:{}附近发现{}",
+                g.unit.name,
+                ["路口", "楼下", "门前", "绿化带旁", "小区入口"][rng.random_range(0..5)],
+                cat.name
+            ),
             lat,
             lon,
             address: None,

@@ -146,10 +146,7 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
         .collect();
     let mut workers: HashMap<String, Vec<GridWorkerRef>> = HashMap::new();
     for m in people::members(conn, Some(Role::GridWorker), None)? {
-        workers
-            .entry(m.org_unit_id)
-            .or_default()
-            .push(GridWorkerRef { name: m.name, phone: m.phone.as_deref().map(mask_phone) });
+        workers.entry(m.org_unit_id).or_default().push(GridWorkerRef { name: m.name, phone: m.phone.as_deref().map(mask_phone) });
     }
     let mut sponsors: HashMap<String, Vec<String>> = HashMap::new();
     for (unit, sponsor) in org::sponsorships(conn)? {
@@ -164,10 +161,7 @@ pub fn load_directory(conn: &mut dyn Conn) -> AppResult<GridDirectory> {
                 continue;
             }
         };
-        let community = communities
-            .get(&g.community_id)
-            .cloned()
-            .unwrap_or(UnitRef { code: String::new(), name: String::new() });
+        let community = communities.get(&g.community_id).cloned().unwrap_or(UnitRef { code: String::new(), name: String::new() });
         let mut sponsor_units = sponsors.get(&g.unit.id).cloned().unwrap_or_default();
         // A community's sponsor units also answer for its grids.
         if let Some(s) = sponsors.get(&g.community_id) {
@@ -248,8 +242,7 @@ impl App {
             .await
             .map_err(|_| AppError::Internal("grid import task failed".into()))?
             .map_err(|problems| AppError::InvalidFile(file_problems(lang, &problems)))?;
-        let by_code: HashMap<String, crate::domain::org::OrgUnit> =
-            communities.into_iter().map(|u| (u.code.clone(), u)).collect();
+        let by_code: HashMap<String, crate::domain::org::OrgUnit> = communities.into_iter().map(|u| (u.code.clone(), u)).collect();
         if let Some(actor) = by {
             for d in &drafts {
                 let allowed = by_code.get(&d.community_code).is_some_and(|c| actor.can(Permission::ManageOrg, &c.path));
@@ -258,8 +251,7 @@ impl App {
                 }
             }
         }
-        let existing_codes: std::collections::HashSet<String> =
-            self.directory().shapes().iter().map(|(c, _)| c.clone()).collect();
+        let existing_codes: std::collections::HashSet<String> = self.directory().shapes().iter().map(|(c, _)| c.clone()).collect();
         let summary = self
             .store()
             .write(move |c| {

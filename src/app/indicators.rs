@@ -10,8 +10,8 @@ use super::{App, GridDirectory};
 use crate::domain::authz::{Actor, Permission};
 use crate::domain::calendar::beijing_day_start;
 use crate::domain::indicators::{Indicators, Tally, TallyChanges, TallyKey, day_number};
-use crate::domain::org::OrgUnit;
 use crate::domain::org::OrgKind;
+use crate::domain::org::OrgUnit;
 use crate::error::{AppError, AppResult};
 use crate::store::{cases as db, org, tallies};
 
@@ -184,10 +184,9 @@ fn report(
                 .and_then(|p| units.unit(p))
                 .map(|u| (u.code.clone(), u.name.clone())),
             GroupBy::Grid => units.unit(&k.grid_id).map(|u| (u.code.clone(), u.name.clone())),
-            GroupBy::Department => units
-                .unit(&k.assignee_unit_id)
-                .filter(|u| u.kind == OrgKind::Department)
-                .map(|u| (u.code.clone(), u.name.clone())),
+            GroupBy::Department => {
+                units.unit(&k.assignee_unit_id).filter(|u| u.kind == OrgKind::Department).map(|u| (u.code.clone(), u.name.clone()))
+            }
             GroupBy::Category => Some((k.category_code.clone(), categories.get(&k.category_code).cloned().unwrap_or_default())),
         };
         if let Some((code, name)) = key {
@@ -201,10 +200,7 @@ fn report(
         to,
         by,
         total: total.indicators(),
-        groups: groups
-            .into_iter()
-            .map(|(code, (name, t))| GroupRow { code, name, indicators: t.indicators() })
-            .collect(),
+        groups: groups.into_iter().map(|(code, (name, t))| GroupRow { code, name, indicators: t.indicators() }).collect(),
     }
 }
 

@@ -7,9 +7,9 @@ pub mod cache;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;
+pub mod grids;
 pub mod indicators;
 pub mod open311;
-pub mod grids;
 pub mod people;
 pub mod photos;
 
@@ -88,13 +88,13 @@ impl App {
 
     pub async fn build_with_clock(config: Config, clock: Clock) -> AppResult<App> {
         let overrides = match &config.holiday_file {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                AppError::BadRequest(format!("cannot read holiday file {}: {e}", path.display()))
-            })?),
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| AppError::BadRequest(format!("cannot read holiday file {}: {e}", path.display())))?,
+            ),
             None => None,
         };
-        let calendar = WorkCalendar::china(&config.office_hours, overrides.as_deref())
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let calendar = WorkCalendar::china(&config.office_hours, overrides.as_deref()).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let store = Store::open(&config.data_dir, config.database_url.as_ref().map(|s| s.expose())).await?;
         let config_dir = config.data_dir.clone();
         let app = App {
@@ -193,12 +193,7 @@ impl App {
 
     /// Reloads the directory when another process has changed the org since it was built.
     pub async fn refresh_if_changed(&self) -> AppResult<bool> {
-        let revision: i64 = self
-            .store()
-            .read(|c| schema::meta_get(c, ORG_REVISION))
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let revision: i64 = self.store().read(|c| schema::meta_get(c, ORG_REVISION)).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
         if revision != self.inner.directory_revision.load(Ordering::SeqCst) {
             self.reload_directory().await?;
             return Ok(true);

@@ -85,9 +85,7 @@ impl App {
         let key = api_key.map(str::trim).filter(|k| !k.is_empty()).ok_or(AppError::Forbidden)?;
         let hash = token_hash(key);
         let found = self.store().read(move |c| keys::by_hash(c, &hash)).await?.ok_or(AppError::Forbidden)?;
-        self.rate_limiter()
-            .check(&found.id, self.config().open311_per_minute)
-            .map_err(AppError::RateLimited)?;
+        self.rate_limiter().check(&found.id, self.config().open311_per_minute).map_err(AppError::RateLimited)?;
         Ok(found)
     }
 
@@ -107,7 +105,13 @@ impl App {
                         Some(id) => org::unit_by_id(c, id)?.map(|u| u.name),
                         None => None,
                     };
-                    out.push(PublicCase { category: categories.get(&record.details.category_code).cloned(), record, agency, latest_note, photo_id });
+                    out.push(PublicCase {
+                        category: categories.get(&record.details.category_code).cloned(),
+                        record,
+                        agency,
+                        latest_note,
+                        photo_id,
+                    });
                 }
                 Ok::<_, AppError>(out)
             })

@@ -281,10 +281,9 @@ impl App {
         let accounts = parse_people(&rows, &units, lang).map_err(AppError::InvalidFile)?;
         let n = accounts.len();
         self.add_people(accounts).await.map_err(|e| match e {
-            AppError::Conflict(_) => AppError::InvalidFile(vec![FileProblem {
-                row: 0,
-                message: t(lang, "import.people.username_taken", &[]),
-            }]),
+            AppError::Conflict(_) => {
+                AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.people.username_taken", &[]) }])
+            }
             other => other,
         })?;
         Ok(n)
@@ -398,10 +397,7 @@ mod tests {
             parent_id: None,
             path: format!("/{code}/"),
         };
-        vec![
-            u("370115001001", "开元社区", OrgKind::Community),
-            u("370115001001001", "开元社区第1网格", OrgKind::Grid),
-        ]
+        vec![u("370115001001", "开元社区", OrgKind::Community), u("370115001001001", "开元社区第1网格", OrgKind::Grid)]
     }
 
     fn rows(data: &[&[&str]]) -> Vec<Vec<String>> {

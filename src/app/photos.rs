@@ -23,11 +23,7 @@ pub struct PhotoView {
 
 impl From<PhotoRecord> for PhotoView {
     fn from(record: PhotoRecord) -> Self {
-        PhotoView {
-            url: format!("/api/v1/photos/{}", record.id),
-            thumb_url: format!("/api/v1/photos/{}/thumb", record.id),
-            record,
-        }
+        PhotoView { url: format!("/api/v1/photos/{}", record.id), thumb_url: format!("/api/v1/photos/{}/thumb", record.id), record }
     }
 }
 
@@ -89,9 +85,8 @@ impl App {
         let record = self.store().read(move |c| db::photos(c, &ids)).await?.pop().ok_or(AppError::NotFound("photo"))?;
         let (sha, mime) = if thumb { (record.thumb_sha256, "image/jpeg".to_string()) } else { (record.sha256, record.mime) };
         let blobs = self.blobs().clone();
-        let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
-            .await
-            .map_err(|_| AppError::Internal("photo read failed".into()))??;
+        let bytes =
+            tokio::task::spawn_blocking(move || blobs.get(&sha)).await.map_err(|_| AppError::Internal("photo read failed".into()))??;
         Ok((mime, bytes))
     }
 

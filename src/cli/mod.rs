@@ -239,7 +239,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 match (differ, fix) {
                     (0, _) => println!("看板计数与案卷一致 (counters agree with the cases)"),
                     (n, true) => println!("{n} 行计数与案卷不符,已按案卷重算 ({n} counter rows differed; rewritten from the cases)"),
-                    (n, false) => bail!("{n} 行计数与案卷不符,加 --fix 重算 ({n} counter rows differ from the cases; run with --fix to rewrite them)"),
+                    (n, false) => {
+                        bail!("{n} 行计数与案卷不符,加 --fix 重算 ({n} counter rows differ from the cases; run with --fix to rewrite them)")
+                    }
                 }
                 Ok(())
             }
@@ -255,7 +257,10 @@ fn explain(lang: Lang) -> impl Fn(AppError) -> anyhow::Error {
         let mut msg = e.message(lang);
         if let AppError::InvalidFile(problems) = &e {
             for p in problems {
-                msg.push_str(&format!("\n  {}", crate::i18n::t(lang, "error.import_row", &[("row", &p.row.to_string()), ("reason", &p.message)])));
+                msg.push_str(&format!(
+                    "\n  {}",
+                    crate::i18n::t(lang, "error.import_row", &[("row", &p.row.to_string()), ("reason", &p.message)])
+                ));
             }
         }
         if matches!(e, AppError::Store(_) | AppError::Internal(_)) {
@@ -266,9 +271,8 @@ fn explain(lang: Lang) -> impl Fn(AppError) -> anyhow::Error {
 }
 
 async fn serve(app: App) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(app.config().listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", app.config().listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(app.config().listen).await.with_context(|| format!("cannot listen on {}", app.config().listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = app.store().backend().name(), "serving");
     println!("创城 chuangcheng serving at http://{addr}");
@@ -305,9 +309,7 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
         ImportCommand::Grids { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            app.import_grids(text, None, lang)
-                .await
-                .map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
+            app.import_grids(text, None, lang).await.map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
         }
         ImportCommand::Categories { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

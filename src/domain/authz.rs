@@ -106,19 +106,13 @@ pub struct Actor {
 impl Actor {
     /// May this actor do `permission` on the unit at `target_path`?
     pub fn can(&self, permission: Permission, target_path: &str) -> bool {
-        self.grants
-            .iter()
-            .any(|g| g.role.permissions().contains(&permission) && in_subtree(target_path, &g.org_path))
+        self.grants.iter().any(|g| g.role.permissions().contains(&permission) && in_subtree(target_path, &g.org_path))
     }
 
     /// The subtrees (paths) over which the actor holds `permission`; for filtering lists.
     pub fn scopes(&self, permission: Permission) -> Vec<&str> {
-        let mut paths: Vec<&str> = self
-            .grants
-            .iter()
-            .filter(|g| g.role.permissions().contains(&permission))
-            .map(|g| g.org_path.as_str())
-            .collect();
+        let mut paths: Vec<&str> =
+            self.grants.iter().filter(|g| g.role.permissions().contains(&permission)).map(|g| g.org_path.as_str()).collect();
         paths.sort_unstable();
         // drop paths already covered by a shorter one
         let mut out: Vec<&str> = Vec::new();
@@ -140,11 +134,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, path: &str) -> Actor {
-        Actor {
-            person_id: "p".into(),
-            name: "n".into(),
-            grants: vec![Grant { role, org_unit_id: "x".into(), org_path: path.into() }],
-        }
+        Actor { person_id: "p".into(), name: "n".into(), grants: vec![Grant { role, org_unit_id: "x".into(), org_path: path.into() }] }
     }
 
     const DISTRICT: &str = "/d/";

@@ -91,11 +91,9 @@ impl WorkCalendar {
     /// The built-in Chinese calendar with default office hours, with `overrides` (a holiday
     /// file in the same format) replacing whole years.
     pub fn china(hours: &str, overrides: Option<&str>) -> Result<WorkCalendar, CalendarError> {
-        let mut years: BTreeMap<String, YearEntry> =
-            toml::from_str(BUILT_IN).map_err(|e| CalendarError::Parse(e.to_string()))?;
+        let mut years: BTreeMap<String, YearEntry> = toml::from_str(BUILT_IN).map_err(|e| CalendarError::Parse(e.to_string()))?;
         if let Some(text) = overrides {
-            let extra: BTreeMap<String, YearEntry> =
-                toml::from_str(text).map_err(|e| CalendarError::Parse(e.to_string()))?;
+            let extra: BTreeMap<String, YearEntry> = toml::from_str(text).map_err(|e| CalendarError::Parse(e.to_string()))?;
             years.extend(extra);
         }
         let mut cal = WorkCalendar {

@@ -91,7 +91,13 @@ impl Action {
     pub fn needs_note(self) -> bool {
         matches!(
             self,
-            Action::Reject | Action::Return | Action::Handle | Action::VerifyFail | Action::Suspend | Action::Reopen | Action::RequestExtension
+            Action::Reject
+                | Action::Return
+                | Action::Handle
+                | Action::VerifyFail
+                | Action::Suspend
+                | Action::Reopen
+                | Action::RequestExtension
         )
     }
 
@@ -372,9 +378,7 @@ pub fn may_act(actor: Option<&Actor>, action: Action, scope: &CaseScope<'_>) -> 
     if action.is_system() {
         return false;
     }
-    let holds = |roles: &[Role], path: &str| {
-        actor.grants.iter().any(|g| roles.contains(&g.role) && in_subtree(path, &g.org_path))
-    };
+    let holds = |roles: &[Role], path: &str| actor.grants.iter().any(|g| roles.contains(&g.role) && in_subtree(path, &g.org_path));
     const DISPATCH: &[Role] = &[Role::Dispatcher, Role::SystemAdmin];
     const HANDLE: &[Role] = &[Role::GridWorker, Role::CommunityAdmin, Role::DepartmentHandler, Role::Dispatcher];
     const VERIFY: &[Role] = &[Role::GridWorker, Role::Inspector, Role::Dispatcher];

@@ -198,7 +198,21 @@ mod tests {
     #[test]
     fn built_in_categories_cover_the_seed() {
         let cats = parse_categories(BUILT_IN).unwrap();
-        for name in ["乱扔垃圾", "随地吐痰", "遛狗不拴绳", "摊位乱摆/占道经营", "垃圾死角", "楼道杂物", "绿化带垃圾", "乱挂乱晒", "暴露垃圾", "私搭乱建", "违规小广告", "道路不洁", "施工扬尘"] {
+        for name in [
+            "乱扔垃圾",
+            "随地吐痰",
+            "遛狗不拴绳",
+            "摊位乱摆/占道经营",
+            "垃圾死角",
+            "楼道杂物",
+            "绿化带垃圾",
+            "乱挂乱晒",
+            "暴露垃圾",
+            "私搭乱建",
+            "违规小广告",
+            "道路不洁",
+            "施工扬尘",
+        ] {
             assert!(cats.iter().any(|c| c.name == name), "missing {name}");
         }
         let classes: std::collections::HashSet<_> = cats.iter().map(|c| c.class_name.as_str()).collect();

@@ -142,9 +142,7 @@ pub fn parse_grids(
             continue;
         }
         let shape = match f.geometry.as_ref().map(|g| &g.value) {
-            Some(v @ geojson::GeometryValue::Polygon { .. }) => {
-                geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p]))
-            }
+            Some(v @ geojson::GeometryValue::Polygon { .. }) => geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p])),
             Some(v @ geojson::GeometryValue::MultiPolygon { .. }) => MultiPolygon::<f64>::try_from(v),
             _ => {
                 report(GridProblem::NotPolygon);
@@ -171,11 +169,8 @@ pub fn parse_grids(
     }
 
     // Overlaps: each new grid against the other new grids and the kept existing ones.
-    let mut others: Vec<(String, MultiPolygon<f64>, usize)> = existing
-        .iter()
-        .filter(|(code, _)| !seen.contains_key(code))
-        .map(|(code, shape)| (code.clone(), shape.clone(), 0))
-        .collect();
+    let mut others: Vec<(String, MultiPolygon<f64>, usize)> =
+        existing.iter().filter(|(code, _)| !seen.contains_key(code)).map(|(code, shape)| (code.clone(), shape.clone(), 0)).collect();
     others.extend(drafts.iter().map(|d| (d.code.clone(), d.shape.clone(), d.feature)));
     let index = GridIndex::build(others.into_iter().map(|(c, s, f)| (c.clone(), s, (c, f))).collect());
     for d in &drafts {
@@ -185,10 +180,7 @@ pub fn parse_grids(
             }
             let overlap = d.shape.intersection(other_shape).unsigned_area();
             if overlap > OVERLAP_TOLERANCE_DEG2 {
-                problems.push(FeatureProblem {
-                    feature: d.feature,
-                    problem: GridProblem::Overlaps(other_code.to_string()),
-                });
+                problems.push(FeatureProblem { feature: d.feature, problem: GridProblem::Overlaps(other_code.to_string()) });
             }
         }
     }
@@ -235,10 +227,8 @@ mod tests {
 
     #[test]
     fn good_file_gives_drafts() {
-        let text = collection(&[
-            feature("370115001001001", "开元社区", 117.15, 0.01),
-            feature("370115001001002", "370115001001", 117.16, 0.01),
-        ]);
+        let text =
+            collection(&[feature("370115001001001", "开元社区", 117.15, 0.01), feature("370115001001002", "370115001001", 117.16, 0.01)]);
         let drafts = parse_grids(&text, &communities(), &[]).unwrap();
         assert_eq!(drafts.len(), 2);
         assert_eq!(drafts[1].community_code, "370115001001");
@@ -253,26 +243,17 @@ mod tests {
             feature("370115001001004", "开元社区", 117.155, 0.01),
         ]);
         let problems = parse_grids(&text, &communities(), &[]).unwrap_err();
-        assert!(problems.contains(&FeatureProblem {
-            feature: 2,
-            problem: GridProblem::DuplicateCode { code: "370115001001001".into(), first: 1 }
-        }));
-        assert!(problems.contains(&FeatureProblem {
-            feature: 3,
-            problem: GridProblem::UnknownCommunity("不存在社区".into())
-        }));
-        assert!(problems.contains(&FeatureProblem {
-            feature: 4,
-            problem: GridProblem::Overlaps("370115001001001".into())
-        }));
+        assert!(
+            problems
+                .contains(&FeatureProblem { feature: 2, problem: GridProblem::DuplicateCode { code: "370115001001001".into(), first: 1 } })
+        );
+        assert!(problems.contains(&FeatureProblem { feature: 3, problem: GridProblem::UnknownCommunity("不存在社区".into()) }));
+        assert!(problems.contains(&FeatureProblem { feature: 4, problem: GridProblem::Overlaps("370115001001001".into()) }));
     }
 
     #[test]
     fn malformed_and_invalid_geometry_are_refused() {
-        assert!(matches!(
-            parse_grids("{not json", &communities(), &[]).unwrap_err()[0].problem,
-            GridProblem::Malformed(_)
-        ));
+        assert!(matches!(parse_grids("{not json", &communities(), &[]).unwrap_err()[0].problem, GridProblem::Malformed(_)));
         let bowtie = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"370115001001001","name":"x","community":"开元社区"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}"#;
         let p = parse_grids(bowtie, &communities(), &[]).unwrap_err();
         assert!(matches!(p[0].problem, GridProblem::InvalidGeometry(_)), "{p:?}");

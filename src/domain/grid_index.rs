@@ -78,10 +78,7 @@ impl<T> GridIndex<T> {
     pub fn candidates(&self, shape: &MultiPolygon<f64>) -> Vec<(&str, &MultiPolygon<f64>)> {
         let Some(rect) = shape.bounding_rect() else { return Vec::new() };
         let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
-        self.tree
-            .locate_in_envelope_intersecting(env)
-            .map(|e| (self.shapes[e.slot].0.as_str(), &self.shapes[e.slot].1))
-            .collect()
+        self.tree.locate_in_envelope_intersecting(env).map(|e| (self.shapes[e.slot].0.as_str(), &self.shapes[e.slot].1)).collect()
     }
 }
 
@@ -101,10 +98,7 @@ mod tests {
     }
 
     fn index() -> GridIndex<&'static str> {
-        GridIndex::build(vec![
-            ("002".into(), square(117.16, 36.96, 0.01), "east"),
-            ("001".into(), square(117.15, 36.96, 0.01), "west"),
-        ])
+        GridIndex::build(vec![("002".into(), square(117.16, 36.96, 0.01), "east"), ("001".into(), square(117.15, 36.96, 0.01), "west")])
     }
 
     #[test]

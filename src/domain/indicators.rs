@@ -172,8 +172,7 @@ impl Tally {
             on_time_rate: ratio(self.closed_on_time, self.due_to_close),
             closure_rate: ratio(self.closed, self.registered),
             rework_rate: ratio(self.reworked, self.dispatched),
-            mean_handling_hours: (self.closed > 0)
-                .then(|| ((self.handling_minutes / 60.0 / self.closed as f64) * 100.0).round() / 100.0),
+            mean_handling_hours: (self.closed > 0).then(|| ((self.handling_minutes / 60.0 / self.closed as f64) * 100.0).round() / 100.0),
             tally: self.clone(),
         }
     }
@@ -270,12 +269,7 @@ mod tests {
         let cal = WorkCalendar::china_default();
         let t0 = beijing_ms(2026, 11, 30, 9, 0);
         let reported = apply(None, &Event { action: None, at: t0, actor_id: None, data: EventData::default() }).unwrap();
-        let before = CaseState {
-            status: Status::Dispatched,
-            assignee_unit_id: Some("dept".into()),
-            dispatched_at: Some(t0),
-            ..reported
-        };
+        let before = CaseState { status: Status::Dispatched, assignee_unit_id: Some("dept".into()), dispatched_at: Some(t0), ..reported };
         let after = CaseState {
             status: Status::Closed,
             assignee_unit_id: Some("grid".into()),

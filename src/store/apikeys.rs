@@ -25,10 +25,12 @@ pub fn create(conn: &mut dyn Conn, name: &str, key_hash: &str) -> StoreResult<St
 }
 
 pub fn list(conn: &mut dyn Conn) -> StoreResult<Vec<ApiKey>> {
-    conn.query(&Query::select().columns(["id", "name", "created_at", "revoked_at"]).from("api_keys").order_by("created_at", Order::Asc).to_owned())?
-        .iter()
-        .map(|r| Ok(ApiKey { id: r.string(0)?, name: r.string(1)?, created_at: r.i64(2)?, revoked_at: r.opt_i64(3)? }))
-        .collect()
+    conn.query(
+        &Query::select().columns(["id", "name", "created_at", "revoked_at"]).from("api_keys").order_by("created_at", Order::Asc).to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok(ApiKey { id: r.string(0)?, name: r.string(1)?, created_at: r.i64(2)?, revoked_at: r.opt_i64(3)? }))
+    .collect()
 }
 
 /// The unrevoked key with this hash.

@@ -23,18 +23,15 @@ pub fn secondary_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<Ve
     let list = tables.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let sql = match conn.backend() {
         // Automatic indexes (primary keys, UNIQUE columns) have no SQL text.
-        Backend::Sqlite => format!(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({list}) ORDER BY name"
-        ),
+        Backend::Sqlite => {
+            format!("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({list}) ORDER BY name")
+        }
         Backend::Postgres => format!(
             "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ({list}) \
              AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
         ),
     };
-    conn.query_values(&sql, sea_query::Values(Vec::new()))?
-        .iter()
-        .map(|r| Ok((r.string(0)?, r.string(1)?)))
-        .collect()
+    conn.query_values(&sql, sea_query::Values(Vec::new()))?.iter().map(|r| Ok((r.string(0)?, r.string(1)?))).collect()
 }
 
 /// Drops the secondary indexes of `tables` and notes their definitions. Returns how many were
@@ -46,9 +43,7 @@ pub fn suspend_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<usiz
     let indexes = secondary_indexes(conn, tables)?;
     let definitions: Vec<&str> = indexes.iter().map(|(_, sql)| sql.as_str()).collect();
     let note = serde_json::to_string(&definitions).map_err(|e| StoreError::Decode { column: 0, reason: e.to_string() })?;
-    conn.execute(
-        &Query::insert().into_table("meta").columns(["key", "value"]).values_panic([NOTE.into(), note.into()]).to_owned(),
-    )?;
+    conn.execute(&Query::insert().into_table("meta").columns(["key", "value"]).values_panic([NOTE.into(), note.into()]).to_owned())?;
     for (name, _) in &indexes {
         conn.batch(&format!("DROP INDEX {}", quote_ident(name)))?;
     }
@@ -63,8 +58,7 @@ pub fn suspend_indexes(conn: &mut dyn Conn, tables: &[&str]) -> StoreResult<usiz
 /// (none when nothing is suspended).
 pub fn restore_indexes(conn: &mut dyn Conn) -> StoreResult<usize> {
     let Some(note) = schema::meta_get(conn, NOTE)? else { return Ok(0) };
-    let definitions: Vec<String> =
-        serde_json::from_str(&note).map_err(|e| StoreError::Decode { column: 0, reason: e.to_string() })?;
+    let definitions: Vec<String> = serde_json::from_str(&note).map_err(|e| StoreError::Decode { column: 0, reason: e.to_string() })?;
     // Sorting memory for the builds: SQLite's sorter sorts in the page cache, with a helper
     // thread; PostgreSQL's in maintenance_work_mem (64 MB by default).
     match conn.backend() {
@@ -94,7 +88,8 @@ pub fn forget_statistics(conn: &mut dyn Conn) -> StoreResult<bool> {
         return Ok(false);
     }
     let tables = "SELECT name FROM sqlite_master WHERE name IN ('sqlite_stat1', 'sqlite_stat4')";
-    let tables: Vec<String> = conn.query_values(tables, sea_query::Values(Vec::new()))?.iter().map(|r| r.string(0)).collect::<StoreResult<_>>()?;
+    let tables: Vec<String> =
+        conn.query_values(tables, sea_query::Values(Vec::new()))?.iter().map(|r| r.string(0)).collect::<StoreResult<_>>()?;
     let mut any = false;
     for table in &tables {
         let rows = conn.query_values(&format!("SELECT count(*) FROM {}", quote_ident(table)), sea_query::Values(Vec::new()))?;

@@ -280,34 +280,33 @@ pub(super) fn case_columns() -> Vec<&'static str> {
 }
 
 pub(super) fn case_row(d: &CaseDetails, s: &CaseState, now: i64) -> Vec<Value> {
-            let mut values: Vec<Value> = vec![
-                d.id.clone().into(),
-                d.number.clone().into(),
-                d.category_code.clone().into(),
-                d.source.as_str().into(),
-                d.description.clone().into(),
-                d.lat.into(),
-                d.lon.into(),
-                d.address.clone().into(),
-                d.grid_id.clone().into(),
-                d.community_id.clone().into(),
-                d.grid_path.clone().into(),
-                d.reporter_name.clone().into(),
-                d.reporter_phone.clone().into(),
-                d.priority.into(),
-                d.reporter_email.clone().into(),
-            ];
-            values.extend(state_values(s));
-            values.push(now.into());
-            values.push(crate::domain::coords::cell_of(d.lat, d.lon).into());
-            values
+    let mut values: Vec<Value> = vec![
+        d.id.clone().into(),
+        d.number.clone().into(),
+        d.category_code.clone().into(),
+        d.source.as_str().into(),
+        d.description.clone().into(),
+        d.lat.into(),
+        d.lon.into(),
+        d.address.clone().into(),
+        d.grid_id.clone().into(),
+        d.community_id.clone().into(),
+        d.grid_path.clone().into(),
+        d.reporter_name.clone().into(),
+        d.reporter_phone.clone().into(),
+        d.priority.into(),
+        d.reporter_email.clone().into(),
+    ];
+    values.extend(state_values(s));
+    values.push(now.into());
+    values.push(crate::domain::coords::cell_of(d.lat, d.lon).into());
+    values
 }
 
 /// Writes the new projection if nobody changed the case since `seen_version`; `false` when
 /// someone did (the caller then refuses the stale action).
 pub fn update_state(conn: &mut dyn Conn, id: &str, s: &CaseState, seen_version: i64) -> StoreResult<bool> {
-    let mut pairs: Vec<(&str, sea_query::Expr)> =
-        STATE_COLUMNS.iter().copied().zip(state_values(s).into_iter().map(Into::into)).collect();
+    let mut pairs: Vec<(&str, sea_query::Expr)> = STATE_COLUMNS.iter().copied().zip(state_values(s).into_iter().map(Into::into)).collect();
     pairs.push(("updated_at", Value::from(now_ms()).into()));
     let n = conn.execute(
         &Query::update()
@@ -322,11 +321,7 @@ pub fn update_state(conn: &mut dyn Conn, id: &str, s: &CaseState, seen_version: 
 
 pub fn case_by_id(conn: &mut dyn Conn, id_or_number: &str) -> StoreResult<Option<CaseRecord>> {
     let q = case_select()
-        .cond_where(
-            Condition::any()
-                .add(Expr::col(("cases", "id")).eq(id_or_number))
-                .add(Expr::col(("cases", "number")).eq(id_or_number)),
-        )
+        .cond_where(Condition::any().add(Expr::col(("cases", "id")).eq(id_or_number)).add(Expr::col(("cases", "number")).eq(id_or_number)))
         .to_owned();
     conn.query_opt(&q)?.map(|r| case_from_row(&r)).transpose()
 }
@@ -346,12 +341,7 @@ pub struct EventRecord {
 
 impl EventRecord {
     pub fn event(&self) -> Event {
-        Event {
-            action: Action::parse(&self.action),
-            at: self.at,
-            actor_id: self.actor_id.clone(),
-            data: self.data.clone(),
-        }
+        Event { action: Action::parse(&self.action), at: self.at, actor_id: self.actor_id.clone(), data: self.data.clone() }
     }
 }
 
@@ -616,9 +606,7 @@ pub fn public_events(conn: &mut dyn Conn, from: i64, to: i64, limit: u64) -> Sto
             .to_owned(),
     )?
     .iter()
-    .map(|r| {
-        Ok(PublicEvent { id: r.string(0)?, case_number: r.string(1)?, event: event_from_row(r, 2)? })
-    })
+    .map(|r| Ok(PublicEvent { id: r.string(0)?, case_number: r.string(1)?, event: event_from_row(r, 2)? }))
     .collect()
 }
 
@@ -651,7 +639,11 @@ pub fn all_case_states(conn: &mut dyn Conn) -> StoreResult<Vec<(String, String, 
     let mut after = String::new();
     loop {
         let page = conn.query(
-            &case_select().and_where(Expr::col(("cases", "id")).gt(after.as_str())).order_by(("cases", "id"), Order::Asc).limit(10_000).to_owned(),
+            &case_select()
+                .and_where(Expr::col(("cases", "id")).gt(after.as_str()))
+                .order_by(("cases", "id"), Order::Asc)
+                .limit(10_000)
+                .to_owned(),
         )?;
         if page.is_empty() {
             return Ok(out);

@@ -9,8 +9,8 @@ use std::sync::{Mutex, mpsc};
 use sea_query::Values;
 use tokio::sync::oneshot;
 
-use super::cases::{CaseDetails, EVENT_INSERT_COLUMNS, NewEvent, case_columns, case_row, event_row};
 use super::bulk;
+use super::cases::{CaseDetails, EVENT_INSERT_COLUMNS, NewEvent, case_columns, case_row, event_row};
 use super::sqlite::{SqliteConn, open_conn, to_sql};
 use super::{StoreError, StoreResult, now_ms};
 use crate::domain::case::{CaseState, Event};

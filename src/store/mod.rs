@@ -16,11 +16,11 @@ pub mod ceiling;
 pub mod org;
 pub mod people;
 pub mod photos;
-pub mod tallies;
 mod postgres;
 pub mod schema;
 mod sqlite;
 pub mod sums_cache;
+pub mod tallies;
 pub mod testing;
 
 use std::path::Path;
@@ -309,10 +309,7 @@ impl Store {
                 Inner::Postgres(spawn_blocking(move || postgres::PgDb::connect(&url)).await??)
             }
             None => {
-                std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-                    path: data_dir.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
                 let file = data_dir.join(SQLITE_FILE);
                 Inner::Sqlite(spawn_blocking(move || sqlite::SqliteDb::open(&file)).await??)
             }

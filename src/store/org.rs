@@ -78,8 +78,7 @@ pub fn rename_unit(conn: &mut dyn Conn, id: &str, name: &str) -> StoreResult<()>
 }
 
 pub fn unit_by_code(conn: &mut dyn Conn, code: &str) -> StoreResult<Option<OrgUnit>> {
-    units(conn, &unit_select().and_where(Expr::col(("org_units", "code")).eq(code)).to_owned())
-        .map(|v| v.into_iter().next())
+    units(conn, &unit_select().and_where(Expr::col(("org_units", "code")).eq(code)).to_owned()).map(|v| v.into_iter().next())
 }
 
 pub fn unit_by_id(conn: &mut dyn Conn, id: &str) -> StoreResult<Option<OrgUnit>> {
@@ -121,11 +120,7 @@ fn like_escape(s: &str) -> String {
 
 pub fn count_units(conn: &mut dyn Conn, kind: OrgKind) -> StoreResult<i64> {
     let row = conn.query_opt(
-        &Query::select()
-            .expr(Expr::col("id").count())
-            .from("org_units")
-            .and_where(Expr::col("kind").eq(kind.as_str()))
-            .to_owned(),
+        &Query::select().expr(Expr::col("id").count()).from("org_units").and_where(Expr::col("kind").eq(kind.as_str())).to_owned(),
     )?;
     row.map(|r| r.i64(0)).transpose().map(|v| v.unwrap_or(0))
 }
@@ -211,9 +206,7 @@ pub fn grids(conn: &mut dyn Conn, community_id: Option<&str>) -> StoreResult<Vec
     }
     conn.query(&q)?
         .iter()
-        .map(|r| {
-            Ok(GridRecord { unit: unit_from_row(r)?, community_id: r.string(6)?, geometry: r.string(7)?, area_m2: r.f64(8)? })
-        })
+        .map(|r| Ok(GridRecord { unit: unit_from_row(r)?, community_id: r.string(6)?, geometry: r.string(7)?, area_m2: r.f64(8)? }))
         .collect()
 }
 

@@ -50,10 +50,8 @@ pub fn credentials(conn: &mut dyn Conn, username: &str) -> StoreResult<Option<Cr
             .and_where(Expr::col("username").eq(username))
             .to_owned(),
     )?;
-    row.map(|r| {
-        Ok(Credentials { person_id: r.string(0)?, name: r.string(1)?, password_hash: r.opt_string(2)?, active: r.bool(3)? })
-    })
-    .transpose()
+    row.map(|r| Ok(Credentials { person_id: r.string(0)?, name: r.string(1)?, password_hash: r.opt_string(2)?, active: r.bool(3)? }))
+        .transpose()
 }
 
 pub fn set_password(conn: &mut dyn Conn, person_id: &str, hash: &str) -> StoreResult<bool> {

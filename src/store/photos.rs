@@ -68,7 +68,9 @@ pub fn photos(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<PhotoRecor
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = conn.query(&Query::select().columns(COLUMNS).from("photos").and_where(Expr::col("id").is_in(ids.iter().map(String::as_str))).to_owned())?;
+    let rows = conn.query(
+        &Query::select().columns(COLUMNS).from("photos").and_where(Expr::col("id").is_in(ids.iter().map(String::as_str))).to_owned(),
+    )?;
     let mut found: Vec<PhotoRecord> = rows.iter().map(from_row).collect::<StoreResult<_>>()?;
     // Keep the order the caller gave.
     found.sort_by_key(|p| ids.iter().position(|i| *i == p.id));

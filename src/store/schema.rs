@@ -5,8 +5,8 @@
 //! column is BIGINT.
 
 use sea_query::{
-    ColumnDef, Expr, ExprTrait, ForeignKey, Index, IndexCreateStatement, PostgresQueryBuilder, Query,
-    SqliteQueryBuilder, Table, TableCreateStatement,
+    ColumnDef, Expr, ExprTrait, ForeignKey, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
+    TableCreateStatement,
 };
 
 use super::{Backend, Conn, StoreError, StoreResult, now_ms};
@@ -17,7 +17,10 @@ enum Step {
     Alter(sea_query::TableAlterStatement),
     DropIndex(sea_query::IndexDropStatement),
     /// SQL per backend; empty: nothing to do there.
-    Raw { sqlite: String, postgres: String },
+    Raw {
+        sqlite: String,
+        postgres: String,
+    },
 }
 
 struct Migration {
@@ -68,11 +71,7 @@ fn fk(from: &'static str, column: &'static str, to: &'static str) -> sea_query::
 fn v1() -> Vec<Step> {
     vec![
         Step::Table(
-            Table::create()
-                .table("meta")
-                .col(ColumnDef::new("key").string_len(64).not_null().primary_key())
-                .col(text("value"))
-                .to_owned(),
+            Table::create().table("meta").col(ColumnDef::new("key").string_len(64).not_null().primary_key()).col(text("value")).to_owned(),
         ),
         Step::Table(
             Table::create()
@@ -145,9 +144,7 @@ fn v1() -> Vec<Step> {
                 .foreign_key(&mut fk("role_assignments", "org_unit_id", "org_units"))
                 .to_owned(),
         ),
-        Step::Index(
-            Index::create().name("role_assignments_unit").table("role_assignments").col("org_unit_id").col("role").to_owned(),
-        ),
+        Step::Index(Index::create().name("role_assignments_unit").table("role_assignments").col("org_unit_id").col("role").to_owned()),
         Step::Table(
             Table::create()
                 .table("sessions")
@@ -497,9 +494,7 @@ pub fn latest_version() -> i64 {
 
 /// Reads a `meta` value.
 pub fn meta_get(conn: &mut dyn Conn, key: &str) -> StoreResult<Option<String>> {
-    let row = conn.query_opt(
-        &Query::select().column("value").from("meta").and_where(Expr::col("key").eq(key)).to_owned(),
-    )?;
+    let row = conn.query_opt(&Query::select().column("value").from("meta").and_where(Expr::col("key").eq(key)).to_owned())?;
     row.map(|r| r.string(0)).transpose()
 }
 

@@ -46,10 +46,7 @@ pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection>
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -58,9 +55,7 @@ pub(super) fn open_conn(path: &Path, read_only: bool) -> StoreResult<Connection>
         conn.execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 0;")?;
     } else {
         // FULL: a commit is on disk before the writer answers (acknowledged = durable).
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     }
     Ok(conn)
 }
@@ -324,9 +319,9 @@ impl Conn for SqliteConn<'_> {
                     rusqlite::types::ValueRef::Null => DbRef::Null,
                     rusqlite::types::ValueRef::Integer(v) => DbRef::Int(v),
                     rusqlite::types::ValueRef::Real(v) => DbRef::Real(v),
-                    rusqlite::types::ValueRef::Text(t) => DbRef::Text(std::str::from_utf8(t).map_err(|e| {
-                        StoreError::Decode { column: i, reason: e.to_string() }
-                    })?),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        DbRef::Text(std::str::from_utf8(t).map_err(|e| StoreError::Decode { column: i, reason: e.to_string() })?)
+                    }
                     rusqlite::types::ValueRef::Blob(b) => DbRef::Blob(b),
                 });
             }

@@ -24,7 +24,8 @@ fn tally_values(t: &Tally) -> [i64; 9] {
 
 /// Writes what a batch of case changes did to the counters.
 pub fn apply_changes(conn: &mut dyn Conn, changes: &TallyChanges) -> StoreResult<()> {
-    let tallies: Vec<(TallyKey, Tally)> = changes.tallies.iter().filter(|(_, t)| !t.is_zero()).map(|(k, t)| (k.clone(), t.clone())).collect();
+    let tallies: Vec<(TallyKey, Tally)> =
+        changes.tallies.iter().filter(|(_, t)| !t.is_zero()).map(|(k, t)| (k.clone(), t.clone())).collect();
     let closures: Vec<(i64, String, i64)> =
         changes.closures.iter().filter(|(_, n)| **n != 0).map(|((d, g), n)| (*d, g.clone(), *n)).collect();
     add_tallies(conn, &tallies)?;
@@ -257,8 +258,7 @@ pub struct OpenCount {
 /// deadline, then every column used here), no case rows. (Open cases in all are a stored
 /// counter.)
 pub fn open_counts(conn: &mut dyn Conn, from: i64, to: i64, due_by: i64, overdue_before: i64) -> StoreResult<Vec<OpenCount>> {
-    let open: Vec<&str> =
-        Status::ALL.iter().filter(|s| s.is_open() && **s != Status::Reported).map(|s| s.as_str()).collect();
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open() && **s != Status::Reported).map(|s| s.as_str()).collect();
     let deadline = || Expr::col("handling_deadline");
     // Literal 1 and 0: PostgreSQL cannot type a bound parameter inside CASE … SUM.
     let count_if = |cond: sea_query::Expr| Expr::case(cond, Expr::cust("1")).finally(Expr::cust("0"));
@@ -306,7 +306,12 @@ pub fn clear(conn: &mut dyn Conn) -> StoreResult<()> {
 pub fn stored(conn: &mut dyn Conn) -> StoreResult<TallyChanges> {
     let mut out = TallyChanges::default();
     conn.query_each(&counter_rows(), &mut |r| {
-        let key = TallyKey { day: r.i64(0)?, grid_id: r.str(1)?.to_string(), category_code: r.str(2)?.to_string(), assignee_unit_id: r.str(3)?.to_string() };
+        let key = TallyKey {
+            day: r.i64(0)?,
+            grid_id: r.str(1)?.to_string(),
+            category_code: r.str(2)?.to_string(),
+            assignee_unit_id: r.str(3)?.to_string(),
+        };
         out.tallies.insert(key, tally_from(&r, 4)?);
         Ok(())
     })?;

@@ -1,11 +1,11 @@
 //! Admin pages: the org tree, grid import (GeoJSON), people import (Excel/CSV), categories.
 //! Imports are all-or-nothing; a refused file lists every problem with its row.
 
+use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -50,7 +50,16 @@ async fn index(State(app): State<App>, caller: Caller) -> Response {
         if grids > 0 {
             name = format!("{name}({})", t(caller.lang, "web.admin_grid_count", &[("n", &grids.to_string())]));
         }
-        nodes.push((u.path.clone(), Node { depth: u.path.matches('/').count().saturating_sub(2).min(4), kind: t(caller.lang, &format!("web.kind_{}", u.kind.as_str()), &[]), code: u.code.clone(), name, link: None }));
+        nodes.push((
+            u.path.clone(),
+            Node {
+                depth: u.path.matches('/').count().saturating_sub(2).min(4),
+                kind: t(caller.lang, &format!("web.kind_{}", u.kind.as_str()), &[]),
+                code: u.code.clone(),
+                name,
+                link: None,
+            },
+        ));
     }
     nodes.sort_by(|a, b| a.0.cmp(&b.0));
     let nodes: Vec<Node> = nodes.into_iter().map(|(_, n)| n).collect();
@@ -100,8 +109,20 @@ async fn grids_upload(State(app): State<App>, caller: Caller, req: Request) -> R
     }
     let text = String::from_utf8_lossy(&file).into_owned();
     match app.import_grids(text, Some(&actor), lang).await {
-        Ok(s) => import_page(&caller, "grids", Some(t(lang, "web.admin_grids_done", &[("created", &s.created.to_string()), ("updated", &s.updated.to_string())])), vec![], StatusCode::OK),
-        Err(AppError::InvalidFile(p)) => import_page(&caller, "grids", Some(t(lang, "error.invalid_file", &[("count", &p.len().to_string())])), p, StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(s) => import_page(
+            &caller,
+            "grids",
+            Some(t(lang, "web.admin_grids_done", &[("created", &s.created.to_string()), ("updated", &s.updated.to_string())])),
+            vec![],
+            StatusCode::OK,
+        ),
+        Err(AppError::InvalidFile(p)) => import_page(
+            &caller,
+            "grids",
+            Some(t(lang, "error.invalid_file", &[("count", &p.len().to_string())])),
+            p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => import_page(&caller, "grids", Some(e.message(lang)), vec![], e.status()),
     }
 }
@@ -127,7 +148,13 @@ async fn people_upload(State(app): State<App>, caller: Caller, req: Request) -> 
     }
     match app.import_people_bytes(&file, lang).await {
         Ok(n) => import_page(&caller, "people", Some(t(lang, "web.admin_people_done", &[("n", &n.to_string())])), vec![], StatusCode::OK),
-        Err(AppError::InvalidFile(p)) => import_page(&caller, "people", Some(t(lang, "error.invalid_file", &[("count", &p.len().to_string())])), p, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::InvalidFile(p)) => import_page(
+            &caller,
+            "people",
+            Some(t(lang, "error.invalid_file", &[("count", &p.len().to_string())])),
+            p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => import_page(&caller, "people", Some(e.message(lang)), vec![], e.status()),
     }
 }
@@ -146,7 +173,11 @@ async fn categories_page(State(app): State<App>, caller: Caller) -> Response {
     categories_view(&app, &caller, None, StatusCode::OK).await
 }
 
-async fn category_save(State(app): State<App>, caller: Caller, axum::Form(f): axum::Form<std::collections::HashMap<String, String>>) -> Response {
+async fn category_save(
+    State(app): State<App>,
+    caller: Caller,
+    axum::Form(f): axum::Form<std::collections::HashMap<String, String>>,
+) -> Response {
     if let Err(r) = require_admin(&caller) {
         return r;
     }

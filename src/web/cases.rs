@@ -1,10 +1,10 @@
 //! Case pages: my to-do (待办), the case desk (问题台账) and one case with its timeline and
 //! the forms for exactly the actions the viewer may take.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,11 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
     let rows: Vec<Row> = cases.iter().map(|c| row(lang, c)).collect();
     let statuses: Vec<Choice> = Status::ALL
         .iter()
-        .map(|s| Choice { value: s.as_str().into(), label: t(lang, &format!("status.{}", s.as_str()), &[]), selected: status.as_deref() == Some(s.as_str()) })
+        .map(|s| Choice {
+            value: s.as_str().into(),
+            label: t(lang, &format!("status.{}", s.as_str()), &[]),
+            selected: status.as_deref() == Some(s.as_str()),
+        })
         .collect();
     let community_choices: Vec<Choice> = communities
         .iter()
@@ -167,7 +171,11 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
         .collect();
     let category_choices: Vec<Choice> = categories
         .iter()
-        .map(|c| Choice { value: c.code.clone(), label: format!("{} · {}", c.class_name, c.name), selected: category.as_deref() == Some(c.code.as_str()) })
+        .map(|c| Choice {
+            value: c.code.clone(),
+            label: format!("{} · {}", c.class_name, c.name),
+            selected: category.as_deref() == Some(c.code.as_str()),
+        })
         .collect();
     let department_choices: Vec<Choice> = departments
         .iter()
@@ -184,7 +192,7 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
         ("to", to.map(|d| d.to_string()).unwrap_or_default()),
         ("sort", if by_deadline { "deadline".into() } else { String::new() }),
     ])
-        .unwrap_or_default();
+    .unwrap_or_default();
     page(
         &caller,
         "desk.html",
@@ -395,7 +403,12 @@ async fn bulk_dispatch(State(app): State<App>, caller: Caller, axum::Form(pairs)
             done += 1;
         }
     }
-    let back = pairs.iter().find(|(k, _)| k == "back").map(|(_, v)| v.clone()).filter(|b| b.starts_with("/cases")).unwrap_or_else(|| "/cases".into());
+    let back = pairs
+        .iter()
+        .find(|(k, _)| k == "back")
+        .map(|(_, v)| v.clone())
+        .filter(|b| b.starts_with("/cases"))
+        .unwrap_or_else(|| "/cases".into());
     let sep = if back.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{back}{sep}done={done}")).into_response()
 }

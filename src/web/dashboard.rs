@@ -1,10 +1,10 @@
 //! The dashboard: indicator cards, the 30-day trend, cases by category, the community
 //! ranking and the grid map coloured by open cases.
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;

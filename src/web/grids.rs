@@ -1,10 +1,10 @@
 //! A grid's page: who answers for it (grid workers, sponsor units), its indicators over the
 //! last 30 days and its open cases.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -60,15 +60,30 @@ async fn grid_page(State(app): State<App>, caller: Caller, Path(code): Path<Stri
         .unwrap_or_default();
     let open_rows: Vec<(String, String, String, String)> = open
         .iter()
-        .map(|c| (c.details.id.clone(), c.details.number.clone(), c.category_name.clone(), t(lang, &format!("status.{}", c.state.status.as_str()), &[])))
+        .map(|c| {
+            (
+                c.details.id.clone(),
+                c.details.number.clone(),
+                c.category_name.clone(),
+                t(lang, &format!("status.{}", c.state.status.as_str()), &[]),
+            )
+        })
         .collect();
     let people: Vec<Person> = view
         .people
         .iter()
-        .map(|p| Person { name: p.name.clone(), role: t(lang, &format!("web.role_{}", p.role.as_str()), &[]), phone: p.phone.clone().unwrap_or_default() })
+        .map(|p| Person {
+            name: p.name.clone(),
+            role: t(lang, &format!("web.role_{}", p.role.as_str()), &[]),
+            phone: p.phone.clone().unwrap_or_default(),
+        })
         .collect();
-    let around: Vec<&geo::MultiPolygon<f64>> =
-        dir.grids().zip(dir.shapes()).filter(|(g, _)| g.community.code == info.community.code && g.code != code).map(|(_, (_, s))| s).collect();
+    let around: Vec<&geo::MultiPolygon<f64>> = dir
+        .grids()
+        .zip(dir.shapes())
+        .filter(|(g, _)| g.community.code == info.community.code && g.code != code)
+        .map(|(_, (_, s))| s)
+        .collect();
     let map_svg = match (dir.shapes().iter().find(|(c, _)| *c == code), dir.interior_point(&code)) {
         (Some((_, shape)), Some(p)) => super::svg::locator(&around, shape, p.lat, p.lon, &info.name),
         _ => String::new(),

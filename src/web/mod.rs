@@ -180,9 +180,7 @@ async fn login_submit(State(app): State<App>, caller: Caller, headers: HeaderMap
             let cookie = session_cookie(&s.token, app.config().session_hours * 3600);
             ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
         }
-        Err(AppError::BadCredentials) => {
-            login_page(lang, StatusCode::UNAUTHORIZED, &form.username, Some(t("error.bad_credentials")))
-        }
+        Err(AppError::BadCredentials) => login_page(lang, StatusCode::UNAUTHORIZED, &form.username, Some(t("error.bad_credentials"))),
         Err(e) => e.into_response(),
     }
 }
@@ -294,7 +292,8 @@ async fn apikeys_create(State(app): State<App>, caller: Caller, Form(form): Form
     match app.create_api_key(&form.name).await {
         Ok((_, key)) => apikeys_view(&app, &caller, Some((form.name.trim().to_string(), key)), None, "").await,
         Err(e) => {
-            let mut r = apikeys_view(&app, &caller, None, Some(crate::i18n::t(caller.lang, "web.apikeys_name_required", &[])), &form.name).await;
+            let mut r =
+                apikeys_view(&app, &caller, None, Some(crate::i18n::t(caller.lang, "web.apikeys_name_required", &[])), &form.name).await;
             *r.status_mut() = e.status();
             r
         }

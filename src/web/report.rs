@@ -3,11 +3,11 @@
 //! `report.js` adds GPS, the grid shown for confirmation, and keeps a report that cannot be
 //! sent in the browser to send again with the same idempotency key.
 
+use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -62,13 +62,8 @@ async fn render_form(app: &App, caller: &Caller, typed: Typed, error: Option<Str
             None => groups.push(Group { name: c.class_name, options: vec![(c.code, c.name)] }),
         }
     }
-    let grids: Vec<(String, String)> = app
-        .visible_units(actor, vec![OrgKind::Grid])
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|u| (u.code, u.name))
-        .collect();
+    let grids: Vec<(String, String)> =
+        app.visible_units(actor, vec![OrgKind::Grid]).await.unwrap_or_default().into_iter().map(|u| (u.code, u.name)).collect();
     let can_self_handle = actor.has_role(crate::domain::authz::Role::GridWorker);
     let mut r = page(
         caller,
@@ -114,7 +109,9 @@ async fn report_submit(State(app): State<App>, caller: Caller, headers: HeaderMa
             match field.bytes().await {
                 Ok(b) if !b.is_empty() => photos.push(b.to_vec()),
                 Ok(_) => {}
-                Err(_) => return render_form(&app, &caller, typed, Some(AppError::TooLarge.message(lang)), StatusCode::PAYLOAD_TOO_LARGE).await,
+                Err(_) => {
+                    return render_form(&app, &caller, typed, Some(AppError::TooLarge.message(lang)), StatusCode::PAYLOAD_TOO_LARGE).await;
+                }
             }
             continue;
         }

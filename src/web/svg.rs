@@ -44,18 +44,29 @@ pub fn trend(days: &[(String, i64, i64)], title: &str, names: (&str, &str)) -> S
     let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, esc(title));
     for k in 0..=4 {
         let v = (max * k as f64 / 4.0).round() as i64;
-        let _ = write!(out, r#"<line x1="{pad}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" class="grid"/><text x="{tx}" y="{ty:.1}" text-anchor="end" class="axis">{v}</text>"#, x2 = w - pad, yy = y(v), tx = pad - 4.0, ty = y(v) + 4.0);
+        let _ = write!(
+            out,
+            r#"<line x1="{pad}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" class="grid"/><text x="{tx}" y="{ty:.1}" text-anchor="end" class="axis">{v}</text>"#,
+            x2 = w - pad,
+            yy = y(v),
+            tx = pad - 4.0,
+            ty = y(v) + 4.0
+        );
     }
     for (series, class, name) in [(1usize, "s1", names.0), (2, "s2", names.1)] {
-        let points: Vec<String> = days
-            .iter()
-            .enumerate()
-            .map(|(i, d)| format!("{:.1},{:.1}", x(i), y(if series == 1 { d.1 } else { d.2 })))
-            .collect();
+        let points: Vec<String> =
+            days.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(if series == 1 { d.1 } else { d.2 }))).collect();
         let _ = write!(out, r#"<polyline points="{}" class="line {class}"/>"#, points.join(" "));
         for (i, d) in days.iter().enumerate() {
             let v = if series == 1 { d.1 } else { d.2 };
-            let _ = write!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="3" class="dot {class}"><title>{} {}: {v}</title></circle>"#, x(i), y(v), esc(&d.0), esc(name));
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" class="dot {class}"><title>{} {}: {v}</title></circle>"#,
+                x(i),
+                y(v),
+                esc(&d.0),
+                esc(name)
+            );
         }
     }
     for (i, d) in days.iter().enumerate().filter(|(i, _)| i % 5 == 0 || *i == days.len() - 1) {
@@ -170,7 +181,11 @@ pub fn locator(around: &[&MultiPolygon<f64>], grid: &MultiPolygon<f64>, lat: f64
         let _ = write!(out, r#"<path d="{}" class="nb"/>"#, p.path(shape));
     }
     let (x, y) = p.point(lon, lat);
-    let _ = write!(out, r#"<path d="{}" class="here"/><circle cx="{x:.1}" cy="{y:.1}" r="6" class="pin"><title>{lat:.6}, {lon:.6}</title></circle></svg>"#, p.path(grid));
+    let _ = write!(
+        out,
+        r#"<path d="{}" class="here"/><circle cx="{x:.1}" cy="{y:.1}" r="6" class="pin"><title>{lat:.6}, {lon:.6}</title></circle></svg>"#,
+        p.path(grid)
+    );
     out
 }
 
@@ -192,8 +207,22 @@ mod tests {
     fn the_map_draws_every_grid_as_a_link() {
         let a = MultiPolygon(vec![polygon![(x: 117.15, y: 36.96), (x: 117.16, y: 36.96), (x: 117.16, y: 36.97), (x: 117.15, y: 36.96)]]);
         let grids = vec![
-            MapGrid { code: "001", name: "第1网格", shape: &a, shade: shade(0.0, 7.0), label: "0 件".into(), href: "/cases?grid=001".into() },
-            MapGrid { code: "002", name: "第2网格", shape: &a, shade: shade(7.0, 7.0), label: "7 件".into(), href: "/cases?grid=002".into() },
+            MapGrid {
+                code: "001",
+                name: "第1网格",
+                shape: &a,
+                shade: shade(0.0, 7.0),
+                label: "0 件".into(),
+                href: "/cases?grid=001".into(),
+            },
+            MapGrid {
+                code: "002",
+                name: "第2网格",
+                shape: &a,
+                shade: shade(7.0, 7.0),
+                label: "7 件".into(),
+                href: "/cases?grid=002".into(),
+            },
         ];
         let svg = grid_map(&grids, "map", &RAMP_OPEN);
         assert_eq!(svg.matches("<a href=").count(), 2);

@@ -10,27 +10,13 @@ const WEIERLU: &str = "370115001002"; // another community
 async fn login_me_and_logout_through_the_api() {
     let t = spawn_demo().await;
     let c = client();
-    let r = c
-        .post(t.url("/api/v1/auth/login"))
-        .json(&json!({ "username": "dispatcher", "password": "wrong-password" }))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        c.post(t.url("/api/v1/auth/login")).json(&json!({ "username": "dispatcher", "password": "wrong-password" })).send().await.unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, "bad_credentials").await;
-    let r = c
-        .post(t.url("/api/v1/auth/login"))
-        .json(&json!({ "username": "nobody", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(t.url("/api/v1/auth/login")).json(&json!({ "username": "nobody", "password": PASSWORD })).send().await.unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, "bad_credentials").await;
 
-    let r = c
-        .post(t.url("/api/v1/auth/login"))
-        .json(&json!({ "username": "dispatcher", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(t.url("/api/v1/auth/login")).json(&json!({ "username": "dispatcher", "password": PASSWORD })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -53,13 +39,8 @@ async fn login_me_and_logout_through_the_api() {
 #[tokio::test]
 async fn malformed_login_bodies_are_400s() {
     let t = spawn_demo().await;
-    let r = client()
-        .post(t.url("/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .body("{\"username\": ")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        client().post(t.url("/api/v1/auth/login")).header("content-type", "application/json").body("{\"username\": ").send().await.unwrap();
     assert_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
 }
 
@@ -82,8 +63,7 @@ async fn community_admin_sees_and_changes_only_their_community() {
     let r = community.get(t.url(&format!("/api/v1/org/units/{WEIERLU}"))).send().await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
 
-    let units: Vec<Value> =
-        community.get(t.url("/api/v1/org/units?kind=community")).send().await.unwrap().json().await.unwrap();
+    let units: Vec<Value> = community.get(t.url("/api/v1/org/units?kind=community")).send().await.unwrap().json().await.unwrap();
     assert_eq!(units.len(), 1, "only their own community is listed: {units:?}");
     assert_eq!(units[0]["code"], KAIYUAN);
 
@@ -113,12 +93,7 @@ async fn community_admin_sees_and_changes_only_their_community() {
     assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
 
     // The same request without the CSRF token is refused before anything else.
-    let r = community
-        .patch(t.url(&format!("/api/v1/people/{id}")))
-        .json(&json!({ "phone": "13900000002" }))
-        .send()
-        .await
-        .unwrap();
+    let r = community.patch(t.url(&format!("/api/v1/people/{id}"))).json(&json!({ "phone": "13900000002" })).send().await.unwrap();
     assert_error(r, StatusCode::FORBIDDEN, "csrf_invalid").await;
     let r = community
         .patch(t.url(&format!("/api/v1/people/{id}")))
@@ -134,8 +109,7 @@ async fn community_admin_sees_and_changes_only_their_community() {
 async fn leader_reads_everything_below_but_changes_nothing() {
     let t = spawn_demo().await;
     let (leader, csrf) = t.login("leader").await;
-    let units: Vec<Value> =
-        leader.get(t.url("/api/v1/org/units?kind=community")).send().await.unwrap().json().await.unwrap();
+    let units: Vec<Value> = leader.get(t.url("/api/v1/org/units?kind=community")).send().await.unwrap().json().await.unwrap();
     assert_eq!(units.len(), 9);
     let person = someone_in(&t, &leader, WEIERLU).await;
     let r = leader

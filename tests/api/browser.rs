@@ -50,7 +50,9 @@ impl Browser {
         let required = std::env::var("CHUANGCHENG_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0");
         let (Some(chromedriver), Some(chromium)) = (find_program("chromedriver"), find_program("chromium")) else {
             assert!(!required, "CHUANGCHENG_REQUIRE_BROWSER is set but chromium/chromedriver are not installed");
-            eprintln!("\n*** chromium or chromedriver not found: the browser test is SKIPPED. Install Debian's chromium and chromium-driver to run it. ***\n");
+            eprintln!(
+                "\n*** chromium or chromedriver not found: the browser test is SKIPPED. Install Debian's chromium and chromium-driver to run it. ***\n"
+            );
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
@@ -124,7 +126,12 @@ impl Browser {
     }
 
     async fn text(&self) -> String {
-        let v = self.http.post(self.url("/execute/sync")).json(&json!({ "script": "return document.body ? document.body.innerText : ''", "args": [] })).send().await;
+        let v = self
+            .http
+            .post(self.url("/execute/sync"))
+            .json(&json!({ "script": "return document.body ? document.body.innerText : ''", "args": [] }))
+            .send()
+            .await;
         match v {
             Ok(r) => r.json::<Value>().await.map(|v| v["value"].as_str().unwrap_or("").to_string()).unwrap_or_default(),
             Err(_) => String::new(),
@@ -152,7 +159,8 @@ impl Browser {
 
     /// Cuts the browser off the network (or gives it back), as a phone without signal.
     async fn network(&self, offline: bool) {
-        let conditions = json!({ "network_conditions": { "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 } });
+        let conditions =
+            json!({ "network_conditions": { "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 } });
         self.call(reqwest::Method::POST, "/chromium/network_conditions", conditions).await;
     }
 

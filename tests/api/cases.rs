@@ -38,12 +38,7 @@ impl Desk {
     }
 
     async fn act(&self, who: &Client, csrf: &str, id: &str, action: &str, body: Value) -> reqwest::Response {
-        who.post(self.t.url(&format!("/api/v1/cases/{id}/actions/{action}")))
-            .header("X-CSRF-Token", csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        who.post(self.t.url(&format!("/api/v1/cases/{id}/actions/{action}"))).header("X-CSRF-Token", csrf).json(&body).send().await.unwrap()
     }
 
     async fn ok(&self, who: &Client, csrf: &str, id: &str, action: &str, body: Value) -> Value {
@@ -111,13 +106,9 @@ async fn the_whole_loop_with_rework_for_each_role() {
     assert_eq!(v["status"], "closed");
     assert_eq!(v["actions"], json!([]), "a grid worker cannot reopen");
 
-    let timeline: Vec<Value> =
-        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
     let actions: Vec<&str> = timeline.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(
-        actions,
-        ["report", "register", "dispatch", "accept", "handle", "verify_fail", "accept", "handle", "verify_pass"]
-    );
+    assert_eq!(actions, ["report", "register", "dispatch", "accept", "handle", "verify_fail", "accept", "handle", "verify_pass"]);
     assert_eq!(timeline[5]["note"], "摊贩又回来了");
     assert!(timeline.iter().all(|e| e["actor_name"].is_string()));
     assert!(d.t.app.rebuild_matches(&id).await.unwrap(), "replaying the log gives the stored row");
@@ -196,7 +187,8 @@ async fn page_numbers_far_past_the_end_are_empty_pages_not_errors() {
     let d = desk().await;
     let (dispatcher, _) = d.t.login("dispatcher").await;
     let huge = "1844674407370957";
-    let list: Vec<Value> = get_json(&dispatcher, d.t.url(&format!("/api/v1/cases?page={huge}&per_page=500"))).await.as_array().cloned().unwrap();
+    let list: Vec<Value> =
+        get_json(&dispatcher, d.t.url(&format!("/api/v1/cases?page={huge}&per_page=500"))).await.as_array().cloned().unwrap();
     assert!(list.is_empty());
     let r = dispatcher.get(d.t.url(&format!("/api/v1/cases/export.csv?page={huge}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -226,8 +218,7 @@ async fn overdue_cases_escalate_one_tier_and_warnings_come_first() {
     assert_eq!(v["assignee"]["name"], "开元社区", "grid → community");
     assert_eq!(v["tier"], 2);
     assert_eq!(v["escalation_count"], 1);
-    let timeline: Vec<Value> =
-        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
     let last = timeline.last().unwrap();
     assert_eq!(last["action"], "escalate");
     assert!(last["actor_id"].is_null(), "the system escalated");
@@ -299,8 +290,7 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
     assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
     let v: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!((v["status"].as_str(), v["version"].as_i64()), (Some("registered"), Some(2)));
-    let timeline: Vec<Value> =
-        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(timeline.len(), 2, "refused actions leave no trace in the log");
 
     // Anonymous citizens may report only citizen categories, and see nothing after.
@@ -452,9 +442,7 @@ async fn indicators_count_what_happened() {
     let (handler, h) = d.t.login("handler").await;
     let new = |cat: &'static str| {
         let (d, worker, w) = (&d, worker.clone(), w.clone());
-        async move {
-            d.report(&worker, &w, cat, json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string()
-        }
+        async move { d.report(&worker, &w, cat, json!({})).await.json::<Value>().await.unwrap()["case"]["id"].as_str().unwrap().to_string() }
     };
     // A: the full loop, on time, with one rework.
     let a = new("0401").await;
@@ -522,7 +510,8 @@ async fn a_generated_month_replays_and_adds_up() {
     assert_eq!(sum as usize, n, "communities add up to the whole");
     let rate = r["total"]["on_time_rate"].as_f64().unwrap();
     assert!((0.6..0.99).contains(&rate), "a believable on-time rate: {rate}");
-    let open: Vec<Value> = leader.get(t.url("/api/v1/cases?status=dispatched,in_progress,handled&per_page=500")).send().await.unwrap().json().await.unwrap();
+    let open: Vec<Value> =
+        leader.get(t.url("/api/v1/cases?status=dispatched,in_progress,handled&per_page=500")).send().await.unwrap().json().await.unwrap();
     assert!(!open.is_empty(), "some cases are still being worked on");
     let recent: Vec<Value> = leader.get(t.url("/api/v1/cases?per_page=60")).send().await.unwrap().json().await.unwrap();
     for c in open.iter().chain(recent.iter()) {
@@ -600,14 +589,12 @@ async fn two_server_instances_scanning_at_once_escalate_a_case_once() {
     d.ok(&dispatcher, &dc, &id, "dispatch", json!({})).await;
     d.clock.fetch_add(3 * 3_600_000, Ordering::SeqCst);
     // A second instance on the same database (same data directory or PostgreSQL database).
-    let second = chuangcheng::App::build_with_clock(d.t.app.config().clone(), chuangcheng::app::Clock::Manual(d.clock.clone()))
-        .await
-        .unwrap();
+    let second =
+        chuangcheng::App::build_with_clock(d.t.app.config().clone(), chuangcheng::app::Clock::Manual(d.clock.clone())).await.unwrap();
     let (a, b) = tokio::join!(d.t.app.scan_deadlines(), second.scan_deadlines());
     let escalated = a.unwrap().escalated + b.unwrap().escalated;
     assert_eq!(escalated, 1, "only one instance acts on a case");
-    let timeline: Vec<Value> =
-        dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}/timeline"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(timeline.iter().filter(|e| e["action"] == "escalate").count(), 1);
 }
 

@@ -101,22 +101,24 @@ async fn bad_grid_file_from_the_command_line_lists_features() {
 async fn user_add_passwd_and_token() {
     let t = spawn_demo().await;
     let add = [
-        "user", "add", "--username", "wangfang", "--name", "王芳", "--role", "网格员", "--org", "370115001003001", "--phone",
+        "user",
+        "add",
+        "--username",
+        "wangfang",
+        "--name",
+        "王芳",
+        "--role",
+        "网格员",
+        "--org",
+        "370115001003001",
+        "--phone",
         "13800001111",
     ];
     let out = run(&t, &add, Some(("CHUANGCHENG_PASSWORD", "first-password")));
     assert!(out.status.success(), "{}", stderr(&out));
     let login = |password: &'static str| {
         let url = t.url("/api/v1/auth/login");
-        async move {
-            client()
-                .post(url)
-                .json(&json!({ "username": "wangfang", "password": password }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
+        async move { client().post(url).json(&json!({ "username": "wangfang", "password": password })).send().await.unwrap().status() }
     };
     assert_eq!(login("first-password").await, StatusCode::OK);
     let out = run(&t, &["user", "passwd", "--username", "wangfang"], Some(("CHUANGCHENG_PASSWORD", "second-password")));
@@ -182,7 +184,8 @@ async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
     let (worker, w) = t.login("gridworker").await;
     let photo = crate::photos::camera_jpeg(36.97, 117.17);
     let form = reqwest::multipart::Form::new().part("photo", reqwest::multipart::Part::bytes(photo.clone()).file_name("a.jpg"));
-    let uploaded: Value = worker.post(t.url("/api/v1/photos")).header("X-CSRF-Token", &w).multipart(form).send().await.unwrap().json().await.unwrap();
+    let uploaded: Value =
+        worker.post(t.url("/api/v1/photos")).header("X-CSRF-Token", &w).multipart(form).send().await.unwrap().json().await.unwrap();
     let backup = t.dir.path().join("backup-1");
     let out = run(&t, &["backup", "--to", backup.to_str().unwrap()], None);
     if t.app.config().database_url.is_some() {
@@ -205,9 +208,21 @@ async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
     tokio::spawn(chuangcheng::server::serve(copy, listener, std::future::pending()));
     let (original, _) = t.login("leader").await;
     let copied = client();
-    let r = copied.post(format!("{copy_base}/api/v1/auth/login")).json(&json!({ "username": "leader", "password": PASSWORD })).send().await.unwrap();
+    let r = copied
+        .post(format!("{copy_base}/api/v1/auth/login"))
+        .json(&json!({ "username": "leader", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "accounts come back too");
-    for path in ["/api/v1/cases?per_page=500", "/api/v1/indicators?from=2026-11-01&to=2026-11-30&by=grid", "/api/v1/grids", "/api/v1/categories", "/api/v1/org/units", "/api/v1/todo"] {
+    for path in [
+        "/api/v1/cases?per_page=500",
+        "/api/v1/indicators?from=2026-11-01&to=2026-11-30&by=grid",
+        "/api/v1/grids",
+        "/api/v1/categories",
+        "/api/v1/org/units",
+        "/api/v1/todo",
+    ] {
         let a = original.get(t.url(path)).send().await.unwrap().text().await.unwrap();
         let b = copied.get(format!("{copy_base}{path}")).send().await.unwrap().text().await.unwrap();
         assert_eq!(a, b, "{path} answers the same from the restored copy");

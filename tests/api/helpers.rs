@@ -133,10 +133,7 @@ impl TestApp {
 /// Asserts a JSON error answer: status, stable code, and a non-empty message.
 pub async fn assert_error(r: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(r.status(), status, "status for expected error {code}");
-    assert!(
-        r.headers()["content-type"].to_str().unwrap().starts_with("application/json"),
-        "errors are JSON"
-    );
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "errors are JSON");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");

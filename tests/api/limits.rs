@@ -75,10 +75,13 @@ async fn repeated_wrong_passwords_pause_the_username() {
 async fn a_request_running_past_the_timeout_gets_a_503_in_json() {
     use axum::routing::get;
     let slow = axum::Router::new()
-        .route("/slow", get(|| async {
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            "too late"
-        }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                "too late"
+            }),
+        )
         .route("/quick", get(|| async { "ok" }));
     let router = chuangcheng::server::with_timeout(slow, std::time::Duration::from_millis(200));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -74,12 +74,7 @@ async fn outside_every_grid_is_a_404_in_the_callers_language() {
     let r = t.get("/api/v1/locate?lat=36.90&lon=117.175").await;
     let body = assert_error(r, StatusCode::NOT_FOUND, "outside_grids").await;
     assert!(is_chinese(body["message"].as_str().unwrap()), "Chinese by default: {body}");
-    let r = client()
-        .get(t.url("/api/v1/locate?lat=36.90&lon=117.175"))
-        .header("Accept-Language", "en-US,en;q=0.9")
-        .send()
-        .await
-        .unwrap();
+    let r = client().get(t.url("/api/v1/locate?lat=36.90&lon=117.175")).header("Accept-Language", "en-US,en;q=0.9").send().await.unwrap();
     let body = assert_error(r, StatusCode::NOT_FOUND, "outside_grids").await;
     assert!(!is_chinese(body["message"].as_str().unwrap()), "English on request: {body}");
 }
@@ -130,11 +125,7 @@ async fn health_and_metrics_answer() {
     t.get("/api/v1/locate?lat=36.975&lon=117.175").await;
     let text = t.get("/metrics").await.text().await.unwrap();
     assert!(text.contains("chuangcheng_grids 150"), "{text}");
-    let locates: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("chuangcheng_locate_total "))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
+    let locates: u64 = text.lines().find_map(|l| l.strip_prefix("chuangcheng_locate_total ")).and_then(|v| v.parse().ok()).unwrap();
     assert!(locates >= 1);
     let r = t.get("/api/v1/no-such-thing").await;
     assert_error(r, StatusCode::NOT_FOUND, "no_such_route").await;

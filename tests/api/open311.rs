@@ -50,7 +50,8 @@ fn url(t: &TestApp, path: &str) -> String {
 async fn services_and_definitions_in_both_formats() {
     let t = spawn_demo().await;
     let json: Vec<Value> = client().get(url(&t, "services.json")).send().await.unwrap().json().await.unwrap();
-    let citizen: Vec<Value> = t.get("/api/v1/categories").await.json::<Vec<Value>>().await.unwrap().into_iter().filter(|c| c["citizen"] == true).collect();
+    let citizen: Vec<Value> =
+        t.get("/api/v1/categories").await.json::<Vec<Value>>().await.unwrap().into_iter().filter(|c| c["citizen"] == true).collect();
     assert_eq!(json.len(), citizen.len(), "one service per category open to citizens");
     let rubbish = json.iter().find(|s| s["service_code"] == "0101").unwrap();
     assert_eq!(rubbish["service_name"], "暴露垃圾");
@@ -103,7 +104,12 @@ async fn filing_requests_checks_key_location_attributes_and_size() {
         async move { client().post(u).form(&form).send().await.unwrap() }
     };
     let base = |extra: &[(&'static str, &str)]| {
-        let mut f = vec![("service_code", "0101".to_string()), ("lat", lat.to_string()), ("long", lon.to_string()), ("description", "路边有垃圾".to_string())];
+        let mut f = vec![
+            ("service_code", "0101".to_string()),
+            ("lat", lat.to_string()),
+            ("long", lon.to_string()),
+            ("description", "路边有垃圾".to_string()),
+        ];
         f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         f
     };
@@ -114,7 +120,18 @@ async fn filing_requests_checks_key_location_attributes_and_size() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(xml_texts(&r.text().await.unwrap(), "code"), vec!["403"]);
 
-    let r = post("json", base(&[("api_key", &key), ("attribute[amount]", "large"), ("email", "zhang@example.com"), ("phone", "13912345678"), ("first_name", "张"), ("last_name", "三")])).await;
+    let r = post(
+        "json",
+        base(&[
+            ("api_key", &key),
+            ("attribute[amount]", "large"),
+            ("email", "zhang@example.com"),
+            ("phone", "13912345678"),
+            ("first_name", "张"),
+            ("last_name", "三"),
+        ]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let created: Vec<Value> = r.json().await.unwrap();
     let number = created[0]["service_request_id"].as_str().unwrap().to_string();
@@ -145,11 +162,30 @@ async fn filing_requests_checks_key_location_attributes_and_size() {
     lamp_ok.push(("attribute[state][]", "dark".into()));
     lamp_ok.push(("attribute[state][]", "flicker".into()));
     assert_eq!(post("json", lamp_ok).await.status(), StatusCode::CREATED);
-    let r = post("json", vec![("api_key", key.clone()), ("service_code", "0101".into()), ("lat", lat.to_string()), ("long", lon.to_string()), ("jurisdiction_id", "999".into())]).await;
+    let r = post(
+        "json",
+        vec![
+            ("api_key", key.clone()),
+            ("service_code", "0101".into()),
+            ("lat", lat.to_string()),
+            ("long", lon.to_string()),
+            ("jurisdiction_id", "999".into()),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // An address naming a grid stands for its location.
-    let r = post("xml", vec![("api_key", key.clone()), ("service_code", "0601".into()), ("address_string", "开元社区第1网格".into()), ("description", "有人乱扔垃圾".into())]).await;
+    let r = post(
+        "xml",
+        vec![
+            ("api_key", key.clone()),
+            ("service_code", "0601".into()),
+            ("address_string", "开元社区第1网格".into()),
+            ("description", "有人乱扔垃圾".into()),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let xml = r.text().await.unwrap();
     let id = xml_texts(&xml, "service_request_id").pop().unwrap();
@@ -166,7 +202,8 @@ async fn filing_requests_checks_key_location_attributes_and_size() {
     assert_eq!(case["source"], "citizen");
     let public = client().get(url(&t, &format!("requests/{number}.json"))).send().await.unwrap().text().await.unwrap();
     assert!(!public.contains("zhang@example.com") && !public.contains("13912345678") && !public.contains("张三"));
-    let timeline: Vec<Value> = dispatcher.get(t.url(&format!("/api/v1/cases/{number}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> =
+        dispatcher.get(t.url(&format!("/api/v1/cases/{number}/timeline"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(timeline[0]["data"]["via"], "随手拍", "attributed to its key");
     assert_eq!(timeline[0]["data"]["attributes"]["amount"], json!(["large"]));
 }
@@ -227,32 +264,59 @@ async fn a_request_goes_round_the_loop_and_its_progress_shows() {
         .json()
         .await
         .unwrap();
-    let statuses: Vec<&str> = updates.iter().filter(|u| u["service_request_id"] == number.as_str()).map(|u| u["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> =
+        updates.iter().filter(|u| u["service_request_id"] == number.as_str()).map(|u| u["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["OPEN", "INVESTIGATING", "ACTION_SCHEDULED", "IN_PROGRESS", "IN_PROGRESS", "FIXED"]);
     assert!(updates.iter().all(|u| u["updated_datetime"].as_str().unwrap().ends_with("+08:00")));
 
     // The citizen says it is back: a follow-up on the case, asking to reopen it.
     let r = client()
         .post(url(&t, "servicerequestupdates.xml"))
-        .form(&[("api_key", key.as_str()), ("service_request_id", number.as_str()), ("status", "OPEN"), ("description", "摊贩又回来了"), ("updated_datetime", "2026-11-30T12:00:00+08:00")])
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_request_id", number.as_str()),
+            ("status", "OPEN"),
+            ("description", "摊贩又回来了"),
+            ("updated_datetime", "2026-11-30T12:00:00+08:00"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let update_id = xml_texts(&r.text().await.unwrap(), "update_id").pop().unwrap();
     assert!(!update_id.is_empty());
-    let timeline: Vec<Value> = dispatcher.get(t.url(&format!("/api/v1/cases/{number}/timeline"))).send().await.unwrap().json().await.unwrap();
+    let timeline: Vec<Value> =
+        dispatcher.get(t.url(&format!("/api/v1/cases/{number}/timeline"))).send().await.unwrap().json().await.unwrap();
     let last = timeline.last().unwrap();
     assert_eq!(last["action"], "comment");
     assert_eq!(last["note"], "摊贩又回来了");
     assert_eq!(last["data"]["reopen_requested"], true);
-    let r = client().post(url(&t, "servicerequestupdates.json")).form(&[("api_key", key.as_str()), ("service_request_id", "JY00000000-0000"), ("description", "x")]).send().await.unwrap();
+    let r = client()
+        .post(url(&t, "servicerequestupdates.json"))
+        .form(&[("api_key", key.as_str()), ("service_request_id", "JY00000000-0000"), ("description", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // Filters: ids override everything; service codes and status narrow the list.
-    let list: Vec<Value> = client().get(url(&t, &format!("requests.json?service_request_id={number},JYX&status=open"))).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client()
+        .get(url(&t, &format!("requests.json?service_request_id={number},JYX&status=open")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
-    let list: Vec<Value> = client().get(url(&t, "requests.json?service_code=0601&start_date=2026-11-29T00:00:00Z")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client()
+        .get(url(&t, "requests.json?service_code=0601&start_date=2026-11-29T00:00:00Z"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list.is_empty());
     let r = client().get(url(&t, "requests.json?start_date=yesterday")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -266,7 +330,13 @@ async fn keys_are_revocable_and_rate_limited() {
     t.app.seed_demo().await.unwrap();
     let key = with_key(&t).await;
     let (lat, lon) = grid_centre(&t, "370115001001001").await;
-    let form = [("api_key", key.clone()), ("service_code", "0601".into()), ("lat", lat.to_string()), ("long", lon.to_string()), ("description", "x".into())];
+    let form = [
+        ("api_key", key.clone()),
+        ("service_code", "0601".into()),
+        ("lat", lat.to_string()),
+        ("long", lon.to_string()),
+        ("description", "x".into()),
+    ];
     for _ in 0..3 {
         assert_eq!(client().post(url(&t, "requests.json")).form(&form).send().await.unwrap().status(), StatusCode::CREATED);
     }
@@ -288,7 +358,13 @@ async fn every_read_endpoint_answers_in_both_formats() {
     let (lat, lon) = grid_centre(&t, "370115001001001").await;
     let created: Vec<Value> = client()
         .post(url(&t, "requests.json"))
-        .form(&[("api_key", key.as_str()), ("service_code", "0101"), ("lat", &lat.to_string()), ("long", &lon.to_string()), ("description", "a < b & \"c\"")])
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", "0101"),
+            ("lat", &lat.to_string()),
+            ("long", &lon.to_string()),
+            ("description", "a < b & \"c\""),
+        ])
         .send()
         .await
         .unwrap()

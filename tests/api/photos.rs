@@ -111,7 +111,8 @@ async fn before_and_after_photos_follow_the_case() {
         .unwrap();
     let id = r.json::<Json>().await.unwrap()["case"]["id"].as_str().unwrap().to_string();
     for (who, csrf, action) in [(&dispatcher, &dc, "register"), (&dispatcher, &dc, "dispatch"), (&handler, &h, "accept")] {
-        let r = who.post(t.url(&format!("/api/v1/cases/{id}/actions/{action}"))).header("X-CSRF-Token", csrf.as_str()).send().await.unwrap();
+        let r =
+            who.post(t.url(&format!("/api/v1/cases/{id}/actions/{action}"))).header("X-CSRF-Token", csrf.as_str()).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{action}");
     }
     let after: Json = upload(&t, &handler, &h, camera_jpeg(lat, lon), "after.jpg").await.json().await.unwrap();

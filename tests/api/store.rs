@@ -26,7 +26,10 @@ async fn concurrent_writes_each_commit_or_fail_alone() {
             let code = if i % 3 == 0 { "370115000".to_string() } else { format!("370115{i:03}") };
             store
                 .write(move |c| {
-                    org::insert_unit(c, org::NewUnit { kind: OrgKind::Subdistrict, code: &code, name: "街道", parent: Some(&district), sort: i })
+                    org::insert_unit(
+                        c,
+                        org::NewUnit { kind: OrgKind::Subdistrict, code: &code, name: "街道", parent: Some(&district), sort: i },
+                    )
                 })
                 .await
         }));

@@ -30,24 +30,14 @@ async fn login_form_logs_in_and_out_with_csrf() {
     let html = c.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let token = csrf_in(&html);
 
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("username", "leader"), ("password", "not-it"), ("csrf_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(t.url("/login")).form(&[("username", "leader"), ("password", "not-it"), ("csrf_token", &token)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let html = r.text().await.unwrap();
     assert!(html.contains("用户名或密码错误"), "wrong password says so in Chinese");
     assert!(html.contains("value=\"leader\""), "the form keeps what was typed");
 
     let token = csrf_in(&html);
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(t.url("/login")).form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", &token)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
     let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
@@ -67,21 +57,12 @@ async fn a_forged_or_missing_login_token_is_refused() {
     let t = spawn_demo().await;
     let c = client();
     let _ = c.get(t.url("/login")).send().await.unwrap();
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "forged")])
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(t.url("/login")).form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "forged")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("表单校验失败"));
     // No cookie at all (a cross-site form post): refused too.
-    let r = client()
-        .post(t.url("/login"))
-        .form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "x")])
-        .send()
-        .await
-        .unwrap();
+    let r =
+        client().post(t.url("/login")).form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", "x")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
@@ -131,7 +112,8 @@ async fn admins_manage_open311_keys_from_the_admin_page() {
     let r = admin.post(t.url("/admin/apikeys")).form(&[("name", " "), ("csrf_token", &token)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("请填写密钥名称"));
-    let page = admin.post(t.url("/admin/apikeys")).form(&[("name", "随手拍"), ("csrf_token", &token)]).send().await.unwrap().text().await.unwrap();
+    let page =
+        admin.post(t.url("/admin/apikeys")).form(&[("name", "随手拍"), ("csrf_token", &token)]).send().await.unwrap().text().await.unwrap();
     let marker = "<code class=\"key\">";
     let at = page.find(marker).expect("the new key is shown once") + marker.len();
     let key = page[at..].split('<').next().unwrap().to_string();
@@ -302,11 +284,7 @@ async fn the_desk_filters_sorts_and_dispatches_in_bulk() {
     assert!(sorted.contains("selected>时限最近") || sorted.contains("value=\"deadline\" selected"));
     // Bulk: tick every waiting case on the first page and dispatch them.
     let waiting = desk.get(t.url("/cases?status=reported")).send().await.unwrap().text().await.unwrap();
-    let ids: Vec<String> = waiting
-        .split("name=\"case\" value=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap().to_string())
-        .collect();
+    let ids: Vec<String> = waiting.split("name=\"case\" value=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect();
     assert!(!ids.is_empty(), "a Monday evening has cases waiting");
     let token = csrf_in(&waiting);
     let mut form = vec![("csrf_token".to_string(), token), ("back".to_string(), "/cases?status=reported".to_string())];
@@ -355,7 +333,18 @@ async fn admin_pages_show_the_org_and_import_files() {
 
     let r = admin
         .post(t.url("/admin/categories"))
-        .form(&[("csrf_token", token.as_str()), ("code", "9902"), ("class_name", "其他"), ("name", "共享单车堆放"), ("tier", "4"), ("department", "BM01"), ("response_minutes", "60"), ("handling_minutes", "450"), ("citizen", "1"), ("active", "1")])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", "9902"),
+            ("class_name", "其他"),
+            ("name", "共享单车堆放"),
+            ("tier", "4"),
+            ("department", "BM01"),
+            ("response_minutes", "60"),
+            ("handling_minutes", "450"),
+            ("citizen", "1"),
+            ("active", "1"),
+        ])
         .send()
         .await
         .unwrap();

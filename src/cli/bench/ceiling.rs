@@ -49,9 +49,8 @@ pub async fn serve(kind: Kind, listen: SocketAddr, scratch: &Path) -> anyhow::Re
             drop(Store::open(scratch, None).await?);
             let sink = BareSink::open(&scratch.join(crate::store::SQLITE_FILE))?;
             let grids = demo_grids(&mut StdRng::seed_from_u64(crate::app::demo::GRID_SEED));
-            let index = GridIndex::build(
-                grids.into_iter().enumerate().map(|(i, g)| (format!("{i:04}"), MultiPolygon(vec![g.shape]), i)).collect(),
-            );
+            let index =
+                GridIndex::build(grids.into_iter().enumerate().map(|(i, g)| (format!("{i:04}"), MultiPolygon(vec![g.shape]), i)).collect());
             let state = Arc::new(Intake { index, sink, seq: AtomicU64::new(0) });
             Router::new().route("/cases", post(intake)).with_state(state)
         }

@@ -89,13 +89,7 @@ pub async fn drive(addr: SocketAddr, connections: usize, run_for: Duration, make
     }
 }
 
-async fn one_connection(
-    addr: SocketAddr,
-    deadline: Instant,
-    make: &MakeRequest,
-    rng: &mut StdRng,
-    part: &mut Part,
-) -> anyhow::Result<()> {
+async fn one_connection(addr: SocketAddr, deadline: Instant, make: &MakeRequest, rng: &mut StdRng, part: &mut Part) -> anyhow::Result<()> {
     let mut conn = Connection::open(addr).await?;
     while Instant::now() < deadline {
         let request = make(rng);
@@ -107,9 +101,7 @@ async fn one_connection(
             part.latencies_us.push(us);
         } else {
             part.failed += 1;
-            part.first_failure.get_or_insert_with(|| {
-                format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]))
-            });
+            part.first_failure.get_or_insert_with(|| format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)])));
         }
     }
     Ok(())

@@ -40,15 +40,12 @@ pub fn measure(n: usize, seconds: f64) -> LocateFigures {
     let lat = (36.0, 36.0 + rows as f64 * 0.0035);
     let build_started = Instant::now();
     let cells: Vec<_> = jittered_lattice(cols, rows, lon, lat, &mut rng).into_iter().take(n).collect();
-    let index = GridIndex::build(
-        cells.into_iter().enumerate().map(|(i, p)| (format!("{i:015}"), MultiPolygon(vec![p]), i)).collect(),
-    );
+    let index = GridIndex::build(cells.into_iter().enumerate().map(|(i, p)| (format!("{i:015}"), MultiPolygon(vec![p]), i)).collect());
     let build = build_started.elapsed();
     // Points inside the covered rows, so nearly every lookup finds its grid.
     let covered_lat = (lat.0, lat.0 + (n / cols).max(1) as f64 * 0.0035);
-    let points: Vec<LatLon> = (0..1 << 20)
-        .map(|_| LatLon { lat: rng.random_range(covered_lat.0..covered_lat.1), lon: rng.random_range(lon.0..lon.1) })
-        .collect();
+    let points: Vec<LatLon> =
+        (0..1 << 20).map(|_| LatLon { lat: rng.random_range(covered_lat.0..covered_lat.1), lon: rng.random_range(lon.0..lon.1) }).collect();
     let run_for = Duration::from_secs_f64(seconds);
     let measure = |offset: usize| -> (u64, u64, Duration) {
         let (mut done, mut found) = (0u64, 0u64);

@@ -20,8 +20,8 @@ use rand::rngs::StdRng;
 use serde::Serialize;
 
 use super::child::ChildServer;
-use super::crash::{CrashFigures, CrashPlan, crash_trials};
 use super::client::{MakeRequest, Sample, drive, request};
+use super::crash::{CrashFigures, CrashPlan, crash_trials};
 use crate::app::App;
 use crate::config::{Config, ConfigLayer, Secret};
 use crate::domain::coords::LatLon;
@@ -267,15 +267,10 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
             .filter(|c| c.active && c.citizen && c.attributes.iter().all(|a| !a.required))
             .map(|c| c.code.clone())
             .collect(),
-        communities: app
-            .units_of_kind(OrgKind::Community)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .into_iter()
-            .map(|u| u.code)
-            .collect(),
+        communities: app.units_of_kind(OrgKind::Community).await.map_err(|e| anyhow::anyhow!("{e}"))?.into_iter().map(|u| u.code).collect(),
     });
-    if fixture.points.is_empty() || fixture.categories.is_empty() || fixture.citizen_categories.is_empty() || fixture.communities.is_empty() {
+    if fixture.points.is_empty() || fixture.categories.is_empty() || fixture.citizen_categories.is_empty() || fixture.communities.is_empty()
+    {
         bail!("the bench store has no grids, categories or communities");
     }
     drop(dir);
@@ -291,7 +286,9 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         Arc::new(move |rng| request("POST", "/echo", &[("content-type", "application/json")], case_body(&f, rng)))
     };
     bar.set_message("ceiling: bare echo server");
-    let echo = if !args.wants("echo") { Sample::default() } else {
+    let echo = if !args.wants("echo") {
+        Sample::default()
+    } else {
         let server = ChildServer::start(&std::env::current_exe()?, &["bench", "ceiling", "echo"], &work.join("echo.log")).await?;
         drive(server.addr, conns, run_for, create_body).await
     };
@@ -299,14 +296,20 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         ceilings.push(Measured { name: "ceiling: echo (parse JSON, answer)".into(), sample: echo.clone(), ceiling: None, ratio: None });
     }
     bar.set_message("ceiling: bare durable intake");
-    let intake = if !args.wants("intake") { Sample::default() } else {
+    let intake = if !args.wants("intake") {
+        Sample::default()
+    } else {
         let scratch = work.join("scratch-intake");
         let _ = std::fs::remove_dir_all(&scratch);
         let scratch_s = scratch.display().to_string();
-        let server = ChildServer::start(&std::env::current_exe()?, &["bench", "ceiling", "intake", "--scratch", &scratch_s], &work.join("intake.log")).await?;
+        let server = ChildServer::start(
+            &std::env::current_exe()?,
+            &["bench", "ceiling", "intake", "--scratch", &scratch_s],
+            &work.join("intake.log"),
+        )
+        .await?;
         let f = fixture.clone();
-        let make: MakeRequest =
-            Arc::new(move |rng| request("POST", "/cases", &[("content-type", "application/json")], case_body(&f, rng)));
+        let make: MakeRequest = Arc::new(move |rng| request("POST", "/cases", &[("content-type", "application/json")], case_body(&f, rng)));
         let s = drive(server.addr, conns, run_for, make).await;
         drop(server);
         let _ = std::fs::remove_dir_all(&scratch);
@@ -331,59 +334,91 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let mut endpoints = Vec::new();
     type Case = (&'static str, &'static str, MakeRequest, &'static str);
     let plan: Vec<Case> = vec![
-        ("create", "create case (JSON API)", {
-            let (f, auth) = (fixture.clone(), auth.clone());
-            Arc::new(move |rng| {
-                request("POST", "/api/v1/cases", &[("content-type", "application/json"), ("authorization", &auth)], case_body(&f, rng))
-            })
-        }, "intake"),
-        ("open311", "create case (Open311)", {
-            let f = fixture.clone();
-            Arc::new(move |rng| {
-                let p = f.points[rng.random_range(0..f.points.len())];
-                let form = serde_urlencoded::to_string([
-                    ("api_key", f.api_key.clone()),
-                    ("service_code", f.citizen_categories[rng.random_range(0..f.citizen_categories.len())].clone()),
-                    ("lat", p.lat.to_string()),
-                    ("long", p.lon.to_string()),
-                    ("description", "小区门口垃圾桶满溢,周边有散落垃圾,气味较大,请环卫尽快清运。".to_string()),
-                    ("first_name", "王".to_string()),
-                    ("phone", "13800000000".to_string()),
-                ])
-                .unwrap_or_default();
-                request("POST", "/open311/v2/requests.json", &[("content-type", "application/x-www-form-urlencoded")], Bytes::from(form))
-            })
-        }, "intake"),
-        ("desk", "case desk (community + status, 50)", {
-            let (f, auth) = (fixture.clone(), auth.clone());
-            Arc::new(move |rng| {
-                let path = format!(
-                    "/api/v1/cases?community={}&status={}&per_page=50",
-                    f.communities[rng.random_range(0..f.communities.len())],
-                    STATUSES[rng.random_range(0..STATUSES.len())]
-                );
-                request("GET", &path, &[("authorization", &auth)], Bytes::new())
-            })
-        }, "echo"),
-        ("dashboard", "KPI dashboard (30 days, by community)", {
-            let auth = auth.clone();
-            Arc::new(move |_| request("GET", "/api/v1/indicators?by=community", &[("authorization", &auth)], Bytes::new()))
-        }, "echo"),
+        (
+            "create",
+            "create case (JSON API)",
+            {
+                let (f, auth) = (fixture.clone(), auth.clone());
+                Arc::new(move |rng| {
+                    request("POST", "/api/v1/cases", &[("content-type", "application/json"), ("authorization", &auth)], case_body(&f, rng))
+                })
+            },
+            "intake",
+        ),
+        (
+            "open311",
+            "create case (Open311)",
+            {
+                let f = fixture.clone();
+                Arc::new(move |rng| {
+                    let p = f.points[rng.random_range(0..f.points.len())];
+                    let form = serde_urlencoded::to_string([
+                        ("api_key", f.api_key.clone()),
+                        ("service_code", f.citizen_categories[rng.random_range(0..f.citizen_categories.len())].clone()),
+                        ("lat", p.lat.to_string()),
+                        ("long", p.lon.to_string()),
+                        ("description", "小区门口垃圾桶满溢,周边有散落垃圾,气味较大,请环卫尽快清运。".to_string()),
+                        ("first_name", "王".to_string()),
+                        ("phone", "13800000000".to_string()),
+                    ])
+                    .unwrap_or_default();
+                    request(
+                        "POST",
+                        "/open311/v2/requests.json",
+                        &[("content-type", "application/x-www-form-urlencoded")],
+                        Bytes::from(form),
+                    )
+                })
+            },
+            "intake",
+        ),
+        (
+            "desk",
+            "case desk (community + status, 50)",
+            {
+                let (f, auth) = (fixture.clone(), auth.clone());
+                Arc::new(move |rng| {
+                    let path = format!(
+                        "/api/v1/cases?community={}&status={}&per_page=50",
+                        f.communities[rng.random_range(0..f.communities.len())],
+                        STATUSES[rng.random_range(0..STATUSES.len())]
+                    );
+                    request("GET", &path, &[("authorization", &auth)], Bytes::new())
+                })
+            },
+            "echo",
+        ),
+        (
+            "dashboard",
+            "KPI dashboard (30 days, by community)",
+            {
+                let auth = auth.clone();
+                Arc::new(move |_| request("GET", "/api/v1/indicators?by=community", &[("authorization", &auth)], Bytes::new()))
+            },
+            "echo",
+        ),
         ("grids", "grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
-        ("locate", "locate", {
-            let f = fixture.clone();
-            Arc::new(move |rng| {
-                let p = f.points[rng.random_range(0..f.points.len())];
-                request("GET", &format!("/api/v1/locate?lat={}&lon={}", p.lat, p.lon), &[], Bytes::new())
-            })
-        }, "echo"),
+        (
+            "locate",
+            "locate",
+            {
+                let f = fixture.clone();
+                Arc::new(move |rng| {
+                    let p = f.points[rng.random_range(0..f.points.len())];
+                    request("GET", &format!("/api/v1/locate?lat={}&lon={}", p.lat, p.lon), &[], Bytes::new())
+                })
+            },
+            "echo",
+        ),
     ];
     // The desk and the dashboard once more with a single connection: the latency one
     // person sees, without 63 others queued ahead.
     let single: Vec<Case> = plan
         .iter()
         .filter(|(key, ..)| *key == "desk" || *key == "dashboard")
-        .map(|(key, _, make, against)| (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against))
+        .map(|(key, _, make, against)| {
+            (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against)
+        })
         .collect();
     let runs = plan.into_iter().map(|c| (c, conns)).chain(single.into_iter().map(|c| (c, 1)));
     for ((key, name, make, against), connections) in runs {
@@ -405,11 +440,8 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
 
     bar.set_message(format!("locate: {} grids in memory", args.grids));
     let grids = args.grids.max(1);
-    let locate = if args.wants("locate") {
-        Some(tokio::task::spawn_blocking(move || super::locate::measure(grids, 2.0)).await?)
-    } else {
-        None
-    };
+    let locate =
+        if args.wants("locate") { Some(tokio::task::spawn_blocking(move || super::locate::measure(grids, 2.0)).await?) } else { None };
     bar.finish_and_clear();
 
     let crash = if args.crash_trials > 0 {
