@@ -29,12 +29,17 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
+crate::string_enum! {
+    pub enum LogFormat {
+        Text = "text",
+        Json = "json",
+    }
+}
+
+impl Default for LogFormat {
+    fn default() -> Self {
+        LogFormat::Text
+    }
 }
 
 /// The resolved configuration every part of the program reads.
@@ -175,7 +180,7 @@ impl ConfigLayer {
             .unwrap_or_default()
             .iter()
             .map(|entry| {
-                crate::client_ip::parse_proxy(entry).ok_or_else(|| ConfigError::Invalid {
+                crate::domain::net::parse_proxy(entry).ok_or_else(|| ConfigError::Invalid {
                     field: "trusted_proxies",
                     reason: format!("{entry:?} is neither an IP address nor a network like 10.0.0.0/8"),
                 })

@@ -11,6 +11,8 @@ use crate::domain::coords::CoordError;
 use crate::i18n::{Lang, t};
 use crate::store::StoreError;
 
+include!(concat!(env!("OUT_DIR"), "/catalogue_keys.rs"));
+
 tokio::task_local! {
     /// The language of the request being served, set by the server's middleware so that
     /// errors can speak it wherever they are turned into responses.
@@ -32,7 +34,7 @@ pub struct FileProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found: {0}")]
-    NotFound(&'static str),
+    NotFound(Thing),
     #[error("no such route")]
     NoSuchRoute,
     #[error("method not allowed")]
@@ -68,7 +70,7 @@ pub enum AppError {
     #[error("the request took longer than {0} s")]
     Timeout(u64),
     #[error("invalid value: {0}")]
-    Invalid(&'static str),
+    Invalid(Invalid),
     #[error("the file has {} problem(s)", .0.len())]
     InvalidFile(Vec<FileProblem>),
     #[error("already exists: {0}")]
@@ -77,18 +79,6 @@ pub enum AppError {
     Store(StoreError),
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl From<crate::export::ExportError> for AppError {
-    fn from(e: crate::export::ExportError) -> Self {
-        AppError::Internal(e.to_string())
-    }
-}
-
-impl From<crate::files::FileError> for AppError {
-    fn from(e: crate::files::FileError) -> Self {
-        AppError::Internal(e.to_string())
-    }
 }
 
 impl From<StoreError> for AppError {
@@ -166,12 +156,12 @@ impl AppError {
     pub fn message(&self, lang: Lang) -> String {
         let key = format!("error.{}", self.code());
         match self {
-            AppError::NotFound(what) => t(lang, &key, &[("what", &t(lang, &format!("thing.{what}"), &[]))]),
+            AppError::NotFound(what) => t(lang, &key, &[("what", &t(lang, &what.key(), &[]))]),
             AppError::BadRequest(detail) => t(lang, &key, &[("detail", detail)]),
             AppError::MissingParameter(name) | AppError::InvalidParameter(name) => t(lang, &key, &[("name", name)]),
             AppError::InvalidFile(problems) => t(lang, &key, &[("count", &problems.len().to_string())]),
             AppError::Conflict(what) => t(lang, &key, &[("what", what)]),
-            AppError::Invalid(what) => t(lang, &format!("invalid.{what}"), &[]),
+            AppError::Invalid(why) => t(lang, &why.key(), &[]),
             AppError::RateLimited(secs) | AppError::Timeout(secs) => t(lang, &key, &[("seconds", &secs.to_string())]),
             AppError::ActionNotAllowed { status, action, .. } => t(
                 lang,

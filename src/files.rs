@@ -14,6 +14,12 @@ pub enum FileError {
     BadAddress(String),
 }
 
+impl From<FileError> for crate::error::AppError {
+    fn from(e: FileError) -> Self {
+        crate::error::AppError::Internal(e.to_string())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,

@@ -1,12 +1,13 @@
-//! HTTP: the router, shared middleware (language, metrics, logs), who is calling, and
-//! serving. Handlers live in `api` (JSON) and `web` (pages).
+//! HTTP: the router, shared middleware (who is calling, per-IP limit, language, metrics,
+//! security headers, time limit) and serving. Each face registers its routes in one place:
+//! `api::routes` (JSON), `api::open311::routes` (Open311), `web::routes` (pages).
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,117 +15,8 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use crate::app::auth::same_secret;
-use crate::domain::authz::Actor;
-use crate::error::{AppError, AppResult, REQUEST_LANG};
-use crate::i18n::Lang;
-
-pub const SESSION_COOKIE: &str = "cc_session";
-pub const LANG_COOKIE: &str = "cc_lang";
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-pub fn request_language(headers: &HeaderMap) -> Lang {
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    Lang::negotiate(cookie(headers, LANG_COOKIE), accept)
-}
-
-/// How the caller proved who they are.
-#[derive(Debug, Clone)]
-pub enum Via {
-    Anonymous,
-    Session { token: String, csrf_token: String },
-    ApiToken,
-}
-
-/// The caller of a request: maybe a person, and the language to answer in.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Option<Actor>,
-    pub via: Via,
-    pub lang: Lang,
-}
-
-impl Caller {
-    pub fn require(&self) -> AppResult<&Actor> {
-        self.actor.as_ref().ok_or(AppError::Unauthenticated)
-    }
-
-    /// A state-changing request made with a session cookie must carry the session's CSRF
-    /// token (header for scripts, form field for pages). API tokens are not sent by
-    /// browsers on their own, so they need none.
-    pub fn check_csrf(&self, presented: Option<&str>) -> AppResult<()> {
-        match &self.via {
-            Via::Session { csrf_token, .. } => match presented {
-                Some(p) if same_secret(p, csrf_token) => Ok(()),
-                _ => Err(AppError::Csrf),
-            },
-            _ => Ok(()),
-        }
-    }
-
-    pub fn csrf_token(&self) -> Option<&str> {
-        match &self.via {
-            Via::Session { csrf_token, .. } => Some(csrf_token),
-            _ => None,
-        }
-    }
-}
-
-impl FromRequestParts<App> for Caller {
-    type Rejection = AppError;
-
-    fn from_request_parts(parts: &mut Parts, app: &App) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
-        let lang = request_language(&parts.headers);
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
-        let session = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
-        let app = app.clone();
-        async move {
-            if let Some(token) = bearer {
-                // A wrong token is an error, not a silent downgrade to anonymous.
-                let actor = app.token_actor(&token).await?.ok_or(AppError::Unauthenticated)?;
-                return Ok(Caller { actor: Some(actor), via: Via::ApiToken, lang });
-            }
-            if let Some(token) = session
-                && let Some((actor, csrf_token)) = app.session_actor(&token).await?
-            {
-                return Ok(Caller { actor: Some(actor), via: Via::Session { token, csrf_token }, lang });
-            }
-            Ok(Caller { actor: None, via: Via::Anonymous, lang })
-        }
-    }
-}
-
-/// For the JSON API: the caller, with the CSRF header already checked on unsafe methods.
-pub struct ApiCaller(pub Caller);
-
-impl FromRequestParts<App> for ApiCaller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, app).await?;
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if !safe {
-            let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            caller.check_csrf(presented)?;
-        }
-        Ok(ApiCaller(caller))
-    }
-}
+use crate::error::{AppError, REQUEST_LANG};
+use crate::http::{identify, request_language};
 
 /// Sets the request's language for everything below, and counts responses.
 async fn language_and_metrics(State(app): State<App>, req: Request, next: Next) -> Response {
@@ -135,23 +27,26 @@ async fn language_and_metrics(State(app): State<App>, req: Request, next: Next) 
     response
 }
 
-/// Callers who are not logged in (no session cookie, no Bearer token) get a per-IP budget
-/// of requests; Open311 callers with an API key are limited per key instead.
-async fn public_rate_limit(State(app): State<App>, req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    let identified = cookie(headers, SESSION_COOKIE).is_some() || headers.contains_key(header::AUTHORIZATION);
-    let static_asset = req.uri().path().starts_with("/static/") || req.uri().path() == "/healthz";
-    if !identified && !static_asset {
-        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let ip = req
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| crate::client_ip::client_ip(c.0.ip(), forwarded, &app.config().trusted_proxies).to_string())
-            .unwrap_or_else(|| "unknown".into());
-        if let Err(e) = app.check_public_rate(&ip) {
-            return REQUEST_LANG.scope(request_language(req.headers()), async move { e.into_response() }).await;
-        }
+/// Works out who is calling, once per request (handlers take the [`crate::http::Caller`] it
+/// leaves in the request), and gives callers who are not verified — no session that
+/// matched, no valid token — a per-IP budget of requests. A made-up `Authorization` header
+/// or session cookie is not a way around it. Open311 callers with an API key are limited per
+/// key as well.
+async fn identify_and_limit(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let caller = match identify(&app, req.headers(), peer).await {
+        Ok(c) => c,
+        Err(e) => return REQUEST_LANG.scope(request_language(req.headers()), async move { e.into_response() }).await,
+    };
+    let path = req.uri().path();
+    let static_asset = path.starts_with("/static/") || path == "/healthz";
+    if caller.actor.is_none()
+        && !static_asset
+        && let Err(e) = app.check_public_rate(&caller.ip)
+    {
+        return REQUEST_LANG.scope(caller.lang, async move { e.into_response() }).await;
     }
+    req.extensions_mut().insert(caller);
     next.run(req).await
 }
 
@@ -201,10 +96,10 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", crate::api::routes())
-        .nest("/open311/v2", crate::open311::routes())
+        .nest("/open311/v2", crate::api::open311::routes())
         .merge(crate::web::routes());
     with_timeout(routes, timeout)
-        .layer(middleware::from_fn_with_state(app.clone(), public_rate_limit))
+        .layer(middleware::from_fn_with_state(app.clone(), identify_and_limit))
         .layer(middleware::from_fn_with_state(app.clone(), language_and_metrics))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())

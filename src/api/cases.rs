@@ -8,14 +8,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{ApiJson, ApiQuery};
+use super::download;
 use crate::app::App;
-use crate::app::cases::{ActInput, NewCaseInput};
+use crate::app::cases::{ActInput, CaseFilter, NewCaseInput, page_offset};
+use crate::app::export::Personal;
 use crate::app::indicators::GroupBy;
 use crate::domain::case::{Action, Status};
-use crate::error::{AppError, AppResult};
-use crate::server::ApiCaller;
-use crate::store::cases::CaseFilter;
+use crate::error::{AppError, AppResult, Thing};
+use crate::export::ExportFormat;
+use crate::http::Caller;
+use crate::http::extract::{ApiCaller, ApiJson, ApiQuery, Must, SignedIn, idempotency_key, may};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -34,28 +36,19 @@ pub fn routes() -> Router<App> {
         .route("/indicators/export.{format}", get(export_indicators))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
-    match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => Ok(None),
-        Some(Ok(k)) if !k.trim().is_empty() && k.len() <= 128 => Ok(Some(k.trim().to_string())),
-        Some(_) => Err(AppError::InvalidParameter("Idempotency-Key".into())),
-    }
-}
-
 async fn categories(State(app): State<App>) -> AppResult<Response> {
     Ok(Json(app.categories().await?).into_response())
 }
 
 async fn save_category(
     State(app): State<App>,
-    ApiCaller(caller): ApiCaller,
+    who: Must<may::ManageCategories>,
     Path(code): Path<String>,
     ApiJson(mut category): ApiJson<crate::domain::category::Category>,
 ) -> AppResult<Response> {
-    let actor = caller.require()?;
     category.code = code;
     category.class_code = category.code.get(..2).unwrap_or("").to_string();
-    Ok(Json(app.save_category(actor, category).await?).into_response())
+    Ok(Json(app.save_category(who.actor(), category).await?).into_response())
 }
 
 async fn report(
@@ -77,16 +70,18 @@ struct ListQuery {
     category: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
+    /// Exports: `full` for reporters' names and phones in full (logged), with `reason`.
+    personal: Option<String>,
+    reason: Option<String>,
 }
 
-async fn list(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Response> {
-    let actor = caller.require()?;
-    let filter = case_filter(&app, q, 500).await?;
-    Ok(Json(app.list_cases(actor, filter).await?).into_response())
+async fn list(State(app): State<App>, who: SignedIn, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Response> {
+    let filter = case_filter(&app, &q, 500).await?;
+    Ok(Json(app.list_cases(who.actor(), filter).await?).into_response())
 }
 
 /// Turns list parameters into a filter; `max_per_page` bounds one page.
-async fn case_filter(app: &App, q: ListQuery, max_per_page: u64) -> AppResult<CaseFilter> {
+async fn case_filter(app: &App, q: &ListQuery, max_per_page: u64) -> AppResult<CaseFilter> {
     let statuses = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(list) => list
             .split(',')
@@ -106,38 +101,36 @@ async fn case_filter(app: &App, q: ListQuery, max_per_page: u64) -> AppResult<Ca
     let per_page = q.per_page.unwrap_or(50).clamp(1, max_per_page);
     Ok(CaseFilter {
         statuses,
-        community_id: unit_id(q.community).await?,
-        grid_id: unit_id(q.grid).await?,
-        category_code: q.category.filter(|c| !c.trim().is_empty()),
+        community_id: unit_id(q.community.clone()).await?,
+        grid_id: unit_id(q.grid.clone()).await?,
+        category_code: q.category.clone().filter(|c| !c.trim().is_empty()),
         limit: per_page,
-        offset: crate::store::cases::page_offset(q.page.unwrap_or(1), per_page),
+        offset: page_offset(q.page.unwrap_or(1), per_page),
         ..Default::default()
     })
 }
 
-fn download(format: &str, stem: &str, table: &crate::export::Table) -> AppResult<Response> {
-    let (bytes, mime) = match format {
-        "xlsx" => (crate::export::to_xlsx(table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        "csv" => (crate::export::to_csv(table)?, "text/csv; charset=utf-8"),
-        _ => return Err(AppError::NotFound("resource")),
-    };
-    let disposition = format!("attachment; filename=\"{stem}.{format}\"");
-    Ok(([(axum::http::header::CONTENT_TYPE, mime.to_string()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+fn export_format(format: &str) -> AppResult<ExportFormat> {
+    ExportFormat::parse(format).ok_or(AppError::NotFound(Thing::Resource))
 }
 
+/// The whole list in the caller's scope, streamed (no row limit; past Excel's sheet size it
+/// continues on the next sheet). Reporters are masked unless `personal=full`.
 async fn export_cases(
     State(app): State<App>,
-    ApiCaller(caller): ApiCaller,
+    who: Must<may::ReadCases>,
     Path(format): Path<String>,
-    ApiQuery(mut q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Response> {
-    let actor = caller.require()?;
-    // One sheet of up to 10,000 rows; page through for more.
-    q.per_page = Some(q.per_page.unwrap_or(10_000));
-    let filter = case_filter(&app, q, 10_000).await?;
-    let cases = app.list_cases(actor, filter).await?;
-    download(&format, "cases", &crate::export::cases_table(caller.lang, &cases))
+    let format = export_format(&format)?;
+    let personal = match q.personal.as_deref().map(str::trim) {
+        Some("full") => Personal::Full { reason: q.reason.clone() },
+        None | Some("") | Some("masked") => Personal::Masked,
+        Some(_) => return Err(AppError::InvalidParameter("personal".into())),
+    };
+    let filter = case_filter(&app, &q, 1).await?;
+    let caller = &who.caller;
+    Ok(download(app.export_cases(who.actor(), filter, format, personal, &caller.origin(), caller.lang).await?))
 }
 
 async fn one(State(app): State<App>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> AppResult<Response> {
@@ -158,7 +151,7 @@ async fn act(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let actor = caller.require()?;
-    let action = Action::parse(&action).ok_or(AppError::NotFound("resource"))?;
+    let action = Action::parse(&action).ok_or(AppError::NotFound(Thing::Resource))?;
     let key = idempotency_key(&headers)?;
     // A body is optional: most actions need nothing but a note.
     let input: ActInput = if body.iter().all(u8::is_ascii_whitespace) {
@@ -166,12 +159,11 @@ async fn act(
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(e.to_string()))?
     };
-    Ok(Json(app.act(Some(actor), &id, action, input, key.as_deref()).await?).into_response())
+    Ok(Json(app.act(actor, &id, action, input, key.as_deref()).await?).into_response())
 }
 
-async fn todo(State(app): State<App>, ApiCaller(caller): ApiCaller) -> AppResult<Response> {
-    let actor = caller.require()?;
-    Ok(Json(app.todo(actor).await?).into_response())
+async fn todo(State(app): State<App>, who: SignedIn) -> AppResult<Response> {
+    Ok(Json(app.todo(who.actor()).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -199,15 +191,12 @@ async fn export_indicators(
     Path(format): Path<String>,
     ApiQuery(q): ApiQuery<IndicatorQuery>,
 ) -> AppResult<Response> {
+    let format = export_format(&format)?;
     let report = indicator_report(&app, &caller, q).await?;
-    download(&format, "indicators", &crate::export::indicators_table(caller.lang, &report))
+    Ok(download(app.export_indicators(&report, format, caller.lang)))
 }
 
-async fn indicator_report(
-    app: &App,
-    caller: &crate::server::Caller,
-    q: IndicatorQuery,
-) -> AppResult<crate::app::indicators::IndicatorReport> {
+async fn indicator_report(app: &App, caller: &Caller, q: IndicatorQuery) -> AppResult<crate::app::indicators::IndicatorReport> {
     let actor = caller.require()?;
     let today = crate::domain::calendar::beijing_date(app.now());
     let to = day(q.to.as_deref(), "to")?.unwrap_or(today);
@@ -223,34 +212,30 @@ async fn indicator_report(
 /// A photo as `multipart/form-data` (field `photo`, or the first file field), or as the raw
 /// request body. Type is judged from the bytes, not from the name or header.
 async fn upload_photo(State(app): State<App>, ApiCaller(caller): ApiCaller, req: axum::extract::Request) -> AppResult<Response> {
-    let actor = caller.require()?;
     let is_multipart = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let bytes = if is_multipart {
-        let mut form = axum::extract::Multipart::from_request(req, &app).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
-        let mut found = None;
-        while let Some(field) = form.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
-            if field.name() == Some("photo") || field.file_name().is_some() {
-                found = Some(field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { AppError::BadRequest(e.body_text()) }
-                })?);
-                break;
-            }
-        }
-        found.ok_or(AppError::MissingParameter("photo".into()))?
+        let upload = crate::http::extract::Upload::<crate::http::extract::JsonFace>::from_request(req, &app).await.map_err(|r| r.1)?;
+        let actor = upload.caller.require()?.clone();
+        let file = upload.file("photo")?;
+        return created_photo(&app, &actor, file.bytes.clone()).await;
     } else {
         axum::body::to_bytes(req.into_body(), 32 * 1024 * 1024).await.map_err(|_| AppError::TooLarge)?
     };
-    let view = app.upload_photo(Some(actor), bytes.to_vec()).await?;
+    created_photo(&app, caller.require()?, bytes.to_vec()).await
+}
+
+async fn created_photo(app: &App, actor: &crate::domain::authz::Actor, bytes: Vec<u8>) -> AppResult<Response> {
+    let view = app.upload_photo(Some(actor), bytes).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-async fn photo_response(app: &App, caller: &crate::server::Caller, id: &str, thumb: bool) -> AppResult<Response> {
-    caller.require()?;
-    let (mime, bytes) = app.photo_bytes(id, thumb).await?;
+async fn photo_response(app: &App, caller: &Caller, id: &str, thumb: bool) -> AppResult<Response> {
+    let actor = caller.require()?;
+    let (mime, bytes) = app.photo_bytes(Some(actor), id, thumb).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, mime), (axum::http::header::CACHE_CONTROL, "private, max-age=86400, immutable".to_string())],
         bytes,

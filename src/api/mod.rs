@@ -1,47 +1,26 @@
 //! The JSON API under `/api/v1`. Handlers are thin: parse, call the app, shape the answer.
 
+mod admin;
 mod cases;
+pub mod open311;
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
-use axum::http::{StatusCode, header, request::Parts};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::app::App;
+use crate::app::export::Download;
 use crate::domain::coords::Crs;
 use crate::domain::org::OrgKind;
 use crate::error::{AppError, AppResult};
-use crate::server::{ApiCaller, SESSION_COOKIE, Via};
-
-/// Query parameters, with malformed ones answered as a JSON 400.
-pub struct ApiQuery<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| ApiQuery(q.0))
-            .map_err(|e: QueryRejection| AppError::BadRequest(e.body_text()))
-    }
-}
-
-/// A JSON body, with malformed ones answered as a JSON 400.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(req, state).await.map(|j| ApiJson(j.0)).map_err(|e: JsonRejection| AppError::BadRequest(e.body_text()))
-    }
-}
+use crate::http::extract::{ApiCaller, ApiJson, ApiQuery, SignedIn};
+use crate::http::{Via, session_cookie};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -57,6 +36,7 @@ pub fn routes() -> Router<App> {
         .route("/auth/tokens", post(create_token))
         .route("/openapi.json", get(openapi))
         .merge(cases::routes())
+        .merge(admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
@@ -111,7 +91,7 @@ async fn grids(State(app): State<App>, ApiQuery(q): ApiQuery<GridsQuery>) -> Res
 
 async fn import_grids(State(app): State<App>, ApiCaller(caller): ApiCaller, body: String) -> AppResult<Response> {
     let actor = caller.require()?;
-    let summary = app.import_grids(body, Some(actor), caller.lang).await?;
+    let summary = app.import_grids(actor, body, caller.lang).await?;
     Ok((StatusCode::OK, Json(summary)).into_response())
 }
 
@@ -162,19 +142,30 @@ struct SessionInfo<'a> {
     person_id: &'a str,
     name: &'a str,
     roles: &'a [crate::domain::authz::Grant],
+    /// Where the pages would take this person first, and the pages they may use.
+    home: &'static str,
+    menu: Vec<crate::app::menu::MenuItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     csrf_token: Option<&'a str>,
 }
 
-pub fn session_cookie(token: &str, max_age_secs: i64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}")
+impl<'a> SessionInfo<'a> {
+    fn of(actor: &'a crate::domain::authz::Actor, csrf_token: Option<&'a str>) -> Self {
+        SessionInfo {
+            person_id: &actor.person_id,
+            name: &actor.name,
+            roles: &actor.grants,
+            home: crate::app::menu::home(actor),
+            menu: crate::app::menu::menu(actor),
+            csrf_token,
+        }
+    }
 }
 
 async fn login(State(app): State<App>, ApiJson(body): ApiJson<LoginBody>) -> AppResult<Response> {
     let s = app.login(&body.username, &body.password).await?;
     let cookie = session_cookie(&s.token, app.config().session_hours * 3600);
-    let info = SessionInfo { person_id: &s.actor.person_id, name: &s.actor.name, roles: &s.actor.grants, csrf_token: Some(&s.csrf_token) };
-    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(SessionInfo::of(&s.actor, Some(&s.csrf_token)))).into_response())
 }
 
 async fn logout(State(app): State<App>, ApiCaller(caller): ApiCaller) -> AppResult<Response> {
@@ -184,10 +175,8 @@ async fn logout(State(app): State<App>, ApiCaller(caller): ApiCaller) -> AppResu
     Ok(([(header::SET_COOKIE, session_cookie("", 0))], StatusCode::NO_CONTENT).into_response())
 }
 
-async fn me(ApiCaller(caller): ApiCaller) -> AppResult<Response> {
-    let actor = caller.require()?;
-    let info = SessionInfo { person_id: &actor.person_id, name: &actor.name, roles: &actor.grants, csrf_token: caller.csrf_token() };
-    Ok(Json(info).into_response())
+async fn me(who: SignedIn) -> AppResult<Response> {
+    Ok(Json(SessionInfo::of(who.actor(), who.0.csrf_token())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -195,12 +184,25 @@ struct TokenBody {
     name: String,
 }
 
-async fn create_token(State(app): State<App>, ApiCaller(caller): ApiCaller, ApiJson(body): ApiJson<TokenBody>) -> AppResult<Response> {
-    let actor = caller.require()?;
-    let name = body.name.trim();
-    if name.is_empty() {
-        return Err(AppError::MissingParameter("name".into()));
-    }
-    let token = app.create_api_token(&actor.person_id, name).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "name": name }))).into_response())
+async fn create_token(State(app): State<App>, who: SignedIn, ApiJson(body): ApiJson<TokenBody>) -> AppResult<Response> {
+    let actor = who.actor();
+    let token = app.create_api_token(actor, &actor.person_id, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "token": token, "name": body.name.trim() }))).into_response())
+}
+
+/// A streamed export as an attachment (the chunks are written as the table is).
+pub(crate) fn download(d: Download) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        d.file_name.chars().filter(char::is_ascii).collect::<String>(),
+        percent_encode(&d.file_name)
+    );
+    let body = axum::body::Body::new(crate::http::ChunkBody(d.chunks));
+    ([(header::CONTENT_TYPE, d.format.mime().to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }

@@ -62,7 +62,7 @@ pub struct NewSession {
 fn actor_for(conn: &mut dyn Conn, person_id: &str) -> AppResult<Option<Actor>> {
     let Some(name) = people::person_name(conn, person_id)? else { return Ok(None) };
     let grants = people::grants(conn, person_id)?;
-    Ok(Some(Actor { person_id: person_id.to_string(), name, grants }))
+    Ok(Some(Actor::person(person_id, name, grants)))
 }
 
 impl App {
@@ -144,11 +144,31 @@ impl App {
         Ok(actor)
     }
 
-    /// Issues an API token for `person_id`; the token is shown once and stored hashed.
-    pub async fn create_api_token(&self, person_id: &str, name: &str) -> AppResult<String> {
+    /// Issues an API token for `person_id` — one's own, or (for whoever manages people
+    /// wherever that person works) someone else's; shown once and stored hashed.
+    pub async fn create_api_token(&self, actor: &Actor, person_id: &str, name: &str) -> AppResult<String> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(AppError::MissingParameter("name".into()));
+        }
         let token = format!("cc_{}", random_token());
-        let (hash, person_id, name) = (token_hash(&token), person_id.to_string(), name.to_string());
-        self.store().write(move |c| people::create_api_token(c, &hash, &person_id, &name)).await?;
+        let (hash, person_id, actor) = (token_hash(&token), person_id.to_string(), actor.clone());
+        self.store()
+            .write(move |c| {
+                let own = actor.is_person() && actor.person_id == person_id;
+                if !own {
+                    let grants = people::grants(c, &person_id)?;
+                    if grants.is_empty() {
+                        return Err(AppError::NotFound(crate::error::Thing::Person));
+                    }
+                    if !grants.iter().all(|g| actor.can(crate::domain::authz::Permission::ManagePeople, &g.org_path)) {
+                        return Err(AppError::Forbidden);
+                    }
+                }
+                people::create_api_token(c, &hash, &person_id, &name)?;
+                Ok(())
+            })
+            .await?;
         Ok(token)
     }
 

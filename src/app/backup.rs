@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::App;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Thing};
 use crate::store::SQLITE_FILE;
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
@@ -48,7 +48,7 @@ impl App {
 pub fn restore(backup: &Path, data_dir: &Path, force: bool) -> AppResult<u64> {
     let db = backup.join(SQLITE_FILE);
     if !db.exists() {
-        return Err(AppError::NotFound("backup"));
+        return Err(AppError::NotFound(Thing::Backup));
     }
     let target = data_dir.join(SQLITE_FILE);
     if target.exists() && !force {

@@ -243,7 +243,7 @@ impl CaseFactory {
         }
         let mut next: HashMap<String, i64> = HashMap::new();
         for (day, n) in per_day {
-            let last = db::add_to_counter(c, &format!("case:{day}"), n)?;
+            let last = db::numbers::take_numbers(c, &format!("case:{day}"), n)?;
             next.insert(day, last - n + 1);
         }
         for g in cases.iter_mut() {

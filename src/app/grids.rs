@@ -13,7 +13,7 @@ use crate::domain::grid_import::{FeatureProblem, GridProblem, KnownCommunity, pa
 use crate::domain::grid_index::GridIndex;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
-use crate::error::{AppError, AppResult, FileProblem};
+use crate::error::{AppError, AppResult, FileProblem, Thing};
 use crate::i18n::{Lang, t};
 use crate::store::{Conn, org, people, schema};
 
@@ -54,6 +54,8 @@ pub struct GridDirectory {
     features: Vec<(String, serde_json::Value)>,
     all_json: String,
     shapes: Vec<(String, MultiPolygon<f64>)>,
+    /// Grid id → position among the index's payloads.
+    by_id: HashMap<String, usize>,
 }
 
 impl GridDirectory {
@@ -86,12 +88,19 @@ impl GridDirectory {
         }
         let all_json = collection_json(features.iter().map(|(_, f)| f));
         let units = units.into_iter().map(|u| (u.id.clone(), u)).collect();
-        GridDirectory { index: GridIndex::build(entries), units, features, all_json, shapes }
+        let index = GridIndex::build(entries);
+        let by_id = index.payloads().iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
+        GridDirectory { index, units, features, all_json, shapes, by_id }
     }
 
     /// An org unit of any kind, by id.
     pub fn unit(&self, id: &str) -> Option<&OrgUnit> {
         self.units.get(id)
+    }
+
+    /// A grid with its community, workers and sponsor units, by the grid's id.
+    pub fn grid(&self, id: &str) -> Option<&GridInfo> {
+        self.by_id.get(id).and_then(|&i| self.index.payloads().get(i))
     }
 
     pub fn len(&self) -> usize {
@@ -231,9 +240,12 @@ impl App {
         Ok((p, info))
     }
 
-    /// Imports a GeoJSON grid file: all of it or, when anything is wrong, none of it.
-    /// `by` is the person importing; `None` is the operator at the command line.
-    pub async fn import_grids(&self, text: String, by: Option<&Actor>, lang: Lang) -> AppResult<ImportSummary> {
+    /// Imports a GeoJSON grid file: all of it or, when anything is wrong, none of it. The
+    /// actor must manage the org of every grid's community.
+    pub async fn import_grids(&self, actor: &Actor, text: String, lang: Lang) -> AppResult<ImportSummary> {
+        if !actor.can_somewhere(Permission::ManageOrg) {
+            return Err(AppError::Forbidden);
+        }
         let communities = self.store().read(|c| org::list_units(c, &[OrgKind::Community], None)).await?;
         let known: Vec<KnownCommunity> =
             communities.iter().map(|u| KnownCommunity { code: u.code.clone(), name: u.name.clone() }).collect();
@@ -243,12 +255,10 @@ impl App {
             .map_err(|_| AppError::Internal("grid import task failed".into()))?
             .map_err(|problems| AppError::InvalidFile(file_problems(lang, &problems)))?;
         let by_code: HashMap<String, crate::domain::org::OrgUnit> = communities.into_iter().map(|u| (u.code.clone(), u)).collect();
-        if let Some(actor) = by {
-            for d in &drafts {
-                let allowed = by_code.get(&d.community_code).is_some_and(|c| actor.can(Permission::ManageOrg, &c.path));
-                if !allowed {
-                    return Err(AppError::Forbidden);
-                }
+        for d in &drafts {
+            let allowed = by_code.get(&d.community_code).is_some_and(|c| actor.can(Permission::ManageOrg, &c.path));
+            if !allowed {
+                return Err(AppError::Forbidden);
             }
         }
         let existing_codes: std::collections::HashSet<String> = self.directory().shapes().iter().map(|(c, _)| c.clone()).collect();
@@ -257,7 +267,7 @@ impl App {
             .write(move |c| {
                 let mut summary = ImportSummary { created: 0, updated: 0 };
                 for (i, d) in drafts.iter().enumerate() {
-                    let community = by_code.get(&d.community_code).ok_or(AppError::NotFound("community"))?;
+                    let community = by_code.get(&d.community_code).ok_or(AppError::NotFound(Thing::Community))?;
                     let geometry = geojson::Geometry::from(geojson::GeometryValue::from(&d.shape)).to_string();
                     let rect = d.shape.bounding_rect().ok_or_else(|| AppError::BadRequest("empty geometry".into()))?;
                     org::upsert_grid(

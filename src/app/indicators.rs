@@ -12,27 +12,16 @@ use crate::domain::calendar::beijing_day_start;
 use crate::domain::indicators::{Indicators, Tally, TallyChanges, TallyKey, day_number};
 use crate::domain::org::OrgKind;
 use crate::domain::org::OrgUnit;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::{cases as db, org, tallies};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    Community,
-    Grid,
-    Department,
-    Category,
-}
-
-impl GroupBy {
-    pub fn parse(s: &str) -> Option<GroupBy> {
-        match s {
-            "community" => Some(GroupBy::Community),
-            "grid" => Some(GroupBy::Grid),
-            "department" => Some(GroupBy::Department),
-            "category" => Some(GroupBy::Category),
-            _ => None,
-        }
+crate::string_enum! {
+    /// How an indicator report is broken down.
+    pub enum GroupBy {
+        Community = "community",
+        Grid = "grid",
+        Department = "department",
+        Category = "category",
     }
 }
 
@@ -104,16 +93,16 @@ impl App {
         let unit = match unit_code {
             Some(code) => {
                 let code = code.to_string();
-                self.store().read(move |c| org::unit_by_code(c, &code)).await?.ok_or(AppError::NotFound("org_unit"))?
+                self.store().read(move |c| org::unit_by_code(c, &code)).await?.ok_or(AppError::NotFound(Thing::OrgUnit))?
             }
             None => {
-                let scope = actor.scopes(Permission::ReadOrg).first().map(|s| s.to_string()).ok_or(AppError::Forbidden)?;
+                let scope = actor.scopes(Permission::ReadIndicators).first().map(|s| s.to_string()).ok_or(AppError::Forbidden)?;
                 let id = scope.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
-                self.store().read(move |c| org::unit_by_id(c, &id)).await?.ok_or(AppError::NotFound("org_unit"))?
+                self.store().read(move |c| org::unit_by_id(c, &id)).await?.ok_or(AppError::NotFound(Thing::OrgUnit))?
             }
         };
-        if !actor.can(Permission::ReadOrg, &unit.path) {
-            return Err(AppError::NotFound("org_unit"));
+        if !actor.can(Permission::ReadIndicators, &unit.path) {
+            return Err(AppError::NotFound(Thing::OrgUnit));
         }
         Ok(unit)
     }
@@ -150,7 +139,7 @@ impl App {
         by: GroupBy,
     ) -> AppResult<IndicatorReport> {
         if to < from || (to - from).num_days() > 366 {
-            return Err(AppError::Invalid("period"));
+            return Err(AppError::Invalid(Invalid::Period));
         }
         let unit = self.unit_for_indicators(actor, unit_code).await?;
         let period = self.period(from, to).await?;
@@ -305,4 +294,69 @@ fn same(a: &Tally, b: &Tally) -> bool {
     x.handling_minutes = 0.0;
     y.handling_minutes = 0.0;
     close && x == y
+}
+
+/// The columns of the indicator export (titles under `export.indicator.`).
+const INDICATOR_COLUMNS: [&str; 13] = [
+    "unit",
+    "reported",
+    "registered",
+    "dispatched",
+    "due_to_close",
+    "closed",
+    "closed_on_time",
+    "on_time_rate",
+    "closure_rate",
+    "rework_rate",
+    "extensions",
+    "mean_handling_hours",
+    "overdue_now",
+];
+
+fn indicator_cells(name: &str, i: &Indicators) -> Vec<crate::export::Cell> {
+    use crate::export::Cell;
+    let n = |v: i64| Cell::Number(v as f64);
+    vec![
+        crate::export::text_cell(name),
+        n(i.tally.reported),
+        n(i.tally.registered),
+        n(i.tally.dispatched),
+        n(i.tally.due_to_close),
+        n(i.tally.closed),
+        n(i.tally.closed_on_time),
+        Cell::Percent(i.on_time_rate),
+        Cell::Percent(i.closure_rate),
+        Cell::Percent(i.rework_rate),
+        n(i.tally.extensions),
+        i.mean_handling_hours.map(|h| Cell::Number((h * 10.0).round() / 10.0)).unwrap_or(Cell::Empty),
+        n(i.tally.overdue_now),
+    ]
+}
+
+impl App {
+    /// An indicator report as a table an office prints: the unit and period in the title,
+    /// one row per group and the total last.
+    pub fn export_indicators(
+        &self,
+        r: &IndicatorReport,
+        format: crate::export::ExportFormat,
+        lang: crate::i18n::Lang,
+    ) -> crate::app::export::Download {
+        use crate::i18n::t;
+        let h = |k: &str| t(lang, &format!("export.indicator.{k}"), &[]);
+        let (from, to) = (r.from.format("%Y-%m-%d").to_string(), r.to.format("%Y-%m-%d").to_string());
+        let head = crate::export::TableHead {
+            title: t(lang, "export.indicator.title", &[("unit", &r.unit_name)]),
+            notes: vec![
+                t(lang, "export.period", &[("from", &from), ("to", &to)]),
+                t(lang, &format!("export.indicator.by_{}", r.by.as_str()), &[]),
+                self.export_time_note(lang),
+            ],
+            sheet: h("sheet"),
+            columns: INDICATOR_COLUMNS.iter().map(|k| h(k)).collect(),
+        };
+        let mut rows: Vec<Vec<crate::export::Cell>> = r.groups.iter().map(|g| indicator_cells(&g.name, &g.indicators)).collect();
+        rows.push(indicator_cells(&format!("{}({})", r.unit_name, h("total")), &r.total));
+        self.stream_table(head, format, "indicators", rows, |_| Ok(None))
+    }
 }

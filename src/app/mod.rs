@@ -1,17 +1,24 @@
 //! Application services: the use cases, with authorization, over the store and the domain.
 //! Handlers in `api` and `web` and the `cli` call these and nothing below them.
 
+//! Every use case takes the caller — an [`Actor`](crate::domain::authz::Actor): a person,
+//! the console (`Actor::console()`, for the command line) or the system — and asks
+//! `domain::authz` whether it may; nothing above this layer decides who may do what.
+
+pub mod access;
+pub mod attachments;
 pub mod auth;
 pub mod backup;
 pub mod cache;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;
+pub mod export;
 pub mod grids;
 pub mod indicators;
+pub mod menu;
 pub mod open311;
 pub mod people;
-pub mod photos;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -116,7 +123,19 @@ impl App {
         };
         app.ensure_categories().await?;
         app.reload_directory().await?;
+        app.recount_if_needed().await?;
         Ok(app)
+    }
+
+    /// A store upgraded from before the dashboard counters existed counts its cases once.
+    async fn recount_if_needed(&self) -> AppResult<()> {
+        let needed = self.store().read(|c| schema::meta_get(c, schema::RECOUNT_TALLIES)).await?.is_some();
+        if needed {
+            let rows = self.recount_tallies(true).await?;
+            self.store().write(|c| schema::meta_delete(c, schema::RECOUNT_TALLIES)).await?;
+            tracing::info!(rows, "counted the dashboard counters of an upgraded store");
+        }
+        Ok(())
     }
 
     /// Per-IP limit for callers who are not logged in.
@@ -213,7 +232,7 @@ impl App {
                 if let Err(e) = app.refresh_if_changed().await {
                     tracing::warn!(error = %e, "grid directory refresh failed");
                 }
-                if n % 12 == 0
+                if n.is_multiple_of(12)
                     && let Err(e) = app.scan_deadlines().await
                 {
                     tracing::warn!(error = %e, "deadline scan failed");

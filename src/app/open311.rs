@@ -8,12 +8,14 @@ use std::time::Instant;
 use super::App;
 use super::auth::{random_token, token_hash};
 use super::cases::ActInput;
+use crate::domain::authz::{Actor, Permission};
 use crate::domain::case::{Action, Status};
 use crate::domain::category::Category;
+use crate::domain::photo::AttachmentOwner;
+use crate::error::Thing;
 use crate::error::{AppError, AppResult};
 use crate::store::apikeys::{self as keys, ApiKey};
 use crate::store::cases::{self as db, CaseFilter, CaseRecord, EventRecord, PublicEvent};
-use crate::store::{org, photos};
 
 /// Requests per minute one API key may make.
 pub const DEFAULT_RATE_PER_MINUTE: f64 = 120.0;
@@ -56,7 +58,10 @@ pub struct PublicCase {
 
 impl App {
     /// Creates an API key; the key itself is returned once and stored only as a hash.
-    pub async fn create_api_key(&self, name: &str) -> AppResult<(String, String)> {
+    pub async fn create_api_key(&self, actor: &Actor, name: &str) -> AppResult<(String, String)> {
+        if !actor.can_somewhere(Permission::ManageApiKeys) {
+            return Err(AppError::Forbidden);
+        }
         let name = name.trim().to_string();
         if name.is_empty() {
             return Err(AppError::MissingParameter("name".into()));
@@ -67,15 +72,21 @@ impl App {
         Ok((id, key))
     }
 
-    pub async fn api_keys(&self) -> AppResult<Vec<ApiKey>> {
+    pub async fn api_keys(&self, actor: &Actor) -> AppResult<Vec<ApiKey>> {
+        if !actor.can_somewhere(Permission::ManageApiKeys) {
+            return Err(AppError::Forbidden);
+        }
         Ok(self.store().read(|c| keys::list(c)).await?)
     }
 
-    pub async fn revoke_api_key(&self, id_or_name: &str) -> AppResult<u64> {
+    pub async fn revoke_api_key(&self, actor: &Actor, id_or_name: &str) -> AppResult<u64> {
+        if !actor.can_somewhere(Permission::ManageApiKeys) {
+            return Err(AppError::Forbidden);
+        }
         let id = id_or_name.to_string();
         let n = self.store().write(move |c| keys::revoke(c, &id)).await?;
         if n == 0 {
-            return Err(AppError::NotFound("api_key"));
+            return Err(AppError::NotFound(Thing::ApiKey));
         }
         Ok(n)
     }
@@ -92,6 +103,7 @@ impl App {
     /// Cases for the public, newest first, with what Open311 shows of each.
     pub async fn public_cases(&self, filter: CaseFilter) -> AppResult<Vec<PublicCase>> {
         let categories: HashMap<String, Category> = self.categories().await?.into_iter().map(|c| (c.code.clone(), c)).collect();
+        let dir = self.directory();
         self.store()
             .read(move |c| {
                 let records = db::list_cases(c, &filter)?;
@@ -100,10 +112,15 @@ impl App {
                     let events = db::events(c, &record.details.id)?;
                     let public: Vec<&EventRecord> = events.iter().filter(|e| e.public).collect();
                     let latest_note = public.iter().rev().find_map(|e| e.note.clone());
-                    let photo_id = public.iter().find_map(|e| e.data.photos.first().cloned());
+                    let photo_id =
+                        crate::store::attachments::public_photos(c, AttachmentOwner::Case, &record.details.id)?.into_iter().next();
                     let agency = match &record.state.assignee_unit_id {
-                        Some(id) => org::unit_by_id(c, id)?.map(|u| u.name),
-                        None => None,
+                        Some(id) => dir.unit(id).map(|u| u.name.clone()),
+                        // 定格认责: before anyone is dispatched the grid says who answers for
+                        // it — its community and its sponsor units.
+                        None => dir.grid(&record.details.grid_id).map(|g| {
+                            std::iter::once(g.community.name.clone()).chain(g.sponsor_units.iter().cloned()).collect::<Vec<_>>().join("、")
+                        }),
                     };
                     out.push(PublicCase {
                         category: categories.get(&record.details.category_code).cloned(),
@@ -118,33 +135,49 @@ impl App {
             .await
     }
 
+    /// Public steps of cases in `[from, to]`; each keeps only the photos that may be shown
+    /// publicly.
     pub async fn public_events(&self, from: i64, to: i64, limit: u64) -> AppResult<Vec<PublicEvent>> {
-        Ok(self.store().read(move |c| db::public_events(c, from, to, limit)).await?)
+        self.store()
+            .read(move |c| {
+                let mut events = db::public_events(c, from, to, limit)?;
+                let mut public: HashMap<String, Vec<String>> = HashMap::new();
+                for e in &mut events {
+                    if e.event.data.photos.is_empty() {
+                        continue;
+                    }
+                    let case_id = db::case_by_id(c, &e.case_number)?.map(|r| r.details.id).unwrap_or_default();
+                    if !public.contains_key(&case_id) {
+                        let list = crate::store::attachments::public_photos(c, AttachmentOwner::Case, &case_id)?;
+                        public.insert(case_id.clone(), list);
+                    }
+                    let allowed = &public[&case_id];
+                    e.event.data.photos.retain(|p| allowed.contains(p));
+                }
+                Ok::<_, AppError>(events)
+            })
+            .await
     }
 
     /// A citizen's follow-up to a case, through an integration. Returns the new event's id.
     pub async fn citizen_follow_up(&self, number: &str, note: String, via: String, wants_reopen: bool) -> AppResult<String> {
         let id = number.to_string();
-        let record = self.store().read(move |c| db::case_by_id(c, &id)).await?.ok_or(AppError::NotFound("case"))?;
+        let record = self.store().read(move |c| db::case_by_id(c, &id)).await?.ok_or(AppError::NotFound(Thing::Case))?;
         let input = ActInput {
             note: Some(note),
             via: Some(via),
             reopen_requested: wants_reopen && record.state.status == Status::Closed,
             ..Default::default()
         };
-        self.act(None, &record.details.id, Action::Comment, input, None).await?;
+        self.act(&Actor::system(), &record.details.id, Action::Comment, input, None).await?;
         let case_id = record.details.id.clone();
-        self.store().read(move |c| db::last_event_id(c, &case_id)).await?.ok_or(AppError::NotFound("case"))
+        self.store().read(move |c| db::last_event_id(c, &case_id)).await?.ok_or(AppError::NotFound(Thing::Case))
     }
 
-    /// Photo bytes for the public (Open311 `media_url`): only photos attached to a case.
+    /// Photo bytes for the public (Open311 `media_url`): only photos their reporter allowed
+    /// to be public, of cases citizens may see (the rule is `attachments::may_see_photo`).
     pub async fn public_photo(&self, id: &str) -> AppResult<(String, Vec<u8>)> {
-        let ids = vec![id.to_string()];
-        let found = self.store().read(move |c| photos::photos(c, &ids)).await?;
-        if found.is_empty() {
-            return Err(AppError::NotFound("photo"));
-        }
-        self.photo_bytes(id, false).await
+        self.photo_bytes(None, id, false).await
     }
 }
 

@@ -9,7 +9,7 @@ use super::{App, ORG_REVISION, auth};
 use crate::domain::authz::{Actor, Permission, Role};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::privacy::mask_phone;
-use crate::error::{AppError, AppResult, FileProblem};
+use crate::error::{AppError, AppResult, FileProblem, Thing};
 use crate::i18n::{Lang, t};
 use crate::store::{org, people, schema};
 
@@ -43,6 +43,8 @@ pub struct PersonView {
     pub role: Role,
     pub unit_code: String,
     pub unit_name: String,
+    /// The viewer may ask to see the phone in full (查看完整信息).
+    pub may_reveal: bool,
 }
 
 /// One unit as a viewer sees it: itself, its children and the people in its subtree.
@@ -97,7 +99,12 @@ pub fn read_table_bytes(bytes: &[u8], csv: bool) -> Result<Vec<Vec<String>>, Str
 }
 
 /// Turns table rows into accounts, or every problem with its row number (header = row 1).
-pub fn parse_people(rows: &[Vec<String>], units: &[OrgUnit], lang: Lang) -> Result<Vec<NewAccount>, Vec<FileProblem>> {
+pub fn parse_people(
+    rows: &[Vec<String>],
+    units: &[OrgUnit],
+    may_manage: &dyn Fn(&OrgUnit) -> bool,
+    lang: Lang,
+) -> Result<Vec<NewAccount>, Vec<FileProblem>> {
     let problem = |row: usize, key: &str, args: &[(&str, &str)]| FileProblem { row, message: t(lang, key, args) };
     let Some(header) = rows.first() else {
         return Err(vec![problem(0, "import.people.empty", &[])]);
@@ -144,6 +151,14 @@ pub fn parse_people(rows: &[Vec<String>], units: &[OrgUnit], lang: Lang) -> Resu
         };
         let unit = match get("org") {
             Some(o) => match (by_code.get(o.as_str()), by_name.get(o.as_str())) {
+                (Some(u), _) if !may_manage(u) => {
+                    problems.push(problem(n, "import.people.outside_scope", &[("org", &o)]));
+                    None
+                }
+                (None, Some(list)) if list.len() == 1 && !may_manage(list[0]) => {
+                    problems.push(problem(n, "import.people.outside_scope", &[("org", &o)]));
+                    None
+                }
                 (Some(u), _) => Some(*u),
                 (None, Some(list)) if list.len() == 1 => Some(list[0]),
                 (None, Some(_)) => {
@@ -185,14 +200,18 @@ pub fn parse_people(rows: &[Vec<String>], units: &[OrgUnit], lang: Lang) -> Resu
 
 impl App {
     /// Adds one person with one role (CLI `user add`, demo). Returns the person's id.
-    pub async fn add_person(&self, account: NewAccount) -> AppResult<String> {
-        let mut ids = self.add_people(vec![account]).await?;
+    pub async fn add_person(&self, actor: &Actor, account: NewAccount) -> AppResult<String> {
+        let mut ids = self.add_people(actor, vec![account]).await?;
         ids.pop().ok_or_else(|| AppError::Internal("no person created".into()))
     }
 
-    /// Adds people in one transaction: all of them or none. Passwords are hashed first,
-    /// outside the transaction, so the writer is not held up by Argon2.
-    pub async fn add_people(&self, accounts: Vec<NewAccount>) -> AppResult<Vec<String>> {
+    /// Adds people in one transaction: all of them or none; the actor must manage people in
+    /// every unit named. Passwords are hashed first, outside the transaction, so the writer
+    /// is not held up by Argon2.
+    pub async fn add_people(&self, actor: &Actor, accounts: Vec<NewAccount>) -> AppResult<Vec<String>> {
+        if !actor.can_somewhere(Permission::ManagePeople) {
+            return Err(AppError::Forbidden);
+        }
         for a in &accounts {
             if let Some(u) = &a.username
                 && !check_username(u)
@@ -214,6 +233,7 @@ impl App {
         })
         .await
         .map_err(|_| AppError::Internal("password hashing failed".into()))??;
+        let actor = actor.clone();
         let ids = self
             .store()
             .write(move |c| {
@@ -221,7 +241,10 @@ impl App {
                 let mut ids = Vec::with_capacity(accounts.len());
                 for (a, hash) in &accounts {
                     if !units.contains_key(&a.org_code) {
-                        let u = org::unit_by_code(c, &a.org_code)?.ok_or(AppError::NotFound("org_unit"))?;
+                        let u = org::unit_by_code(c, &a.org_code)?.ok_or(AppError::NotFound(Thing::OrgUnit))?;
+                        if !actor.can(Permission::ManagePeople, &u.path) {
+                            return Err(AppError::Forbidden);
+                        }
                         units.insert(a.org_code.clone(), u);
                     }
                     let unit = &units[&a.org_code];
@@ -245,17 +268,22 @@ impl App {
         Ok(ids)
     }
 
-    /// Sets a password by username (CLI `user passwd`).
-    pub async fn set_password(&self, username: &str, password: &str) -> AppResult<()> {
+    /// Sets a password by username (CLI `user passwd`): the actor must manage people
+    /// wherever that person works.
+    pub async fn set_password(&self, actor: &Actor, username: &str, password: &str) -> AppResult<()> {
         auth::check_password_rules(password)?;
         let password = password.to_string();
         let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
             .await
             .map_err(|_| AppError::Internal("password hashing failed".into()))??;
-        let username = username.to_string();
+        let (username, actor) = (username.to_string(), actor.clone());
         self.store()
             .write(move |c| {
-                let creds = people::credentials(c, &username)?.ok_or(AppError::NotFound("person"))?;
+                let creds = people::credentials(c, &username)?.ok_or(AppError::NotFound(Thing::Person))?;
+                let grants = people::grants(c, &creds.person_id)?;
+                if !grants.iter().all(|g| actor.can(Permission::ManagePeople, &g.org_path)) {
+                    return Err(AppError::Forbidden);
+                }
                 people::set_password(c, &creds.person_id, &hash)?;
                 Ok(())
             })
@@ -263,24 +291,29 @@ impl App {
     }
 
     /// Imports people from a spreadsheet or CSV: every row or, on any problem, none.
-    pub async fn import_people(&self, path: &Path, lang: Lang) -> AppResult<usize> {
+    pub async fn import_people(&self, actor: &Actor, path: &Path, lang: Lang) -> AppResult<usize> {
         let table = read_table(path);
-        self.import_people_rows(table, lang).await
+        self.import_people_rows(actor, table, lang).await
     }
 
     /// The same for an uploaded file's bytes.
-    pub async fn import_people_bytes(&self, bytes: &[u8], lang: Lang) -> AppResult<usize> {
-        self.import_people_rows(read_table_bytes(bytes, false), lang).await
+    pub async fn import_people_bytes(&self, actor: &Actor, bytes: &[u8], lang: Lang) -> AppResult<usize> {
+        self.import_people_rows(actor, read_table_bytes(bytes, false), lang).await
     }
 
-    async fn import_people_rows(&self, table: Result<Vec<Vec<String>>, String>, lang: Lang) -> AppResult<usize> {
+    async fn import_people_rows(&self, actor: &Actor, table: Result<Vec<Vec<String>>, String>, lang: Lang) -> AppResult<usize> {
+        if !actor.can_somewhere(Permission::ManagePeople) {
+            return Err(AppError::Forbidden);
+        }
         let rows = table.map_err(|e| {
             AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.people.unreadable", &[("detail", &e)]) }])
         })?;
         let units = self.store().read(|c| org::list_units(c, &[], None)).await?;
-        let accounts = parse_people(&rows, &units, lang).map_err(AppError::InvalidFile)?;
+        // Every row must name a unit the importer manages people in.
+        let may_manage = |u: &OrgUnit| actor.can(Permission::ManagePeople, &u.path);
+        let accounts = parse_people(&rows, &units, &may_manage, lang).map_err(AppError::InvalidFile)?;
         let n = accounts.len();
-        self.add_people(accounts).await.map_err(|e| match e {
+        self.add_people(actor, accounts).await.map_err(|e| match e {
             AppError::Conflict(_) => {
                 AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.people.username_taken", &[]) }])
             }
@@ -295,7 +328,7 @@ impl App {
         let (unit, children, members) = self
             .store()
             .read(move |c| {
-                let unit = org::unit_by_code(c, &code)?.ok_or(AppError::NotFound("org_unit"))?;
+                let unit = org::unit_by_code(c, &code)?.ok_or(AppError::NotFound(Thing::OrgUnit))?;
                 let children = org::children(c, &unit.id)?;
                 let members = people::members(c, None, Some(&[unit.path.as_str()]))?;
                 Ok::<_, AppError>((unit, children, members))
@@ -303,13 +336,15 @@ impl App {
             .await?;
         if !actor.can(Permission::ReadOrg, &unit.path) {
             // Do not confirm that a unit outside the actor's reach exists.
-            return Err(AppError::NotFound("org_unit"));
+            return Err(AppError::NotFound(Thing::OrgUnit));
         }
-        let see_phone = actor.can(Permission::ReadPersonalData, &unit.path);
+        // Phones are masked for everyone; a role that needs one asks for it (and is logged).
+        let may_reveal = actor.can(Permission::RevealPersonalData, &unit.path);
         let people = members
             .into_iter()
             .map(|m| PersonView {
-                phone: m.phone.map(|p| if see_phone { p } else { mask_phone(&p) }),
+                phone: m.phone.map(|p| mask_phone(&p)),
+                may_reveal,
                 id: m.person_id,
                 name: m.name,
                 username: m.username,
@@ -366,11 +401,11 @@ impl App {
             .write(move |c| {
                 let grants = people::grants(c, &person_id)?;
                 if grants.is_empty() {
-                    return Err(AppError::NotFound("person"));
+                    return Err(AppError::NotFound(Thing::Person));
                 }
                 let paths: HashSet<&str> = grants.iter().map(|g| g.org_path.as_str()).collect();
                 if !paths.iter().any(|p| actor.can(Permission::ReadOrg, p)) {
-                    return Err(AppError::NotFound("person"));
+                    return Err(AppError::NotFound(Thing::Person));
                 }
                 if !paths.iter().all(|p| actor.can(Permission::ManagePeople, p)) {
                     return Err(AppError::Forbidden);
@@ -411,7 +446,7 @@ mod tests {
             &["王芳", "13800000001", "网格员", "开元社区第1网格", "wangfang"],
             &["李强", "", "社区管理员", "370115001001", ""],
         ]);
-        let accounts = parse_people(&r, &units(), Lang::ZhCn).unwrap();
+        let accounts = parse_people(&r, &units(), &|_| true, Lang::ZhCn).unwrap();
         assert_eq!(accounts.len(), 2);
         assert_eq!(accounts[0].role, Role::GridWorker);
         assert_eq!(accounts[0].org_code, "370115001001001");
@@ -426,15 +461,25 @@ mod tests {
             &["B", "13800000002", "cook", "370115001001001", "a1"],
             &["C", "13800000003", "grid_worker", "nowhere", "c1"],
         ]);
-        let p = parse_people(&r, &units(), Lang::En).unwrap_err();
+        let p = parse_people(&r, &units(), &|_| true, Lang::En).unwrap_err();
         let rows_with_problems: Vec<usize> = p.iter().map(|p| p.row).collect();
         assert_eq!(rows_with_problems, vec![2, 3, 3, 4], "{p:?}");
     }
 
     #[test]
+    fn rows_outside_the_importers_units_are_refused_by_row() {
+        let r = rows(&[&["姓名", "角色", "所属单元"], &["王芳", "网格员", "开元社区第1网格"], &["李强", "社区管理员", "370115001001"]]);
+        let only_grids = |u: &OrgUnit| u.kind == OrgKind::Grid;
+        let p = parse_people(&r, &units(), &only_grids, Lang::ZhCn).unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].row, 3);
+        assert!(p[0].message.contains("370115001001"), "{p:?}");
+    }
+
+    #[test]
     fn missing_columns_are_named() {
         let r = rows(&[&["name", "phone"]]);
-        let p = parse_people(&r, &units(), Lang::En).unwrap_err();
+        let p = parse_people(&r, &units(), &|_| true, Lang::En).unwrap_err();
         assert!(p[0].message.contains("role") && p[0].message.contains("org"), "{p:?}");
     }
 }

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::App;
 use crate::app::people::NewAccount;
 use crate::config::{Config, ConfigLayer, LogFormat, Secret};
-use crate::domain::authz::Role;
+use crate::domain::authz::{Actor, Role};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -309,15 +309,17 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
         ImportCommand::Grids { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            app.import_grids(text, None, lang).await.map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
+            app.import_grids(&Actor::console(), text, lang)
+                .await
+                .map(|s| format!("grids imported: {} new, {} updated", s.created, s.updated))
         }
         ImportCommand::Categories { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            app.import_categories(&text, lang).await.map(|n| format!("categories imported: {n}"))
+            app.import_categories(&Actor::console(), &text, lang).await.map(|n| format!("categories imported: {n}"))
         }
         ImportCommand::People { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));
-            app.import_people(&file, lang).await.map(|n| format!("people imported: {n}"))
+            app.import_people(&Actor::console(), &file, lang).await.map(|n| format!("people imported: {n}"))
         }
     };
     spinner.finish_and_clear();
@@ -345,19 +347,22 @@ async fn user(app: App, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
             let password = password_or_stdin(password)?;
             let id = app
-                .add_person(NewAccount { name, phone, username: Some(username.clone()), password: Some(password), role, org_code: org })
+                .add_person(
+                    &Actor::console(),
+                    NewAccount { name, phone, username: Some(username.clone()), password: Some(password), role, org_code: org },
+                )
                 .await
                 .map_err(explain(lang))?;
             println!("added {username} ({id})");
         }
         UserCommand::Passwd { username, password } => {
             let password = password_or_stdin(password)?;
-            app.set_password(&username, &password).await.map_err(explain(lang))?;
+            app.set_password(&Actor::console(), &username, &password).await.map_err(explain(lang))?;
             println!("password changed for {username}");
         }
         UserCommand::Token { username, name } => {
             let person_id = app.person_id(&username).await.map_err(explain(lang))?.context("no such username")?;
-            let token = app.create_api_token(&person_id, &name).await.map_err(explain(lang))?;
+            let token = app.create_api_token(&Actor::console(), &person_id, &name).await.map_err(explain(lang))?;
             println!("{token}");
         }
     }
@@ -367,18 +372,18 @@ async fn user(app: App, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
 async fn apikey(app: App, cmd: ApikeyCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         ApikeyCommand::Create { name } => {
-            let (id, key) = app.create_api_key(&name).await.map_err(explain(lang))?;
+            let (id, key) = app.create_api_key(&Actor::console(), &name).await.map_err(explain(lang))?;
             println!("created API key {id} for {name}; keep it secret, it is shown only now:");
             println!("{key}");
         }
         ApikeyCommand::List => {
-            for k in app.api_keys().await.map_err(explain(lang))? {
+            for k in app.api_keys(&Actor::console()).await.map_err(explain(lang))? {
                 let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                 println!("{}  {:<8} {}", k.id, state, k.name);
             }
         }
         ApikeyCommand::Revoke { id_or_name } => {
-            let n = app.revoke_api_key(&id_or_name).await.map_err(explain(lang))?;
+            let n = app.revoke_api_key(&Actor::console(), &id_or_name).await.map_err(explain(lang))?;
             println!("revoked {n} key(s)");
         }
     }

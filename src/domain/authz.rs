@@ -1,86 +1,81 @@
 //! Authorization, decided in one place: a person holds roles, each scoped to an org unit,
 //! and a role grants permissions over that unit's subtree.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::org::in_subtree;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    SystemAdmin,
-    Leader,
-    Dispatcher,
-    CommunityAdmin,
-    GridWorker,
-    DepartmentHandler,
-    Inspector,
-    Volunteer,
+crate::string_enum! {
+    /// What a person does, over the subtree of the unit the role is held at. Codes are
+    /// stored; the Chinese names are what an office's spreadsheet says.
+    pub enum Role {
+        SystemAdmin = "system_admin" | "系统管理员" | "管理员",
+        Leader = "leader" | "领导",
+        Dispatcher = "dispatcher" | "调度员" | "派遣员" | "指挥中心",
+        CommunityAdmin = "community_admin" | "社区管理员",
+        GridWorker = "grid_worker" | "网格员",
+        DepartmentHandler = "department_handler" | "部门处置人员" | "部门人员" | "处置人员",
+        Inspector = "inspector" | "督查员" | "测评员",
+        Volunteer = "volunteer" | "志愿者",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    /// See units, grids and the people who work in them.
-    ReadOrg,
-    /// Create and change units and grids (grid import).
-    ManageOrg,
-    /// Add people, change their details and roles.
-    ManagePeople,
-    /// See personal data (phone numbers) unmasked.
-    ReadPersonalData,
+crate::string_enum! {
+    /// What a role allows over its unit's subtree. Use cases ask for one of these and never
+    /// for a role: which roles grant what is written once, in [`Role::permissions`].
+    pub enum Permission {
+        /// See units, grids and the people who work in them (phones masked).
+        ReadOrg = "read_org",
+        /// Create and change units and grids (grid import).
+        ManageOrg = "manage_org",
+        /// Add people (one by one or by import), change their details and roles.
+        ManagePeople = "manage_people",
+        /// Ask to see personal data unmasked; every such view is written to the access log.
+        RevealPersonalData = "reveal_personal_data",
+        /// See the cases in the subtree (desk, case pages, exports).
+        ReadCases = "read_cases",
+        /// Register, reject, dispatch, merge, suspend, resume, reopen; decide extensions.
+        DispatchCases = "dispatch_cases",
+        /// Accept, return and handle cases assigned to a unit in the subtree; ask for time.
+        HandleCases = "handle_cases",
+        /// Check that a handled case is really fixed (never one's own work).
+        VerifyCases = "verify_cases",
+        /// Report a problem already fixed on the spot (自行处置).
+        SelfHandle = "self_handle",
+        /// See the dashboards and indicators.
+        ReadIndicators = "read_indicators",
+        /// Change the problem categories (system-wide).
+        ManageCategories = "manage_categories",
+        /// Create and revoke Open311 API keys (system-wide).
+        ManageApiKeys = "manage_api_keys",
+        /// Read and export the personal-data access log.
+        ReadAccessLog = "read_access_log",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::SystemAdmin,
-        Role::Leader,
-        Role::Dispatcher,
-        Role::CommunityAdmin,
-        Role::GridWorker,
-        Role::DepartmentHandler,
-        Role::Inspector,
-        Role::Volunteer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::SystemAdmin => "system_admin",
-            Role::Leader => "leader",
-            Role::Dispatcher => "dispatcher",
-            Role::CommunityAdmin => "community_admin",
-            Role::GridWorker => "grid_worker",
-            Role::DepartmentHandler => "department_handler",
-            Role::Inspector => "inspector",
-            Role::Volunteer => "volunteer",
-        }
-    }
-
-    /// Accepts the code (`grid_worker`) or the Chinese name an office spreadsheet uses (网格员).
-    pub fn parse(s: &str) -> Option<Role> {
-        let s = s.trim();
-        Role::ALL.into_iter().find(|r| r.as_str() == s).or(match s {
-            "系统管理员" | "管理员" => Some(Role::SystemAdmin),
-            "领导" => Some(Role::Leader),
-            "调度员" | "派遣员" | "指挥中心" => Some(Role::Dispatcher),
-            "社区管理员" => Some(Role::CommunityAdmin),
-            "网格员" => Some(Role::GridWorker),
-            "部门处置人员" | "部门人员" | "处置人员" => Some(Role::DepartmentHandler),
-            "督查员" | "测评员" => Some(Role::Inspector),
-            "志愿者" => Some(Role::Volunteer),
-            _ => None,
-        })
-    }
-
-    fn permissions(self) -> &'static [Permission] {
+    /// The one table of who may do what.
+    pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::SystemAdmin => &[ReadOrg, ManageOrg, ManagePeople, ReadPersonalData],
-            Role::Leader => &[ReadOrg, ReadPersonalData],
-            Role::Dispatcher => &[ReadOrg, ReadPersonalData],
-            Role::CommunityAdmin => &[ReadOrg, ManageOrg, ManagePeople, ReadPersonalData],
-            Role::GridWorker => &[ReadOrg],
-            Role::DepartmentHandler => &[ReadOrg],
-            Role::Inspector => &[ReadOrg],
+            Role::SystemAdmin => &[
+                ReadOrg,
+                ManageOrg,
+                ManagePeople,
+                RevealPersonalData,
+                ReadCases,
+                DispatchCases,
+                ReadIndicators,
+                ManageCategories,
+                ManageApiKeys,
+                ReadAccessLog,
+            ],
+            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators],
+            Role::Dispatcher => &[ReadOrg, RevealPersonalData, ReadCases, DispatchCases, HandleCases, VerifyCases, ReadIndicators],
+            Role::CommunityAdmin => &[ReadOrg, ManageOrg, ManagePeople, RevealPersonalData, ReadCases, HandleCases, ReadIndicators],
+            Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators],
+            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators],
+            Role::Inspector => &[ReadOrg, ReadCases, VerifyCases, ReadIndicators],
             Role::Volunteer => &[ReadOrg],
         }
     }
@@ -95,24 +90,81 @@ pub struct Grant {
     pub org_path: String,
 }
 
+/// Who is acting: a person with their grants, the operator at the server's console (the
+/// command line, who holds the data directory anyway), or the system itself (the deadline
+/// scanner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActorKind {
+    #[default]
+    Person,
+    Console,
+    System,
+}
+
 /// The person making a request, with every grant they hold.
 #[derive(Debug, Clone, Serialize)]
 pub struct Actor {
     pub person_id: String,
     pub name: String,
     pub grants: Vec<Grant>,
+    #[serde(skip)]
+    pub kind: ActorKind,
 }
 
+/// The path every unit's path starts with: "everywhere".
+const EVERYWHERE: &str = "/";
+
 impl Actor {
+    pub fn person(person_id: impl Into<String>, name: impl Into<String>, grants: Vec<Grant>) -> Actor {
+        Actor { person_id: person_id.into(), name: name.into(), grants, kind: ActorKind::Person }
+    }
+
+    /// The operator of the command line: may do everything a use case offers.
+    pub fn console() -> Actor {
+        Actor { person_id: "console".into(), name: "命令行".into(), grants: Vec::new(), kind: ActorKind::Console }
+    }
+
+    /// The system itself: takes only the system's own steps (warnings, escalation).
+    pub fn system() -> Actor {
+        Actor { person_id: "system".into(), name: "系统".into(), grants: Vec::new(), kind: ActorKind::System }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.kind == ActorKind::System
+    }
+
+    /// A real person (not the console or the system), whose id is a person's id.
+    pub fn is_person(&self) -> bool {
+        self.kind == ActorKind::Person
+    }
+
     /// May this actor do `permission` on the unit at `target_path`?
     pub fn can(&self, permission: Permission, target_path: &str) -> bool {
-        self.grants.iter().any(|g| g.role.permissions().contains(&permission) && in_subtree(target_path, &g.org_path))
+        match self.kind {
+            ActorKind::Console => true,
+            ActorKind::System => false,
+            ActorKind::Person => {
+                self.grants.iter().any(|g| g.role.permissions().contains(&permission) && in_subtree(target_path, &g.org_path))
+            }
+        }
+    }
+
+    /// May this actor do `permission` somewhere (for system-wide things such as categories
+    /// and API keys, and for showing a menu entry)?
+    pub fn can_somewhere(&self, permission: Permission) -> bool {
+        match self.kind {
+            ActorKind::Console => true,
+            ActorKind::System => false,
+            ActorKind::Person => self.grants.iter().any(|g| g.role.permissions().contains(&permission)),
+        }
     }
 
     /// The subtrees (paths) over which the actor holds `permission`; for filtering lists.
     pub fn scopes(&self, permission: Permission) -> Vec<&str> {
-        let mut paths: Vec<&str> =
-            self.grants.iter().filter(|g| g.role.permissions().contains(&permission)).map(|g| g.org_path.as_str()).collect();
+        if self.kind == ActorKind::Console {
+            return vec![EVERYWHERE];
+        }
+        let mut paths: Vec<&str> = self.grants_with(permission).map(|g| g.org_path.as_str()).collect();
         paths.sort_unstable();
         // drop paths already covered by a shorter one
         let mut out: Vec<&str> = Vec::new();
@@ -124,8 +176,18 @@ impl Actor {
         out
     }
 
-    pub fn has_role(&self, role: Role) -> bool {
-        self.grants.iter().any(|g| g.role == role)
+    /// The units at which the actor holds `permission` itself (not their subtrees): whose
+    /// work queue is theirs.
+    pub fn units_with(&self, permission: Permission) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.grants_with(permission).map(|g| g.org_unit_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn grants_with(&self, permission: Permission) -> impl Iterator<Item = &Grant> {
+        let person = self.kind == ActorKind::Person;
+        self.grants.iter().filter(move |g| person && g.role.permissions().contains(&permission))
     }
 }
 
@@ -134,7 +196,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, path: &str) -> Actor {
-        Actor { person_id: "p".into(), name: "n".into(), grants: vec![Grant { role, org_unit_id: "x".into(), org_path: path.into() }] }
+        Actor::person("p", "n", vec![Grant { role, org_unit_id: "x".into(), org_path: path.into() }])
     }
 
     const DISTRICT: &str = "/d/";
@@ -165,7 +227,7 @@ mod tests {
     fn grid_worker_does_not_see_personal_data() {
         let g = actor(Role::GridWorker, GRID_A1);
         assert!(g.can(Permission::ReadOrg, GRID_A1));
-        assert!(!g.can(Permission::ReadPersonalData, GRID_A1));
+        assert!(!g.can(Permission::RevealPersonalData, GRID_A1));
     }
 
     #[test]
@@ -178,10 +240,37 @@ mod tests {
 
     #[test]
     fn roles_parse_from_codes_and_chinese() {
-        for r in Role::ALL {
+        for &r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("网格员"), Some(Role::GridWorker));
         assert_eq!(Role::parse("厨师"), None);
+    }
+
+    #[test]
+    fn the_console_may_everything_and_the_system_nothing_a_person_may() {
+        let console = Actor::console();
+        assert!(console.can(Permission::ManageApiKeys, GRID_A1));
+        assert_eq!(console.scopes(Permission::ReadCases), vec!["/"]);
+        let system = Actor::system();
+        assert!(!system.can(Permission::ReadOrg, GRID_A1));
+        assert!(!system.can_somewhere(Permission::ReadCases));
+        assert!(system.scopes(Permission::ReadCases).is_empty());
+    }
+
+    #[test]
+    fn every_role_reads_the_org_and_only_admins_hold_system_wide_permissions() {
+        for &r in Role::ALL {
+            assert!(r.permissions().contains(&Permission::ReadOrg), "{r}");
+            let system_wide = [Permission::ManageCategories, Permission::ManageApiKeys, Permission::ReadAccessLog];
+            assert_eq!(system_wide.iter().any(|p| r.permissions().contains(p)), r == Role::SystemAdmin, "{r}");
+        }
+    }
+
+    #[test]
+    fn work_units_are_where_the_grant_is_held() {
+        let mut a = actor(Role::GridWorker, GRID_A1);
+        a.grants.push(Grant { role: Role::Leader, org_unit_id: "s".into(), org_path: SUB.into() });
+        assert_eq!(a.units_with(Permission::HandleCases), vec!["x"]);
     }
 }

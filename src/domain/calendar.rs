@@ -228,13 +228,13 @@ pub fn beijing_ms(y: i32, m: u32, d: u32, hh: u32, mm: u32) -> i64 {
     to_utc_ms(day, (hh * 60 + mm) as f64)
 }
 
-/// How much of the allowed time is used: green below 80 %, yellow up to the deadline, red past it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Light {
-    Green,
-    Yellow,
-    Red,
+crate::string_enum! {
+    /// How much of the allowed time is used: green below 80 %, yellow up to the deadline, red past it.
+    pub enum Light {
+        Green = "green",
+        Yellow = "yellow",
+        Red = "red",
+    }
 }
 
 impl WorkCalendar {

@@ -11,73 +11,63 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::authz::{Actor, Role};
-use super::org::in_subtree;
+use super::authz::{Actor, Permission};
 
-macro_rules! string_enum {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
+crate::string_enum! {
+    pub enum Status {
+        Reported = "reported",
+        Registered = "registered",
+        Dispatched = "dispatched",
+        InProgress = "in_progress",
+        Handled = "handled",
+        Closed = "closed",
+        Rejected = "rejected",
+        Suspended = "suspended",
+        Merged = "merged",
+    }
 }
 
-string_enum!(Status {
-    Reported = "reported",
-    Registered = "registered",
-    Dispatched = "dispatched",
-    InProgress = "in_progress",
-    Handled = "handled",
-    Closed = "closed",
-    Rejected = "rejected",
-    Suspended = "suspended",
-    Merged = "merged",
-});
+crate::string_enum! {
+    pub enum Action {
+        Register = "register",
+        Reject = "reject",
+        Dispatch = "dispatch",
+        Accept = "accept",
+        Return = "return",
+        Handle = "handle",
+        VerifyPass = "verify_pass",
+        VerifyFail = "verify_fail",
+        Reopen = "reopen",
+        RequestExtension = "request_extension",
+        ApproveExtension = "approve_extension",
+        DenyExtension = "deny_extension",
+        Suspend = "suspend",
+        Resume = "resume",
+        Merge = "merge",
+        Escalate = "escalate",
+        Warn = "warn",
+        Comment = "comment",
+    }
+}
 
-string_enum!(Action {
-    Register = "register",
-    Reject = "reject",
-    Dispatch = "dispatch",
-    Accept = "accept",
-    Return = "return",
-    Handle = "handle",
-    VerifyPass = "verify_pass",
-    VerifyFail = "verify_fail",
-    Reopen = "reopen",
-    RequestExtension = "request_extension",
-    ApproveExtension = "approve_extension",
-    DenyExtension = "deny_extension",
-    Suspend = "suspend",
-    Resume = "resume",
-    Merge = "merge",
-    Escalate = "escalate",
-    Warn = "warn",
-    Comment = "comment",
-});
+crate::string_enum! {
+    pub enum Source {
+        Patrol = "patrol",
+        Citizen = "citizen",
+        Inspection = "inspection",
+        Persuasion = "persuasion",
+        Hotline = "hotline",
+        Leader = "leader",
+    }
+}
 
-string_enum!(Source {
-    Patrol = "patrol",
-    Citizen = "citizen",
-    Inspection = "inspection",
-    Persuasion = "persuasion",
-    Hotline = "hotline",
-    Leader = "leader",
-});
-
-string_enum!(Warning {
-    None = "none",
-    Yellow = "yellow",
-    Red = "red",
-});
+crate::string_enum! {
+    pub enum Warning {
+        None = "none",
+        Yellow = "yellow",
+        Red = "red",
+    }
+}
 
 impl Status {
     /// Still someone's work to do.
@@ -371,17 +361,36 @@ pub struct CaseScope<'a> {
     pub handled_by: Option<&'a str>,
 }
 
-/// Who may take `action` on a case: decided here and nowhere else.
-/// `None` as the actor means the system itself (deadline scanner).
-pub fn may_act(actor: Option<&Actor>, action: Action, scope: &CaseScope<'_>) -> bool {
-    let Some(actor) = actor else { return action.is_system() || action == Action::Comment };
+/// Who may take `action` on a case: decided here and nowhere else, from the permissions of
+/// [`Permission`] (never from role names). The system (deadline scanner) takes only its
+/// own steps.
+pub fn may_act(actor: &Actor, action: Action, scope: &CaseScope<'_>) -> bool {
     if action.is_system() {
-        return false;
+        return actor.is_system();
     }
-    let holds = |roles: &[Role], path: &str| actor.grants.iter().any(|g| roles.contains(&g.role) && in_subtree(path, &g.org_path));
-    const DISPATCH: &[Role] = &[Role::Dispatcher, Role::SystemAdmin];
-    const HANDLE: &[Role] = &[Role::GridWorker, Role::CommunityAdmin, Role::DepartmentHandler, Role::Dispatcher];
-    const VERIFY: &[Role] = &[Role::GridWorker, Role::Inspector, Role::Dispatcher];
+    if actor.is_system() {
+        return action == Action::Comment;
+    }
+    match duty_of(action) {
+        Some(Duty::Dispatch) => actor.can(Permission::DispatchCases, scope.grid_path),
+        Some(Duty::Handle) => scope.assignee_path.is_some_and(|p| actor.can(Permission::HandleCases, p)),
+        // An independent check: never by the person who did the work.
+        Some(Duty::Verify) => scope.handled_by != Some(actor.person_id.as_str()) && actor.can(Permission::VerifyCases, scope.grid_path),
+        // Anyone who can see the case may add a note (reading was checked before).
+        None => true,
+    }
+}
+
+/// The three kinds of work on a case, each with its permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    Dispatch,
+    Handle,
+    Verify,
+}
+
+/// Which duty an action belongs to (`None` for a comment and the system's own steps).
+pub fn duty_of(action: Action) -> Option<Duty> {
     match action {
         Action::Register
         | Action::Reject
@@ -391,18 +400,66 @@ pub fn may_act(actor: Option<&Actor>, action: Action, scope: &CaseScope<'_>) -> 
         | Action::Resume
         | Action::ApproveExtension
         | Action::DenyExtension
-        | Action::Reopen => holds(DISPATCH, scope.grid_path),
-        Action::Accept | Action::Return | Action::Handle | Action::RequestExtension => {
-            scope.assignee_path.is_some_and(|p| holds(HANDLE, p))
-        }
-        Action::VerifyPass | Action::VerifyFail => {
-            // An independent check: never by the person who did the work.
-            scope.handled_by != Some(actor.person_id.as_str()) && holds(VERIFY, scope.grid_path)
-        }
-        Action::Escalate | Action::Warn => false,
-        // Anyone who can see the case may add a note (reading was checked before).
-        Action::Comment => true,
+        | Action::Reopen => Some(Duty::Dispatch),
+        Action::Accept | Action::Return | Action::Handle | Action::RequestExtension => Some(Duty::Handle),
+        Action::VerifyPass | Action::VerifyFail => Some(Duty::Verify),
+        Action::Escalate | Action::Warn | Action::Comment => None,
     }
+}
+
+/// Whose move it is on a case in this state: the duty that must act next, if any. A case
+/// with an extension request waits for the dispatcher even while it is being handled.
+pub fn waiting_for(s: &CaseState) -> Option<Duty> {
+    match s.status {
+        Status::Reported | Status::Registered | Status::Suspended => Some(Duty::Dispatch),
+        Status::Dispatched | Status::InProgress if s.extension_pending.is_some() => Some(Duty::Dispatch),
+        Status::Dispatched | Status::InProgress => Some(Duty::Handle),
+        Status::Handled => Some(Duty::Verify),
+        Status::Closed | Status::Rejected | Status::Merged => None,
+    }
+}
+
+/// One slice of a person's to-do: cases in one status, either anywhere in some subtrees or
+/// assigned to some units, optionally only those with an extension request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub status: Status,
+    pub within: Vec<String>,
+    pub assigned_to: Vec<String>,
+    pub extension_pending: bool,
+}
+
+/// What waits for this actor, as queues the store reads in deadline order; the same
+/// permissions as [`may_act`], so the to-do never lists what the person may not do.
+pub fn work_queues(actor: &Actor) -> Vec<Queue> {
+    let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let dispatch = owned(actor.scopes(Permission::DispatchCases));
+    let handle = owned(actor.units_with(Permission::HandleCases));
+    let verify = owned(actor.scopes(Permission::VerifyCases));
+    let mut out = Vec::new();
+    let queue = |status, within: &Vec<String>, assigned_to: &Vec<String>, extension_pending| Queue {
+        status,
+        within: within.clone(),
+        assigned_to: assigned_to.clone(),
+        extension_pending,
+    };
+    if !dispatch.is_empty() {
+        for status in [Status::Reported, Status::Registered, Status::Suspended] {
+            out.push(queue(status, &dispatch, &Vec::new(), false));
+        }
+        for status in [Status::Dispatched, Status::InProgress] {
+            out.push(queue(status, &dispatch, &Vec::new(), true));
+        }
+    }
+    if !handle.is_empty() {
+        for status in [Status::Dispatched, Status::InProgress] {
+            out.push(queue(status, &Vec::new(), &handle, false));
+        }
+    }
+    if !verify.is_empty() {
+        out.push(queue(Status::Handled, &verify, &Vec::new(), false));
+    }
+    out
 }
 
 /// Tier of a unit kind (分级响应): 1 grid, 2 community, 3 subdistrict, 4 department.
@@ -420,7 +477,7 @@ pub fn tier_of(kind: super::org::OrgKind) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::authz::Grant;
+    use crate::domain::authz::{Grant, Role};
     use proptest::prelude::*;
 
     fn report(at: i64) -> Event {
@@ -492,7 +549,7 @@ mod tests {
     }
 
     fn actor(id: &str, role: Role, path: &str) -> Actor {
-        Actor { person_id: id.into(), name: id.into(), grants: vec![Grant { role, org_unit_id: "u".into(), org_path: path.into() }] }
+        Actor::person(id, id, vec![Grant { role, org_unit_id: "u".into(), org_path: path.into() }])
     }
 
     #[test]
@@ -502,14 +559,48 @@ mod tests {
         let handler = actor("h", Role::DepartmentHandler, "/d/s/dept/");
         let other_dept = actor("o", Role::DepartmentHandler, "/d/s/dept2/");
         let worker = actor("w", Role::GridWorker, "/d/s/c/g/");
-        assert!(may_act(Some(&dispatcher), Action::Dispatch, &scope));
-        assert!(!may_act(Some(&handler), Action::Dispatch, &scope));
-        assert!(may_act(Some(&handler), Action::Handle, &scope));
-        assert!(!may_act(Some(&other_dept), Action::Handle, &scope));
-        assert!(may_act(Some(&worker), Action::VerifyPass, &scope));
-        assert!(!may_act(Some(&handler), Action::VerifyPass, &scope), "no verifying one's own work");
-        assert!(may_act(None, Action::Escalate, &scope));
-        assert!(!may_act(Some(&dispatcher), Action::Escalate, &scope));
+        assert!(may_act(&dispatcher, Action::Dispatch, &scope));
+        assert!(!may_act(&handler, Action::Dispatch, &scope));
+        assert!(may_act(&handler, Action::Handle, &scope));
+        assert!(!may_act(&other_dept, Action::Handle, &scope));
+        assert!(may_act(&worker, Action::VerifyPass, &scope));
+        assert!(!may_act(&handler, Action::VerifyPass, &scope), "no verifying one's own work");
+        assert!(may_act(&Actor::system(), Action::Escalate, &scope));
+        assert!(!may_act(&Actor::system(), Action::Dispatch, &scope));
+        assert!(!may_act(&dispatcher, Action::Escalate, &scope));
+    }
+
+    #[test]
+    fn to_do_queues_follow_the_permissions() {
+        let worker = actor("w", Role::GridWorker, "/d/s/c/g/");
+        let queues = work_queues(&worker);
+        // A grid worker handles what is assigned to the grid and verifies in it; never dispatches.
+        assert!(queues.iter().all(|q| q.status != Status::Reported));
+        assert!(queues.iter().any(|q| q.status == Status::Dispatched && q.assigned_to == vec!["u".to_string()]));
+        assert!(queues.iter().any(|q| q.status == Status::Handled && q.within == vec!["/d/s/c/g/".to_string()]));
+        let dispatcher = actor("x", Role::Dispatcher, "/d/s/");
+        let queues = work_queues(&dispatcher);
+        assert!(queues.iter().any(|q| q.status == Status::Reported));
+        assert!(queues.iter().any(|q| q.status == Status::InProgress && q.extension_pending));
+        assert!(work_queues(&actor("v", Role::Volunteer, "/d/s/t/")).is_empty());
+    }
+
+    #[test]
+    fn every_state_waits_for_the_duty_whose_actions_it_allows() {
+        let mut log = vec![report(1)];
+        let check = |log: &Vec<Event>| {
+            let s = replay(log).unwrap().unwrap();
+            if let Some(duty) = waiting_for(&s) {
+                assert!(allowed_actions(&s).iter().any(|a| duty_of(*a) == Some(duty)), "{:?} waits for {duty:?}", s.status);
+            }
+        };
+        check(&log);
+        log.push(ev(Action::Register, 2, EventData::default()));
+        check(&log);
+        log.push(ev(Action::Dispatch, 3, dispatch_data()));
+        check(&log);
+        log.push(ev(Action::RequestExtension, 4, EventData { minutes: Some(30), ..Default::default() }));
+        check(&log);
     }
 
     fn data_for(action: Action) -> EventData {
@@ -539,6 +630,9 @@ mod tests {
                         prop_assert_eq!(next.version, state.version + 1);
                         if matches!(next.status, Status::Dispatched | Status::InProgress) {
                             prop_assert!(next.assignee_unit_id.is_some());
+                        }
+                        if let Some(duty) = waiting_for(&next) {
+                            prop_assert!(allowed_actions(&next).iter().any(|a| duty_of(*a) == Some(duty)));
                         }
                         if next.status == Status::Closed {
                             prop_assert!(next.closed_at.is_some() && next.handled_at.is_some());

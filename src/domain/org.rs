@@ -1,47 +1,22 @@
 //! The organisation: district 区 → subdistrict 街道 → community 社区 → grid 网格, plus
 //! departments 职能部门, sponsor units 帮包单位 and volunteer teams, all org units in one tree.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    District,
-    Subdistrict,
-    Community,
-    Grid,
-    Department,
-    SponsorUnit,
-    Team,
+crate::string_enum! {
+    /// The kinds of org unit.
+    pub enum OrgKind {
+        District = "district" | "区" | "区县",
+        Subdistrict = "subdistrict" | "街道" | "乡镇",
+        Community = "community" | "社区" | "村居",
+        Grid = "grid" | "网格",
+        Department = "department" | "职能部门" | "部门",
+        SponsorUnit = "sponsor_unit" | "帮包单位",
+        Team = "team" | "志愿服务队" | "队伍",
+    }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 7] = [
-        OrgKind::District,
-        OrgKind::Subdistrict,
-        OrgKind::Community,
-        OrgKind::Grid,
-        OrgKind::Department,
-        OrgKind::SponsorUnit,
-        OrgKind::Team,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::District => "district",
-            OrgKind::Subdistrict => "subdistrict",
-            OrgKind::Community => "community",
-            OrgKind::Grid => "grid",
-            OrgKind::Department => "department",
-            OrgKind::SponsorUnit => "sponsor_unit",
-            OrgKind::Team => "team",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Length of the numeric administrative code for the kinds that have one:
     /// 6-digit district + 3 subdistrict + 3 community + 3 grid sequence.
     pub fn code_len(self) -> Option<usize> {
@@ -153,7 +128,7 @@ mod tests {
         assert!(OrgKind::Grid.allowed_parent(OrgKind::Community));
         assert!(!OrgKind::Grid.allowed_parent(OrgKind::Subdistrict));
         assert!(OrgKind::Department.allowed_parent(OrgKind::District));
-        for k in OrgKind::ALL {
+        for &k in OrgKind::ALL {
             assert_eq!(OrgKind::parse(k.as_str()), Some(k));
         }
     }

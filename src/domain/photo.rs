@@ -1,31 +1,33 @@
 //! What a photo is, judged from its bytes: type by content (never by name), size limit,
 //! and the EXIF time and place a phone camera records.
 
-use serde::Serialize;
-
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum PhotoKind {
-    #[serde(rename = "image/jpeg")]
-    Jpeg,
-    #[serde(rename = "image/png")]
-    Png,
-    #[serde(rename = "image/webp")]
-    Webp,
+crate::string_enum! {
+    /// The photo types accepted, by their MIME type.
+    pub enum PhotoKind {
+        Jpeg = "image/jpeg",
+        Png = "image/png",
+        Webp = "image/webp",
+    }
 }
 
 impl PhotoKind {
     pub fn mime(self) -> &'static str {
-        match self {
-            PhotoKind::Jpeg => "image/jpeg",
-            PhotoKind::Png => "image/png",
-            PhotoKind::Webp => "image/webp",
-        }
+        self.as_str()
     }
 
     pub fn from_mime(m: &str) -> Option<PhotoKind> {
-        [PhotoKind::Jpeg, PhotoKind::Png, PhotoKind::Webp].into_iter().find(|k| k.mime() == m)
+        PhotoKind::parse(m)
+    }
+}
+
+crate::string_enum! {
+    /// What a photo can be attached to. Each owner kind has one rule for who may see its
+    /// photos (`app::attachments`): whoever may read the owner; the public only photos
+    /// marked public on owners the public may see.
+    pub enum AttachmentOwner {
+        Case = "case",
     }
 }
 
@@ -43,7 +45,7 @@ pub fn sniff(bytes: &[u8]) -> Option<PhotoKind> {
 }
 
 /// Where and when the camera says the photo was taken.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct PhotoExif {
     pub lat: Option<f64>,
     pub lon: Option<f64>,

@@ -1,4 +1,17 @@
-//! Personal data shown to people without a need to see it is masked (PIPL).
+//! Personal data is shown masked to everyone by default (PIPL); a role that needs a full
+//! value asks for it, and that view is written to the access log.
+
+crate::string_enum! {
+    /// The records whose personal data can be revealed (and so appear in the access log).
+    pub enum PersonalRecord {
+        /// A case's reporter: name, phone, email.
+        Case = "case",
+        /// A person of the org: phone.
+        Person = "person",
+        /// A whole case export carrying reporters in full.
+        CaseExport = "case_export",
+    }
+}
 
 /// `13812341234` → `138****1234`. Short or odd values keep only their last character.
 pub fn mask_phone(phone: &str) -> String {

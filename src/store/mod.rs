@@ -9,14 +9,16 @@
 //!   each only once its group is durable; a pool of read connections serves reads.
 //! * PostgreSQL: a connection pool; each write job is one short transaction.
 
+pub mod access_log;
 pub mod apikeys;
+pub mod attachments;
 pub mod bulk;
 pub mod cases;
 pub mod ceiling;
 pub mod org;
 pub mod people;
-pub mod photos;
 mod postgres;
+pub mod record;
 pub mod schema;
 mod sqlite;
 pub mod sums_cache;
@@ -191,6 +193,10 @@ impl Row {
     pub fn bool(&self, i: usize) -> StoreResult<bool> {
         self.i64(i).map(|v| v != 0)
     }
+
+    pub fn is_null(&self, i: usize) -> StoreResult<bool> {
+        Ok(matches!(self.at(i)?, DbValue::Null))
+    }
 }
 
 /// A connection, inside a transaction when handed to a write job.
@@ -268,7 +274,7 @@ impl dyn Conn + '_ {
 }
 
 /// The number a [`Store::write_numbered`] job may take: already taken, or taken from the
-/// named counter inside the job's transaction on first use.
+/// named sequence inside the job's transaction on first use.
 pub enum Numbering {
     Taken(i64),
     Pending(String),
@@ -279,7 +285,7 @@ impl Numbering {
         match self {
             Numbering::Taken(n) => Ok(*n),
             Numbering::Pending(counter) => {
-                let n = cases::next_counter(conn, counter)?;
+                let n = cases::numbers::next_number(conn, counter)?;
                 *self = Numbering::Taken(n);
                 Ok(n)
             }

@@ -186,6 +186,11 @@ pub fn person_name(conn: &mut dyn Conn, person_id: &str) -> StoreResult<Option<S
     row.map(|r| r.string(0)).transpose()
 }
 
+pub fn phone(conn: &mut dyn Conn, person_id: &str) -> StoreResult<Option<String>> {
+    let row = conn.query_opt(&Query::select().column("phone").from("people").and_where(Expr::col("id").eq(person_id)).to_owned())?;
+    Ok(row.map(|r| r.opt_string(0)).transpose()?.flatten())
+}
+
 pub fn count_people(conn: &mut dyn Conn) -> StoreResult<i64> {
     let row = conn.query_opt(&Query::select().expr(Expr::col("id").count()).from("people").to_owned())?;
     row.map(|r| r.i64(0)).transpose().map(|v| v.unwrap_or(0))

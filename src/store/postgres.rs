@@ -124,10 +124,10 @@ impl PgDb {
 }
 
 /// Adds one to a counter in a transaction of its own that does not wait for the disk, in one
-/// round trip: the store's counter statement (`cases::counter_upsert`) rendered with its
+/// round trip: the store's counter statement (`cases::numbers::take_statement`) rendered with its
 /// values inline, between BEGIN and COMMIT in one simple query.
 fn take_number(client: &mut Client, counter: &str) -> StoreResult<i64> {
-    let upsert = super::cases::counter_upsert(counter, 1).to_string(sea_query::PostgresQueryBuilder);
+    let upsert = super::cases::numbers::take_statement(counter, 1).to_string(sea_query::PostgresQueryBuilder);
     let sql = format!("BEGIN; SET LOCAL synchronous_commit TO OFF; {upsert}; COMMIT");
     let messages = client.simple_query(&sql).map_err(map_err)?;
     messages

@@ -174,27 +174,55 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, sums: &SumsCache) {
             }
             continue;
         }
+        // Set when the group's transaction can no longer be trusted (a savepoint statement
+        // failed, or the transaction ended under a job): the rest of the group is refused,
+        // everything is rolled back, and every job in it hears that nothing was stored.
+        let mut broken: Option<String> = None;
         for job in group.drain(..) {
-            let _ = conn.execute_batch("SAVEPOINT job");
+            if let Some(msg) = &broken {
+                let (_, deliver) = job(&mut RefuseConn(msg.clone()));
+                answers.push(deliver);
+                continue;
+            }
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                let msg = format!("SAVEPOINT failed: {e}");
+                let (_, deliver) = job(&mut RefuseConn(msg.clone()));
+                answers.push(deliver);
+                broken = Some(msg);
+                continue;
+            }
             let mut job_conn = WriterConn { conn: SqliteConn(&conn, None), notes: Vec::new() };
             let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut job_conn)));
-            match outcome {
-                Ok((true, deliver)) => {
-                    let _ = conn.execute_batch("RELEASE job");
-                    notes.append(&mut job_conn.notes);
-                    answers.push(deliver);
-                }
-                Ok((false, deliver)) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    answers.push(deliver);
-                }
+            let notes_of_job = std::mem::take(&mut job_conn.notes);
+            let (ok, deliver) = match outcome {
+                Ok((ok, deliver)) => (ok, Some(deliver)),
+                // The job panicked: its answer channel is dropped, so its caller gets an
+                // error; its changes are undone and the rest of the group goes on.
                 Err(_) => {
-                    // The job panicked: its answer channel is dropped, so its caller gets an
-                    // error; its changes are undone and the rest of the group goes on.
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                     tracing::error!("a write job panicked; its changes were rolled back");
+                    (false, None)
                 }
+            };
+            let end = if ok { conn.execute_batch("RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") };
+            if let Err(e) = end {
+                broken = Some(format!("ending the job's savepoint failed: {e}"));
+            } else if conn.is_autocommit() {
+                broken = Some("the group's transaction ended inside a job".into());
+            } else if ok {
+                notes.extend(notes_of_job);
             }
+            answers.extend(deliver);
+        }
+        if let Some(msg) = broken {
+            tracing::error!(error = %msg, "a write group was rolled back whole");
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            notes.clear();
+            for deliver in answers.drain(..) {
+                deliver(Some(&msg));
+            }
+            continue;
         }
         // The group's changes to the counters get a generation of their own (see `sums_cache`).
         let generation = if notes.is_empty() { None } else { Some(sums_cache::bump_generation(&mut SqliteConn(&conn, None))) };
@@ -274,17 +302,34 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e)
 }
 
+/// Statements a write job may not run: the writer owns the transaction and each job's
+/// savepoint.
+fn controls_transaction(sql: &str) -> bool {
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
+    matches!(first.as_str(), "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE")
+}
+
+fn refuse_control(sql: &str) -> StoreResult<()> {
+    if controls_transaction(sql) {
+        return Err(StoreError::Commit(format!("a write job may not control the transaction: {}", sql.trim())));
+    }
+    Ok(())
+}
+
 impl Conn for WriterConn<'_> {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
     fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        refuse_control(sql)?;
         self.conn.query_each_values(sql, values, f)
     }
     fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
+        refuse_control(sql)?;
         self.conn.execute_values(sql, values)
     }
     fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        refuse_control(sql)?;
         self.conn.batch(sql)
     }
     fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {

@@ -9,21 +9,26 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::{error_page, page};
+use super::{Page, PageForm, error_page, page};
 use crate::app::App;
-use crate::app::cases::{ActInput, CaseView};
+use crate::app::access::Revealed;
+use crate::app::cases::{ActInput, CaseFilter, CaseView, MAX_PAGE, page_offset};
+use crate::domain::authz::Permission;
 use crate::domain::case::{Action, Status};
 use crate::domain::org::OrgKind;
-use crate::error::AppError;
+use crate::domain::privacy::PersonalRecord;
+use crate::error::{AppError, Thing};
+use crate::http::Caller;
+use crate::http::extract::{SignedIn, Upload};
 use crate::i18n::{Lang, t};
-use crate::server::Caller;
-use crate::store::cases::CaseFilter;
 
 const PER_PAGE: u64 = 50;
 
 pub fn routes() -> Router<App> {
     Router::new()
+        .route("/work", get(work_page))
         .route("/todo", get(todo_page))
+        .route("/cases/{id}/reveal", post(reveal_form))
         .route("/cases", get(desk_page))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/act", post(act_form))
@@ -66,30 +71,43 @@ fn row(lang: Lang, c: &CaseView) -> Row {
         assignee: c.assignee.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         reported: beijing(Some(c.state.reported_at)),
         deadline: beijing(c.state.handling_deadline),
-        light: c.light.map(|l| match l {
-            crate::domain::calendar::Light::Green => "green",
-            crate::domain::calendar::Light::Yellow => "yellow",
-            crate::domain::calendar::Light::Red => "red",
-        }),
+        light: c.light.map(|l| l.as_str()),
     }
 }
 
-fn login_first(caller: &Caller) -> Option<Response> {
-    caller.actor.is_none().then(|| Redirect::to("/login").into_response())
-}
-
-async fn todo_page(State(app): State<App>, caller: Caller) -> Response {
-    if let Some(r) = login_first(&caller) {
-        return r;
-    }
-    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
-    match app.todo(actor).await {
+async fn todo_page(State(app): State<App>, who: SignedIn<Page>) -> Response {
+    match app.todo(who.actor()).await {
         Ok(cases) => {
-            let rows: Vec<Row> = cases.iter().map(|c| row(caller.lang, c)).collect();
-            page(&caller, "todo.html", context! { rows => Serde(&rows) })
+            let rows: Vec<Row> = cases.iter().map(|c| row(who.0.lang, c)).collect();
+            page(&who.0, "cases/todo.html", context! { rows => Serde(&rows) })
         }
-        Err(e) => error_page(caller.lang, &e),
+        Err(e) => error_page(who.0.lang, &e),
     }
+}
+
+/// The phone's home for people who work in the street: report, the to-do's most urgent
+/// cases, and what they reported today.
+async fn work_page(State(app): State<App>, who: SignedIn<Page>) -> Response {
+    let (actor, lang) = (who.actor(), who.0.lang);
+    let todo = match app.todo(actor).await {
+        Ok(t) => t,
+        Err(e) => return error_page(lang, &e),
+    };
+    let today = app.reported_today(actor).await.unwrap_or_default();
+    let urgent: Vec<Row> = todo.iter().take(5).map(|c| row(lang, c)).collect();
+    let mine: Vec<Row> = today.iter().map(|c| row(lang, c)).collect();
+    let overdue = todo.iter().filter(|c| c.light == Some(crate::domain::calendar::Light::Red)).count();
+    page(
+        &who.0,
+        "cases/work.html",
+        context! {
+            todo_count => todo.len(),
+            overdue => overdue,
+            urgent => Serde(&urgent),
+            today => Serde(&mine),
+            has_queue => !crate::domain::case::work_queues(actor).is_empty(),
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -114,15 +132,15 @@ struct Choice {
     selected: bool,
 }
 
-async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQuery>) -> Response {
-    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+async fn desk_page(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<DeskQuery>) -> Response {
+    let (caller, actor) = (&who.0, who.actor());
     let lang = caller.lang;
     let pick = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let (status, community, category) = (pick(&q.status), pick(&q.community), pick(&q.category));
-    let page_no = q.page.unwrap_or(1).clamp(1, crate::store::cases::MAX_PAGE);
+    let page_no = q.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let communities = app.visible_units(actor, vec![OrgKind::Community]).await.unwrap_or_default();
     let categories = app.categories().await.unwrap_or_default();
-    let mut filter = CaseFilter { limit: PER_PAGE + 1, offset: crate::store::cases::page_offset(page_no, PER_PAGE), ..Default::default() };
+    let mut filter = CaseFilter { limit: PER_PAGE + 1, offset: page_offset(page_no, PER_PAGE), ..Default::default() };
     if let Some(s) = status.as_deref().and_then(Status::parse) {
         filter.statuses = vec![s];
     }
@@ -194,8 +212,8 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
     ])
     .unwrap_or_default();
     page(
-        &caller,
-        "desk.html",
+        caller,
+        "cases/desk.html",
         context! {
             rows => Serde(&rows),
             statuses => Serde(&statuses),
@@ -207,7 +225,8 @@ async fn desk_page(State(app): State<App>, caller: Caller, Query(q): Query<DeskQ
             to => to.map(|d| d.to_string()),
             by_deadline => by_deadline,
             done => q.done,
-            can_dispatch => actor.has_role(crate::domain::authz::Role::Dispatcher) || actor.has_role(crate::domain::authz::Role::SystemAdmin),
+            can_dispatch => actor.can_somewhere(Permission::DispatchCases),
+            may_reveal => actor.can_somewhere(Permission::RevealPersonalData),
             page => page_no,
             prev_page => (page_no > 1).then(|| page_no - 1),
             next_page => more.then_some(page_no + 1),
@@ -235,11 +254,28 @@ struct ActionForm {
     takes_photos: bool,
 }
 
-async fn case_page(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> Response {
-    render_case(&app, &caller, &id, None).await
+async fn case_page(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<String>) -> Response {
+    render_case(&app, &who.0, &id, None, None).await
 }
 
-async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>) -> Response {
+#[derive(Deserialize)]
+struct RevealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// 查看完整信息: the reporter's name and phone in full on this page, logged.
+async fn reveal_form(State(app): State<App>, Path(id): Path<String>, form: PageForm<RevealForm>) -> Response {
+    let caller = &form.caller;
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let reason = Some(form.form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    match app.reveal(actor, &caller.origin(), PersonalRecord::Case, &id, reason).await {
+        Ok(revealed) => render_case(&app, caller, &id, None, Some(revealed)).await,
+        Err(e) => error_page(caller.lang, &e),
+    }
+}
+
+async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>, revealed: Option<Revealed>) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let lang = caller.lang;
     let case = match app.case_view(actor, id).await {
@@ -287,15 +323,20 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
         .unwrap_or_default();
     let before: Vec<String> = case.photos_before.iter().flatten().map(|p| p.thumb_url.clone()).collect();
     let after: Vec<String> = case.photos_after.iter().flatten().map(|p| p.thumb_url.clone()).collect();
+    let full = |k: &str| revealed.as_ref().and_then(|r| r.fields.get(k).cloned());
     page(
         caller,
-        "case.html",
+        "cases/case.html",
         context! {
             case => Serde(&summary),
+            id => case.details.id.clone(),
             description => case.details.description.clone(),
             address => case.details.address.clone(),
-            reporter => case.details.reporter_name.clone(),
-            phone => case.details.reporter_phone.clone(),
+            reporter => full("reporter_name").or(case.details.reporter_name.clone()),
+            phone => full("reporter_phone").or(case.details.reporter_phone.clone()),
+            email => full("reporter_email").or(case.details.reporter_email.clone()),
+            revealed => revealed.is_some(),
+            may_reveal => case.may_reveal && revealed.is_none(),
             version => case.state.version,
             rework => case.state.rework_count,
             timeline => Serde(&rows),
@@ -310,62 +351,25 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
 }
 
 /// The action forms post `multipart/form-data` so that handling can carry after photos.
-async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>, req: axum::extract::Request) -> Response {
-    use axum::extract::FromRequest;
+async fn act_form(State(app): State<App>, Path(id): Path<String>, upload: Upload<Page>) -> Response {
+    let caller = &upload.caller;
     let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
     let lang = caller.lang;
-    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let mut photos: Vec<Vec<u8>> = Vec::new();
-    let is_multipart = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if is_multipart {
-        let mut form = match axum::extract::Multipart::from_request(req, &app).await {
-            Ok(f) => f,
-            Err(e) => return error_page(lang, &AppError::BadRequest(e.body_text())),
-        };
-        loop {
-            match form.next_field().await {
-                Ok(Some(field)) => {
-                    let name = field.name().unwrap_or("").to_string();
-                    if name == "photos" {
-                        match field.bytes().await {
-                            Ok(b) if !b.is_empty() => photos.push(b.to_vec()),
-                            Ok(_) => {}
-                            Err(_) => return render_case(&app, &caller, &id, Some(AppError::TooLarge.message(lang))).await,
-                        }
-                    } else {
-                        fields.insert(name, field.text().await.unwrap_or_default());
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return error_page(lang, &AppError::BadRequest(e.body_text())),
-            }
-        }
-    } else {
-        let Ok(axum::Form(pairs)) = axum::Form::<Vec<(String, String)>>::from_request(req, &app).await else {
-            return error_page(lang, &AppError::BadRequest("form".into()));
-        };
-        fields.extend(pairs);
-    }
-    let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if let Err(e) = caller.check_csrf(get("csrf_token").as_deref()) {
-        return error_page(lang, &e);
-    }
-    let Some(action) = get("action").as_deref().and_then(Action::parse) else { return error_page(lang, &AppError::NotFound("resource")) };
+    let get = |k: &str| upload.fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let Some(action) = get("action").as_deref().and_then(Action::parse) else {
+        return error_page(lang, &AppError::NotFound(Thing::Resource));
+    };
     let minutes = match get("minutes").map(|m| m.parse::<f64>()) {
         // The form asks for working days; the API counts working minutes.
         Some(Ok(days)) => Some((days * app.calendar().minutes_per_day() as f64).round() as i64),
-        Some(Err(_)) => return render_case(&app, &caller, &id, Some(t(lang, "invalid.minutes", &[]))).await,
+        Some(Err(_)) => return render_case(&app, caller, &id, Some(t(lang, "invalid.minutes", &[])), None).await,
         None => None,
     };
     let mut photo_ids = Vec::new();
-    for bytes in photos.into_iter().take(3) {
-        match app.upload_photo(Some(&actor), bytes).await {
+    for f in upload.files.iter().filter(|f| f.field == "photos" && !f.bytes.is_empty()).take(3) {
+        match app.upload_photo(Some(&actor), f.bytes.clone()).await {
             Ok(p) => photo_ids.push(p.record.id),
-            Err(e) => return render_case(&app, &caller, &id, Some(e.message(lang))).await,
+            Err(e) => return render_case(&app, caller, &id, Some(e.message(lang)), None).await,
         }
     }
     let input = ActInput {
@@ -375,12 +379,13 @@ async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>
         original: get("original"),
         version: get("version").and_then(|v| v.parse().ok()),
         photos: photo_ids,
+        photos_public: get("photos_public").is_some(),
         ..Default::default()
     };
-    match app.act(Some(&actor), &id, action, input, None).await {
+    match app.act(&actor, &id, action, input, None).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => {
-            let mut r = render_case(&app, &caller, &id, Some(e.message(lang))).await;
+            let mut r = render_case(&app, caller, &id, Some(e.message(lang)), None).await;
             *r.status_mut() = e.status();
             r
         }
@@ -389,17 +394,14 @@ async fn act_form(State(app): State<App>, caller: Caller, Path(id): Path<String>
 
 /// Dispatches every ticked case to its category's default unit (registering it first when it
 /// is still waiting), and reports how many went out.
-async fn bulk_dispatch(State(app): State<App>, caller: Caller, axum::Form(pairs): axum::Form<Vec<(String, String)>>) -> Response {
-    let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
-    if let Err(e) = caller.check_csrf(csrf) {
-        return error_page(caller.lang, &e);
-    }
+async fn bulk_dispatch(State(app): State<App>, form: PageForm<Vec<(String, String)>>) -> Response {
+    let Some(actor) = form.caller.actor.clone() else { return Redirect::to("/login").into_response() };
+    let pairs = &form.form;
     let mut done = 0u64;
     for (_, id) in pairs.iter().filter(|(k, _)| k == "case") {
         // A case still waiting is registered first; one already registered refuses that, which is fine.
-        let _ = app.act(Some(&actor), id, Action::Register, ActInput::default(), None).await;
-        if app.act(Some(&actor), id, Action::Dispatch, ActInput::default(), None).await.is_ok() {
+        let _ = app.act(&actor, id, Action::Register, ActInput::default(), None).await;
+        if app.act(&actor, id, Action::Dispatch, ActInput::default(), None).await.is_ok() {
             done += 1;
         }
     }

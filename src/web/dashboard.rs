@@ -3,17 +3,17 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::svg::{MapGrid, RAMP_ON_TIME, RAMP_OPEN, bars, grid_map, shade, trend};
-use super::{error_page, page, percent};
+use super::{Page, error_page, page, percent};
 use crate::app::App;
+use crate::http::extract::SignedIn;
 use crate::i18n::t;
-use crate::server::Caller;
 
 pub fn routes() -> Router<App> {
     Router::new().route("/dashboard", get(dashboard))
@@ -36,8 +36,8 @@ struct DashQuery {
     map: Option<String>,
 }
 
-async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(q): axum::extract::Query<DashQuery>) -> Response {
-    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+async fn dashboard(State(app): State<App>, who: SignedIn<Page>, axum::extract::Query(q): axum::extract::Query<DashQuery>) -> Response {
+    let (caller, actor) = (&who.0, who.actor());
     let lang = caller.lang;
     let d = match app.dashboard(actor).await {
         Ok(d) => d,
@@ -71,7 +71,7 @@ async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(
     let cells: Vec<MapGrid<'_>> = dir
         .grids()
         .zip(dir.shapes())
-        .filter(|(g, _)| actor.can(crate::domain::authz::Permission::ReadOrg, &g.path))
+        .filter(|(g, _)| actor.can(crate::domain::authz::Permission::ReadIndicators, &g.path))
         .map(|(g, (_, shape))| {
             let (shade_of, label) = if on_time_view {
                 let rate = d.tally_by_grid.get(&g.code).map(|t| t.indicators()).and_then(|i| i.on_time_rate);
@@ -88,8 +88,8 @@ async fn dashboard(State(app): State<App>, caller: Caller, axum::extract::Query(
     let map_title = t(lang, if on_time_view { "web.dash_map_on_time" } else { "web.dash_map" }, &[]);
     let map_svg = grid_map(&cells, &map_title, if on_time_view { &RAMP_ON_TIME } else { &RAMP_OPEN });
     page(
-        &caller,
-        "dashboard.html",
+        caller,
+        "indicators/dashboard.html",
         context! {
             unit_name => d.report.unit_name.clone(),
             from => d.report.from.to_string(),

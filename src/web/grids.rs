@@ -3,21 +3,21 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::{error_page, page, percent};
+use super::{Page, error_page, page, percent};
 use crate::app::App;
+use crate::app::cases::CaseFilter;
 use crate::app::indicators::GroupBy;
 use crate::domain::case::Status;
 use crate::domain::org::OrgKind;
-use crate::error::AppError;
+use crate::error::{AppError, Thing};
+use crate::http::extract::SignedIn;
 use crate::i18n::t;
-use crate::server::Caller;
-use crate::store::cases::CaseFilter;
 
 pub fn routes() -> Router<App> {
     Router::new().route("/grids/{code}", get(grid_page))
@@ -30,16 +30,16 @@ struct Person {
     phone: String,
 }
 
-async fn grid_page(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Response {
-    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+async fn grid_page(State(app): State<App>, who: SignedIn<Page>, Path(code): Path<String>) -> Response {
+    let (caller, actor) = (&who.0, who.actor());
     let lang = caller.lang;
     let view = match app.unit_view(actor, &code).await {
         Ok(v) if v.unit.kind == OrgKind::Grid => v,
-        Ok(_) => return error_page(lang, &AppError::NotFound("grid")),
+        Ok(_) => return error_page(lang, &AppError::NotFound(Thing::Grid)),
         Err(e) => return error_page(lang, &e),
     };
     let dir = app.directory();
-    let Some(info) = dir.grids().find(|g| g.code == code).cloned() else { return error_page(lang, &AppError::NotFound("grid")) };
+    let Some(info) = dir.grids().find(|g| g.code == code).cloned() else { return error_page(lang, &AppError::NotFound(Thing::Grid)) };
     let today = crate::domain::calendar::beijing_date(app.now());
     let report = app.indicators(actor, Some(&code), today - chrono::Duration::days(29), today, GroupBy::Category).await;
     let report = match report {
@@ -90,8 +90,8 @@ async fn grid_page(State(app): State<App>, caller: Caller, Path(code): Path<Stri
     };
     let total = &report.total;
     page(
-        &caller,
-        "grid.html",
+        caller,
+        "grids/grid.html",
         context! {
             name => info.name.clone(),
             code => code,

@@ -18,36 +18,29 @@ use axum::{Form, Router};
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 
-use crate::api::session_cookie;
 use crate::app::App;
 use crate::app::auth::{random_token, same_secret};
-use crate::error::AppError;
+use crate::error::{AppError, Thing};
+use crate::http::extract::{CsrfForm, Face};
+use crate::http::{Caller, LANG_COOKIE, Via, cookie, session_cookie};
 use crate::i18n::{Catalog, Lang};
-use crate::server::{Caller, LANG_COOKIE, Via, cookie};
 
 const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
-const TEMPLATES: [(&str, &str); 12] = [
-    ("admin.html", include_str!("../../templates/admin.html")),
-    ("grid.html", include_str!("../../templates/grid.html")),
-    ("dashboard.html", include_str!("../../templates/dashboard.html")),
-    ("report.html", include_str!("../../templates/report.html")),
-    ("apikeys.html", include_str!("../../templates/apikeys.html")),
-    ("todo.html", include_str!("../../templates/todo.html")),
-    ("desk.html", include_str!("../../templates/desk.html")),
-    ("case.html", include_str!("../../templates/case.html")),
-    ("base.html", include_str!("../../templates/base.html")),
-    ("home.html", include_str!("../../templates/home.html")),
-    ("login.html", include_str!("../../templates/login.html")),
-    ("error.html", include_str!("../../templates/error.html")),
-];
-const CSS: &str = include_str!("../../templates/app.css");
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// A file under `templates/` by its path there, e.g. `static/app.css`.
+fn embedded(name: &str) -> Option<&'static str> {
+    embedded::EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
 
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
+        for (name, source) in embedded::EMBEDDED.iter().filter(|(n, _)| n.ends_with(".html")) {
             // Templates are compiled in and rendered by the tests; a broken one is a build defect.
             env.add_template(name, source).expect("embedded template parses");
         }
@@ -69,12 +62,30 @@ fn percent(v: Option<f64>) -> String {
     v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
 }
 
-/// A page for the caller: adds who is logged in (for the header) and the CSRF token.
+/// The pages' face: a refused request is sent to log in, or shown the reason on a page.
+pub struct Page;
+
+impl Face for Page {
+    fn refuse(lang: Lang, error: AppError) -> Response {
+        match error {
+            AppError::Unauthenticated => Redirect::to("/login").into_response(),
+            e => error_page(lang, &e),
+        }
+    }
+}
+
+/// A page's form, CSRF-checked.
+pub type PageForm<T> = CsrfForm<T, Page>;
+
+/// A page for the caller: adds who is logged in, the menu of what they may use (from
+/// `app::menu`, so no page decides it by role) and the CSRF token.
 fn page(caller: &Caller, name: &str, ctx: minijinja::Value) -> Response {
     let user = caller.actor.as_ref().map(|a| {
         context! {
             name => a.name.clone(),
             roles => a.grants.iter().map(|g| g.role.as_str()).collect::<Vec<_>>(),
+            menu => minijinja::value::Serde(crate::app::menu::menu(a)),
+            home => crate::app::menu::home(a),
         }
     });
     render(name, caller.lang, context! { user => user, csrf_token => caller.csrf_token(), ..ctx })
@@ -86,9 +97,7 @@ pub fn routes() -> Router<App> {
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", axum::routing::post(logout))
         .route("/lang/{tag}", get(switch_language))
-        .route("/static/app.css", get(css))
-        .route("/admin/apikeys", get(apikeys_page).post(apikeys_create))
-        .route("/admin/apikeys/{id}/revoke", axum::routing::post(apikeys_revoke))
+        .route("/static/{name}", get(static_file))
         .merge(cases::routes())
         .merge(report::routes())
         .merge(dashboard::routes())
@@ -98,14 +107,27 @@ pub fn routes() -> Router<App> {
 }
 
 async fn page_not_found(caller: Caller) -> Response {
-    let e = AppError::NotFound("page");
+    let e = AppError::NotFound(Thing::Page);
     let mut r = render("error.html", caller.lang, context! { message => e.message(caller.lang) });
     *r.status_mut() = StatusCode::NOT_FOUND;
     r
 }
 
-async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS).into_response()
+/// The embedded stylesheet and scripts (`templates/static/`).
+async fn static_file(Path(name): Path<String>) -> Response {
+    let mime = match name.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        _ => return page_not_found_plain(),
+    };
+    match embedded(&format!("static/{name}")) {
+        Some(text) => ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], text).into_response(),
+        None => page_not_found_plain(),
+    }
+}
+
+fn page_not_found_plain() -> Response {
+    error_page(crate::error::request_lang(), &AppError::NotFound(Thing::Resource))
 }
 
 #[derive(Serialize)]
@@ -115,7 +137,12 @@ struct CommunityRow {
     grids: usize,
 }
 
+/// The front page: a person is taken to where their work is (`app::menu::home`); anyone
+/// else sees the subdistrict at a glance and the way to log in.
 async fn home(State(app): State<App>, caller: Caller) -> Response {
+    if let Some(actor) = &caller.actor {
+        return Redirect::to(crate::app::menu::home(actor)).into_response();
+    }
     let dir = app.directory();
     let mut communities: Vec<CommunityRow> = Vec::new();
     for g in dir.grids() {
@@ -178,26 +205,15 @@ async fn login_submit(State(app): State<App>, caller: Caller, headers: HeaderMap
     match app.login(&form.username, &form.password).await {
         Ok(s) => {
             let cookie = session_cookie(&s.token, app.config().session_hours * 3600);
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+            ([(header::SET_COOKIE, cookie)], Redirect::to(crate::app::menu::home(&s.actor))).into_response()
         }
         Err(AppError::BadCredentials) => login_page(lang, StatusCode::UNAUTHORIZED, &form.username, Some(t("error.bad_credentials"))),
         Err(e) => e.into_response(),
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-async fn logout(State(app): State<App>, caller: Caller, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(e) = caller.check_csrf(Some(&form.csrf_token)) {
-        let mut r = render("error.html", caller.lang, context! { message => e.message(caller.lang) });
-        *r.status_mut() = e.status();
-        return r;
-    }
-    if let Via::Session { token, .. } = &caller.via
+async fn logout(State(app): State<App>, form: PageForm<serde::de::IgnoredAny>) -> Response {
+    if let Via::Session { token, .. } = &form.caller.via
         && let Err(e) = app.logout(token).await
     {
         return e.into_response();
@@ -221,94 +237,4 @@ fn error_page(lang: Lang, e: &AppError) -> Response {
     let mut r = render("error.html", lang, context! { message => e.message(lang) });
     *r.status_mut() = e.status();
     r
-}
-
-/// Admin pages need a system admin; anyone else is sent to log in or told no.
-fn require_admin(caller: &Caller) -> Result<(), Response> {
-    match &caller.actor {
-        None => Err(Redirect::to("/login").into_response()),
-        Some(a) if a.has_role(crate::domain::authz::Role::SystemAdmin) => Ok(()),
-        Some(_) => Err(error_page(caller.lang, &AppError::Forbidden)),
-    }
-}
-
-#[derive(Serialize)]
-struct KeyRow {
-    id: String,
-    name: String,
-    created: String,
-    revoked: bool,
-}
-
-async fn apikeys_view(app: &App, caller: &Caller, new: Option<(String, String)>, error: Option<String>, name: &str) -> Response {
-    let keys = match app.api_keys().await {
-        Ok(k) => k,
-        Err(e) => return error_page(caller.lang, &e),
-    };
-    let rows: Vec<KeyRow> = keys
-        .into_iter()
-        .map(|k| KeyRow {
-            created: crate::domain::calendar::beijing_time(k.created_at).format("%Y-%m-%d %H:%M").to_string(),
-            revoked: k.revoked_at.is_some(),
-            id: k.id,
-            name: k.name,
-        })
-        .collect();
-    page(
-        caller,
-        "apikeys.html",
-        context! {
-            keys => minijinja::value::Serde(&rows),
-            new_name => new.as_ref().map(|n| n.0.clone()),
-            new_key => new.map(|n| n.1),
-            error => error,
-            name => name,
-        },
-    )
-}
-
-async fn apikeys_page(State(app): State<App>, caller: Caller) -> Response {
-    if let Err(r) = require_admin(&caller) {
-        return r;
-    }
-    apikeys_view(&app, &caller, None, None, "").await
-}
-
-#[derive(Deserialize)]
-struct KeyForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    csrf_token: String,
-}
-
-async fn apikeys_create(State(app): State<App>, caller: Caller, Form(form): Form<KeyForm>) -> Response {
-    if let Err(r) = require_admin(&caller) {
-        return r;
-    }
-    if let Err(e) = caller.check_csrf(Some(&form.csrf_token)) {
-        return error_page(caller.lang, &e);
-    }
-    match app.create_api_key(&form.name).await {
-        Ok((_, key)) => apikeys_view(&app, &caller, Some((form.name.trim().to_string(), key)), None, "").await,
-        Err(e) => {
-            let mut r =
-                apikeys_view(&app, &caller, None, Some(crate::i18n::t(caller.lang, "web.apikeys_name_required", &[])), &form.name).await;
-            *r.status_mut() = e.status();
-            r
-        }
-    }
-}
-
-async fn apikeys_revoke(State(app): State<App>, caller: Caller, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(r) = require_admin(&caller) {
-        return r;
-    }
-    if let Err(e) = caller.check_csrf(Some(&form.csrf_token)) {
-        return error_page(caller.lang, &e);
-    }
-    match app.revoke_api_key(&id).await {
-        Ok(_) => Redirect::to("/admin/apikeys").into_response(),
-        Err(e) => error_page(caller.lang, &e),
-    }
 }

@@ -4,7 +4,7 @@
 //! sent in the browser to send again with the same idempotency key.
 
 use axum::Router;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,29 +12,18 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::page;
+use super::{Page, page};
 use crate::app::App;
 use crate::app::cases::NewCaseInput;
 use crate::domain::org::OrgKind;
-use crate::error::AppError;
+use crate::http::Caller;
+use crate::http::extract::{SignedIn, Upload};
 use crate::i18n::t;
-use crate::server::Caller;
 
 const MAX_PHOTOS: usize = 3;
 
 pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/report", get(report_form).post(report_submit))
-        .route("/static/report.js", get(script))
-        .layer(axum::extract::DefaultBodyLimit::max(36 * 1024 * 1024))
-}
-
-async fn script() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "no-cache")],
-        include_str!("../../templates/report.js"),
-    )
-        .into_response()
+    Router::new().route("/report", get(report_form).post(report_submit)).layer(axum::extract::DefaultBodyLimit::max(36 * 1024 * 1024))
 }
 
 #[derive(Serialize)]
@@ -51,6 +40,7 @@ struct Typed {
     lat: String,
     lon: String,
     self_handled: bool,
+    photos_public: bool,
 }
 
 async fn render_form(app: &App, caller: &Caller, typed: Typed, error: Option<String>, status: StatusCode) -> Response {
@@ -64,10 +54,10 @@ async fn render_form(app: &App, caller: &Caller, typed: Typed, error: Option<Str
     }
     let grids: Vec<(String, String)> =
         app.visible_units(actor, vec![OrgKind::Grid]).await.unwrap_or_default().into_iter().map(|u| (u.code, u.name)).collect();
-    let can_self_handle = actor.has_role(crate::domain::authz::Role::GridWorker);
+    let can_self_handle = actor.can_somewhere(crate::domain::authz::Permission::SelfHandle);
     let mut r = page(
         caller,
-        "report.html",
+        "cases/report.html",
         context! {
             groups => Serde(&groups),
             grids => Serde(&grids),
@@ -80,59 +70,33 @@ async fn render_form(app: &App, caller: &Caller, typed: Typed, error: Option<Str
     r
 }
 
-async fn report_form(State(app): State<App>, caller: Caller) -> Response {
-    render_form(&app, &caller, Typed::default(), None, StatusCode::OK).await
+async fn report_form(State(app): State<App>, who: SignedIn<Page>) -> Response {
+    render_form(&app, &who.0, Typed::default(), None, StatusCode::OK).await
 }
 
-async fn report_submit(State(app): State<App>, caller: Caller, headers: HeaderMap, req: Request) -> Response {
+async fn report_submit(State(app): State<App>, headers: HeaderMap, upload: Upload<Page>) -> Response {
+    let caller = &upload.caller;
     let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
     let lang = caller.lang;
-    let mut form = match axum::extract::Multipart::from_request(req, &app).await {
-        Ok(f) => f,
-        Err(e) => return AppError::BadRequest(e.body_text()).into_response(),
+    let field = |k: &str| upload.fields.get(k).cloned().unwrap_or_default();
+    let typed = Typed {
+        category: field("category"),
+        description: field("description"),
+        grid: field("grid"),
+        lat: field("lat"),
+        lon: field("lon"),
+        self_handled: !field("self_handled").is_empty(),
+        photos_public: !field("photos_public").is_empty(),
     };
-    let mut typed = Typed::default();
-    let mut csrf = String::new();
-    let mut idem = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut photos: Vec<Vec<u8>> = Vec::new();
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                let msg = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge.message(lang) } else { e.body_text() };
-                return render_form(&app, &caller, typed, Some(msg), e.status()).await;
-            }
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "photos" {
-            match field.bytes().await {
-                Ok(b) if !b.is_empty() => photos.push(b.to_vec()),
-                Ok(_) => {}
-                Err(_) => {
-                    return render_form(&app, &caller, typed, Some(AppError::TooLarge.message(lang)), StatusCode::PAYLOAD_TOO_LARGE).await;
-                }
-            }
-            continue;
-        }
-        let value = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "csrf_token" => csrf = value,
-            "category" => typed.category = value,
-            "description" => typed.description = value,
-            "grid" => typed.grid = value,
-            "lat" => typed.lat = value,
-            "lon" => typed.lon = value,
-            "self_handled" => typed.self_handled = !value.is_empty(),
-            "idempotency_key" if idem.is_none() && !value.is_empty() => idem = Some(value),
-            _ => {}
-        }
-    }
-    if let Err(e) = caller.check_csrf(Some(&csrf)) {
-        return render_form(&app, &caller, typed, Some(e.message(lang)), e.status()).await;
-    }
+    let idem = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| Some(field("idempotency_key")).filter(|k| !k.is_empty()));
+    let photos: Vec<&[u8]> =
+        upload.files.iter().filter(|f| f.field == "photos" && !f.bytes.is_empty()).map(|f| f.bytes.as_slice()).collect();
     if photos.len() > MAX_PHOTOS {
-        return render_form(&app, &caller, typed, Some(t(lang, "web.report_too_many_photos", &[])), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_form(&app, caller, typed, Some(t(lang, "web.report_too_many_photos", &[])), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     // Position: GPS when the phone gave one, else the chosen grid.
     let position = match (typed.lat.trim().parse::<f64>(), typed.lon.trim().parse::<f64>()) {
@@ -140,13 +104,13 @@ async fn report_submit(State(app): State<App>, caller: Caller, headers: HeaderMa
         _ => app.directory().interior_point(typed.grid.trim()).map(|p| (p.lat, p.lon)),
     };
     let Some((lat, lon)) = position else {
-        return render_form(&app, &caller, typed, Some(t(lang, "web.report_need_place", &[])), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_form(&app, caller, typed, Some(t(lang, "web.report_need_place", &[])), StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let mut ids = Vec::new();
     for bytes in photos {
-        match app.upload_photo(Some(&actor), bytes).await {
+        match app.upload_photo(Some(&actor), bytes.to_vec()).await {
             Ok(p) => ids.push(p.record.id),
-            Err(e) => return render_form(&app, &caller, typed, Some(e.message(lang)), e.status()).await,
+            Err(e) => return render_form(&app, caller, typed, Some(e.message(lang)), e.status()).await,
         }
     }
     let input = NewCaseInput {
@@ -156,10 +120,11 @@ async fn report_submit(State(app): State<App>, caller: Caller, headers: HeaderMa
         lon,
         self_handled: typed.self_handled,
         photos: ids,
+        photos_public: typed.photos_public,
         ..Default::default()
     };
     match app.report_case(Some(&actor), input, idem.as_deref()).await {
         Ok(created) => Redirect::to(&format!("/cases/{}", created.case.details.id)).into_response(),
-        Err(e) => render_form(&app, &caller, typed, Some(e.message(lang)), e.status()).await,
+        Err(e) => render_form(&app, caller, typed, Some(e.message(lang)), e.status()).await,
     }
 }

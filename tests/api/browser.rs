@@ -35,11 +35,12 @@ fn find_program(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.exists())
 }
 
-/// Writes a WebDriver screenshot (base64 PNG) to `docs/screenshots/NAME.png` for the README.
+/// Writes a WebDriver screenshot (base64 PNG) to `target/screenshots/NAME.png`; the tests
+/// never rewrite tracked files (`scripts/update-screenshots` copies them to `docs/`).
 fn save_png(name: &str, base64_png: Value) {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD.decode(base64_png.as_str().unwrap_or("")).unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
 }
@@ -175,7 +176,22 @@ impl Browser {
         self.type_into("#username", username).await;
         self.type_into("#password", PASSWORD).await;
         self.click("form.stack button[type=submit]").await;
-        self.wait_for_text("退出").await;
+        for _ in 0..100 {
+            if !self.current_url().await.contains("/login") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{username} never got past the login page: {}", self.text().await);
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
+    /// The height of the element `css` in CSS pixels.
+    async fn height_of(&self, css: &str) -> f64 {
+        self.script(&format!("return document.querySelector({css:?}).getBoundingClientRect().height")).await.as_f64().unwrap_or(0.0)
     }
 
     async fn quit(self) {
@@ -198,8 +214,32 @@ async fn the_loop_in_a_real_browser() {
     desk.wait_for_text("按期结案率").await;
     let before: i64 = desk.script("return document.querySelectorAll('.stat b')[4].innerText").await.as_str().unwrap().parse().unwrap();
 
-    // A grid worker on a phone reports a stall blocking the pavement, with a photo.
+    // A grid worker's phone opens on their work page: report, to-do, today.
     phone.log_in(&base, "gridworker").await;
+    assert!(phone.current_url().await.ends_with("/work"), "a grid worker lands on the work page");
+    phone.wait_for_text("我今天上报的").await;
+    phone.screenshot("phone-work").await;
+    // The menu stays one line on a phone, in either language, and opens on a tap.
+    let bar = phone.height_of("header.top").await;
+    assert!(bar < 64.0, "the top bar is one line on a phone: {bar}px");
+    assert_eq!(phone.script("return document.querySelector('.menu-desk').offsetParent === null").await, json!(true));
+    phone.click(".menu-phone summary").await;
+    assert_eq!(phone.script("return document.querySelector('.menu-items a[href=\"/todo\"]').offsetParent !== null").await, json!(true));
+    assert_eq!(
+        phone.script("return document.querySelectorAll('.menu-items a[href=\"/admin\"]').length").await,
+        json!(0),
+        "no admin link for a grid worker"
+    );
+    phone.screenshot("phone-menu").await;
+    phone.click(".menu-phone summary").await;
+    phone.resize(360, 740).await;
+    phone.goto(&format!("{base}/lang/en")).await;
+    let bar = phone.height_of("header.top").await;
+    assert!(bar < 64.0, "one line at 360 px in English too: {bar}px");
+    phone.goto(&format!("{base}/lang/zh-CN")).await;
+    phone.resize(390, 844).await;
+
+    // A grid worker on a phone reports a stall blocking the pavement, with a photo.
     phone.goto(&format!("{base}/report")).await;
     phone.script("var s=document.getElementById('category'); s.value='0401'; s.dispatchEvent(new Event('change'));").await;
     phone.type_into("#description", "纬二路早市摊位占用人行道").await;
@@ -250,7 +290,7 @@ async fn the_loop_in_a_real_browser() {
     assert_eq!(after, before + 1, "the dashboard's count changed by one");
     desk.screenshot("dashboard").await;
     desk.element_screenshot("svg.map", "map").await;
-    desk.click("a[href='/lang/en']").await;
+    desk.click(".menu-desk a[href='/lang/en']").await;
     desk.wait_for_text("On-time closure").await;
     assert!(!desk.text().await.contains("按期结案率"));
     // No signal: a second report stays on the phone, shown as pending, and goes out (once)
@@ -276,6 +316,14 @@ async fn the_loop_in_a_real_browser() {
     let (api, _) = t.login("dispatcher").await;
     let all: Vec<Value> = api.get(t.url("/api/v1/cases")).send().await.unwrap().json().await.unwrap();
     assert_eq!(all.iter().filter(|c| c["description"] == "小区广场遛狗不拴绳").count(), 1, "sent once when back online");
+
+    // An administrator reads the personal-data access log.
+    let admin = Browser::start(1366, 900).await.expect("browser");
+    admin.log_in(&base, "admin").await;
+    admin.goto(&format!("{base}/admin/access-log")).await;
+    admin.wait_for_text("每一次查看完整个人信息").await;
+    admin.screenshot("access-log").await;
+    admin.quit().await;
 
     phone.quit().await;
     desk.quit().await;

@@ -351,7 +351,7 @@ async fn todo_lists_what_waits_for_each_person() {
     assert_eq!(h[0]["id"], first.as_str());
     assert!(h[0]["actions"].as_array().unwrap().contains(&json!("accept")));
     let mine = todo(dispatcher.clone()).await;
-    assert_eq!(mine[0]["id"], first.as_str(), "soonest deadline first");
+    assert!(mine.iter().all(|c| c["id"] != first.as_str()), "a dispatched case waits for its handler, not the dispatcher");
     assert!(mine.iter().any(|c| c["id"] == second.as_str()));
 }
 
@@ -380,10 +380,11 @@ async fn nearby_reports_are_offered_as_duplicates_and_can_be_merged() {
 }
 
 #[tokio::test]
-async fn citizen_phone_numbers_are_masked_for_those_without_need() {
+async fn personal_data_is_masked_for_every_role_and_shown_in_full_only_on_request_and_logged() {
     let d = desk().await;
     let (dispatcher, dc) = d.t.login("dispatcher").await;
-    let (handler, _) = d.t.login("handler").await;
+    let (handler, hc) = d.t.login("handler").await;
+    let (admin, _) = d.t.login("admin").await;
     let (lat, lon) = grid_centre(&d.t, GRID).await;
     let r = client()
         .post(d.t.url("/api/v1/cases"))
@@ -398,13 +399,60 @@ async fn citizen_phone_numbers_are_masked_for_those_without_need() {
     assert_eq!(v["case"]["reporter_phone"], "138****5678", "the citizen's own answer is masked too");
     assert_eq!(v["case"]["source"], "citizen");
     let id = v["case"]["id"].as_str().unwrap();
+    let number = v["case"]["number"].as_str().unwrap();
+    // A dispatcher sees it masked too, and may ask.
     let seen: Value = dispatcher.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(seen["reporter_phone"], "13812345678");
+    assert_eq!(seen["reporter_phone"], "138****5678");
+    assert_eq!(seen["reporter_name"], "张*");
+    assert_eq!(seen["may_reveal"], true);
+    let reveal = |c: &Client, csrf: &str, reason: &str| {
+        c.post(d.t.url("/api/v1/reveal")).header("X-CSRF-Token", csrf).json(&json!({ "record": "case", "id": id, "reason": reason })).send()
+    };
+    let r = reveal(&dispatcher, &dc, "回访核实").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let shown: Value = r.json().await.unwrap();
+    assert_eq!(shown["fields"]["reporter_phone"], "13812345678");
+    assert_eq!(shown["fields"]["reporter_name"], "张三");
+    assert_eq!(shown["label"], number);
+    // A handler has no such need.
     d.ok(&dispatcher, &dc, id, "register", json!({})).await;
     d.ok(&dispatcher, &dc, id, "dispatch", json!({})).await;
     let seen: Value = handler.get(d.t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(seen["reporter_phone"], "138****5678");
-    assert_eq!(seen["reporter_name"], "张*");
+    assert_eq!(seen["may_reveal"], false);
+    assert_error(reveal(&handler, &hc, "想看").await.unwrap(), StatusCode::FORBIDDEN, "forbidden").await;
+
+    // Every field shown is in the access log: who, which record, which field, why, from where.
+    let log: Vec<Value> = admin.get(d.t.url("/api/v1/access-log?record=case")).send().await.unwrap().json().await.unwrap();
+    let fields: Vec<&str> = log.iter().filter(|e| e["record_id"] == id).map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields.len(), 2, "{log:?}");
+    assert!(fields.contains(&"reporter_phone") && fields.contains(&"reporter_name"));
+    let e = log.iter().find(|e| e["field"] == "reporter_phone").unwrap();
+    let me: Value = dispatcher.get(d.t.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(e["actor_name"], me["name"], "{e}");
+    assert_eq!(e["reason"], "回访核实");
+    assert_eq!(e["record_label"], number);
+    assert_eq!(e["ip"], "127.0.0.1");
+    let r = dispatcher.get(d.t.url("/api/v1/access-log")).send().await.unwrap();
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // Exports are masked unless asked for in full, which is logged the same way.
+    let (leader, _) = d.t.login("leader").await;
+    let masked = leader.get(d.t.url("/api/v1/cases/export.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(masked.contains("个人信息已脱敏") && masked.contains("138****5678") && !masked.contains("13812345678"));
+    let full = leader.get(d.t.url("/api/v1/cases/export.csv?personal=full&reason=季度回访")).send().await.unwrap().text().await.unwrap();
+    assert!(full.contains("含完整个人信息") && full.contains("13812345678"), "{full}");
+    let r = handler.get(d.t.url("/api/v1/cases/export.csv?personal=full")).send().await.unwrap();
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let log: Vec<Value> = admin.get(d.t.url("/api/v1/access-log?record=case_export")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["reason"], "季度回访");
+    let xlsx = admin.get(d.t.url("/api/v1/access-log/export.xlsx")).send().await.unwrap().bytes().await.unwrap();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "个人信息查阅日志");
+    assert_eq!(sheet.height(), 3 + 3, "title, notes, header and the three entries");
 }
 
 #[tokio::test]
@@ -528,25 +576,32 @@ async fn cases_and_indicators_export_to_excel_and_csv() {
     let (leader, _) = t.login("leader").await;
     let r = leader.get(t.url("/api/v1/cases/export.xlsx")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("cases.xlsx"));
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("cases-20261130.xlsx"), "{disposition}");
     let bytes = r.bytes().await.unwrap();
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "案卷编号");
-    assert_eq!(sheet.height(), n + 1, "a header and one row per case");
-    assert!(sheet.get((1, 0)).unwrap().to_string().starts_with("JY2026"));
+    assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "济阳街道问题清单", "a title row naming the table and unit");
+    let notes = sheet.get((1, 0)).unwrap().to_string();
+    assert!(notes.contains("导出时间 2026-11-30 18:00") && notes.contains("个人信息已脱敏"), "{notes}");
+    assert_eq!(sheet.get((2, 0)).unwrap().to_string(), "案卷编号");
+    assert_eq!(sheet.height(), n + 3, "title, notes, header and one row per case");
+    assert!(sheet.get((3, 0)).unwrap().to_string().starts_with("JY2026"));
 
     let csv = leader.get(t.url("/api/v1/cases/export.csv?status=closed")).send().await.unwrap().text().await.unwrap();
     assert!(csv.starts_with('\u{feff}'));
-    assert!(csv.lines().skip(1).all(|l| l.contains("已结案")), "the filter applies to exports");
+    let header = csv.lines().position(|l| l.starts_with("案卷编号,")).expect("a header line");
+    assert!(csv.lines().skip(header + 1).all(|l| l.contains("已结案")), "the filter applies to exports");
 
     let r = leader.get(t.url("/api/v1/indicators/export.xlsx?by=community&from=2026-11-01&to=2026-11-30")).send().await.unwrap();
     let bytes = r.bytes().await.unwrap();
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    assert_eq!(sheet.get((0, 7)).unwrap().to_string(), "按期结案率");
-    assert_eq!(sheet.height(), 9 + 2, "header, nine communities, the total");
-    let total_reported: f64 = sheet.get((10, 1)).unwrap().to_string().parse().unwrap();
+    assert!(sheet.get((0, 0)).unwrap().to_string().contains("济阳街道"));
+    assert!(sheet.get((1, 0)).unwrap().to_string().contains("2026-11-01 至 2026-11-30"));
+    assert_eq!(sheet.get((2, 7)).unwrap().to_string(), "按期结案率");
+    assert_eq!(sheet.height(), 3 + 9 + 1, "title, notes, header, nine communities, the total");
+    let total_reported: f64 = sheet.get((12, 1)).unwrap().to_string().parse().unwrap();
     assert_eq!(total_reported as usize, n);
     let r = leader.get(t.url("/api/v1/cases/export.pdf")).send().await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, "not_found").await;

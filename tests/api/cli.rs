@@ -227,8 +227,19 @@ async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
         let b = copied.get(format!("{copy_base}{path}")).send().await.unwrap().text().await.unwrap();
         assert_eq!(a, b, "{path} answers the same from the restored copy");
     }
+    // The photo is not attached to anything yet: only its uploader sees it, on the copy too.
     let url = uploaded["url"].as_str().unwrap();
-    let bytes = copied.get(format!("{copy_base}{url}")).send().await.unwrap().bytes().await.unwrap();
+    let r = copied.get(format!("{copy_base}{url}")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a photo is not shown to someone who may not see it");
+    let uploader = client();
+    let r = uploader
+        .post(format!("{copy_base}/api/v1/auth/login"))
+        .json(&json!({ "username": "gridworker", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = uploader.get(format!("{copy_base}{url}")).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(bytes.to_vec(), photo, "photos come back");
     // A second restore over an existing store needs --force.
     let out = Command::new(env!("CARGO_BIN_EXE_chuangcheng"))

@@ -18,7 +18,7 @@ async fn killed_mid_write_loses_nothing_acknowledged() {
     let t = spawn_demo().await;
     let token = {
         let person = t.app.store().read(|c| chuangcheng::store::people::credentials(c, "gridworker")).await.unwrap().unwrap();
-        t.app.create_api_token(&person.person_id, "crash test").await.unwrap()
+        t.app.create_api_token(&chuangcheng::domain::authz::Actor::console(), &person.person_id, "crash test").await.unwrap()
     };
     let (lat, lon) = grid_centre(&t, "370115001001001").await;
     let mut serve_args = vec!["serve".to_string(), "--data".into(), t.dir.path().display().to_string()];

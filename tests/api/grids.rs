@@ -88,7 +88,7 @@ async fn community_admin_imports_only_into_their_community() {
     let own = collection(&[feature("370115001001099", "开元社区", (117.200, 117.205), (36.970, 36.975))]);
     assert_eq!(import(&t, "community", own).await.status(), StatusCode::OK);
     let r = import(&t, "leader", collection(&[])).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden").await;
     let r = client().post(t.url("/api/v1/grids/import")).body("{}").send().await.unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }

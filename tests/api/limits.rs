@@ -41,7 +41,7 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     // Behind a trusted proxy (the test client's own address), each client has its own budget.
     let t = spawn_configured(Clock::System, |c| {
         c.public_per_minute = 2.0;
-        c.trusted_proxies = vec![chuangcheng::client_ip::parse_proxy("127.0.0.1").unwrap()];
+        c.trusted_proxies = vec![chuangcheng::domain::net::parse_proxy("127.0.0.1").unwrap()];
     })
     .await;
     t.app.seed_demo().await.unwrap();

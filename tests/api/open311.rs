@@ -1,6 +1,7 @@
 //! Open311 GeoReport v2 over HTTP, in JSON and XML (parsed with a real XML parser).
 
 use chuangcheng::app::Clock;
+use chuangcheng::domain::authz::Actor;
 use chuangcheng::domain::calendar::beijing_ms;
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -39,7 +40,7 @@ fn xml_texts(xml: &str, tag: &str) -> Vec<String> {
 }
 
 async fn with_key(t: &TestApp) -> String {
-    t.app.create_api_key("随手拍").await.unwrap().1
+    t.app.create_api_key(&Actor::console(), "随手拍").await.unwrap().1
 }
 
 fn url(t: &TestApp, path: &str) -> String {
@@ -189,17 +190,28 @@ async fn filing_requests_checks_key_location_attributes_and_size() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let xml = r.text().await.unwrap();
     let id = xml_texts(&xml, "service_request_id").pop().unwrap();
-    let (dispatcher, _) = t.login("dispatcher").await;
+    let (dispatcher, dc) = t.login("dispatcher").await;
     let case: Value = dispatcher.get(t.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(case["grid"]["code"], "370115001001001");
     let r = post("json", vec![("api_key", key.clone()), ("service_code", "0601".into()), ("address_string", "火星".into())]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
-    // Personal data is stored once, shown to the dispatcher, never in public answers.
+    // Personal data is stored once, shown to the dispatcher on request, never in public answers.
     let case: Value = dispatcher.get(t.url(&format!("/api/v1/cases/{number}"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(case["reporter_email"], "zhang@example.com");
-    assert_eq!(case["reporter_phone"], "13912345678");
+    assert_eq!(case["reporter_phone"], "139****5678");
     assert_eq!(case["source"], "citizen");
+    let shown: Value = dispatcher
+        .post(t.url("/api/v1/reveal"))
+        .header("X-CSRF-Token", &dc)
+        .json(&json!({ "record": "case", "id": case["id"], "reason": "回访" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["fields"]["reporter_email"], "zhang@example.com");
+    assert_eq!(shown["fields"]["reporter_phone"], "13912345678");
     let public = client().get(url(&t, &format!("requests/{number}.json"))).send().await.unwrap().text().await.unwrap();
     assert!(!public.contains("zhang@example.com") && !public.contains("13912345678") && !public.contains("张三"));
     let timeline: Vec<Value> =
@@ -344,10 +356,10 @@ async fn keys_are_revocable_and_rate_limited() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     assert_eq!(r.json::<Vec<Value>>().await.unwrap()[0]["code"], 429);
-    t.app.revoke_api_key("随手拍").await.unwrap();
+    t.app.revoke_api_key(&Actor::console(), "随手拍").await.unwrap();
     let r = client().post(url(&t, "requests.json")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let keys = t.app.api_keys().await.unwrap();
+    let keys = t.app.api_keys(&Actor::console()).await.unwrap();
     assert!(keys[0].revoked_at.is_some());
 }
 

@@ -7,12 +7,16 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-/// Every `.route("…")` in the API source, as written.
+/// Every `.route("…")` in the JSON API's source, as written (Open311 has its own contract).
 fn routes_in_code() -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "open311.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
         for part in text.split(".route(\"").skip(1) {
             out.insert(part.split('"').next().unwrap().to_string());
         }

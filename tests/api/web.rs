@@ -40,8 +40,12 @@ async fn login_form_logs_in_and_out_with_csrf() {
     let r = c.post(t.url("/login")).form(&[("username", "leader"), ("password", PASSWORD), ("csrf_token", &token)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
-    let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("您的角色") && home.contains("领导"), "logged-in home shows roles");
+    assert_eq!(r.headers()["location"], "/dashboard", "a leader lands on the dashboard");
+    let r = c.get(t.url("/")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/dashboard", "and the front page takes them there");
+    let home = c.get(t.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("href=\"/dashboard\"") && home.contains("href=\"/cases\""), "the menu offers what a leader uses");
+    assert!(!home.contains("href=\"/todo\"") && !home.contains("href=\"/admin\""), "and nothing a leader cannot use");
 
     let token = csrf_in(&home);
     let r = c.post(t.url("/logout")).form(&[("csrf_token", "forged")]).send().await.unwrap();
@@ -102,8 +106,8 @@ async fn admins_manage_open311_keys_from_the_admin_page() {
     assert_eq!(leader.get(t.url("/admin/apikeys")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
 
     let admin = web_login(&t, "admin").await;
-    let home = admin.get(t.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("/admin/apikeys"), "the admin home links the page");
+    let home = admin.get(t.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/admin/apikeys"), "the admin pages link the page");
     let page = admin.get(t.url("/admin/apikeys")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("尚未创建密钥"));
     let token = csrf_in(&page);

@@ -242,8 +242,11 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
 
     // ---- what requests need: a token, an Open311 key, points inside grids
     let admin = app.person_id("admin").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("the demo admin is missing")?;
-    let token = app.create_api_token(&admin, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, api_key) = app.create_api_key(&format!("bench {}", uuid::Uuid::now_v7())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = app.create_api_token(&crate::domain::authz::Actor::console(), &admin, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, api_key) = app
+        .create_api_key(&crate::domain::authz::Actor::console(), &format!("bench {}", uuid::Uuid::now_v7()))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let dir = app.directory();
     let mut rng: StdRng = rand::SeedableRng::seed_from_u64(5);
     let centres: Vec<LatLon> = dir.grids().filter_map(|g| dir.interior_point(&g.code)).collect();

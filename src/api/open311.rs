@@ -12,12 +12,12 @@ use axum::routing::get;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::app::cases::CaseFilter;
 use crate::app::cases::NewCaseInput;
 use crate::app::open311::PublicCase;
 use crate::domain::case::{Action, Status};
 use crate::domain::org::OrgKind;
-use crate::error::{AppError, request_lang};
-use crate::store::cases::CaseFilter;
+use crate::error::{AppError, Invalid, Thing, request_lang};
 
 const MAX_RESULTS: u64 = 1000;
 const DEFAULT_WINDOW_MS: i64 = 90 * 86_400_000;
@@ -115,7 +115,7 @@ pub struct O311Error {
 
 impl O311Error {
     fn not_found() -> O311Error {
-        O311Error::from(AppError::NotFound("resource"))
+        O311Error::from(AppError::NotFound(Thing::Resource))
     }
 
     fn bad(description: impl Into<String>) -> O311Error {
@@ -312,7 +312,7 @@ async fn check_jurisdiction(app: &App, params: &Params) -> Result<(), O311Error>
     let subdistricts = app.units_of_kind(OrgKind::Subdistrict).await?;
     match params.get("jurisdiction_id") {
         Some(j) if subdistricts.iter().any(|s| s.code == j) => Ok(()),
-        Some(_) => Err(O311Error::from(AppError::NotFound("jurisdiction"))),
+        Some(_) => Err(O311Error::from(AppError::NotFound(Thing::Jurisdiction))),
         None if subdistricts.len() <= 1 => Ok(()),
         None => Err(O311Error::bad("jurisdiction_id is required")),
     }
@@ -346,8 +346,12 @@ async fn service_definition(State(app): State<App>, Path(file): Path<String>, Qu
     };
     let result: O311Result = async {
         check_jurisdiction(&app, &Params::from_pairs(q)).await?;
-        let cat =
-            app.categories().await?.into_iter().find(|c| c.code == code && c.active && c.citizen).ok_or(AppError::NotFound("service"))?;
+        let cat = app
+            .categories()
+            .await?
+            .into_iter()
+            .find(|c| c.code == code && c.active && c.citizen)
+            .ok_or(AppError::NotFound(Thing::Service))?;
         let attributes = cat
             .attributes
             .iter()
@@ -407,7 +411,7 @@ async fn create_request(app: &App, fmt: Fmt, params: Params, media: Option<Vec<u
     let (lat, lon) = location(app, &params).await?;
     let description = params.get("description").unwrap_or("").to_string();
     if description.chars().count() > 4000 {
-        return Err(AppError::Invalid("description_too_long").into());
+        return Err(AppError::Invalid(Invalid::DescriptionTooLong).into());
     }
     let mut photos = Vec::new();
     if let Some(bytes) = media {
@@ -436,6 +440,8 @@ async fn create_request(app: &App, fmt: Fmt, params: Params, media: Option<Vec<u
         attributes: params.attributes(),
         note: (!note.is_empty()).then(|| note.join("; ")),
         photos,
+        // Media sent with an Open311 request is public by the protocol's nature.
+        photos_public: true,
         via: Some(key.name),
         ..Default::default()
     };
@@ -522,7 +528,7 @@ async fn one_request(State(app): State<App>, Path(file): Path<String>, headers: 
         let filter = CaseFilter { numbers: Some(vec![id.to_string()]), limit: 1, ..Default::default() };
         let cases = app.public_cases(filter).await?;
         if cases.is_empty() {
-            return Err(AppError::NotFound("case").into());
+            return Err(AppError::NotFound(Thing::Case).into());
         }
         let base = base_url(&headers);
         Ok(render(fmt, StatusCode::OK, "service_requests", &Node::List("request", cases.iter().map(|c| request_node(c, &base)).collect())))
@@ -540,7 +546,7 @@ async fn token(State(app): State<App>, Path(file): Path<String>) -> Response {
     let result: O311Result = async {
         let filter = CaseFilter { numbers: Some(vec![tok.to_string()]), limit: 1, ..Default::default() };
         let cases = app.public_cases(filter).await?;
-        let c = cases.first().ok_or(AppError::NotFound("case"))?;
+        let c = cases.first().ok_or(AppError::NotFound(Thing::Case))?;
         let node =
             Node::List("request", vec![Node::Record(vec![("service_request_id", text(&c.record.details.number)), ("token", text(tok))])]);
         Ok(render(fmt, StatusCode::OK, "service_requests", &node))
@@ -598,7 +604,7 @@ async fn post_update(app: &App, fmt: Fmt, params: Params) -> O311Result {
     let id = params.get("service_request_id").ok_or_else(|| O311Error::bad("service_request_id is required"))?;
     let description = params.get("description").ok_or_else(|| O311Error::bad("description is required"))?.to_string();
     if description.chars().count() > 4000 {
-        return Err(AppError::Invalid("description_too_long").into());
+        return Err(AppError::Invalid(Invalid::DescriptionTooLong).into());
     }
     let status = params.get("status").unwrap_or("OPEN").to_ascii_uppercase();
     let wants_reopen = matches!(status.as_str(), "OPEN" | "REOPEN");

@@ -1,4 +1,5 @@
-//! Which address a request comes from, for per-IP limits behind a reverse proxy.
+//! Which address a request comes from, for per-IP limits behind a reverse proxy (pure: the
+//! peer, the header and the trusted list in, an address out).
 //!
 //! `X-Forwarded-For` is only believed when the connection comes from a proxy the operator
 //! named in `trusted_proxies`; otherwise anyone could send a new address with every request

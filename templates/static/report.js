@@ -89,6 +89,7 @@
     var fields = {};
     ["csrf_token", "lat", "lon", "category", "description", "grid"].forEach(function (k) { fields[k] = form.elements[k].value; });
     if (form.elements.self_handled && form.elements.self_handled.checked) fields.self_handled = "1";
+    if (form.elements.photos_public && form.elements.photos_public.checked) fields.photos_public = "1";
     var files = Array.prototype.slice.call(form.elements.photos.files, 0, 3);
     Promise.all(files.map(shrink)).then(function (photos) {
       var report = { key: newKey(), fields: fields, photos: photos.filter(Boolean) };
