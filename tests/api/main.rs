@@ -2,12 +2,15 @@
 //! TEST_DATABASE_URL) on PostgreSQL.
 
 mod accounts;
+mod authz;
 mod browser;
 mod cases;
 mod cli;
 mod crash;
+mod defects;
 mod grids;
 mod helpers;
+mod layers;
 mod limits;
 mod locate;
 mod open311;

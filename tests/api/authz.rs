@@ -1,0 +1,242 @@
+//! Role × use case through the real HTTP API: each row is one role (or nobody) doing one
+//! thing in or out of their scope, and the answer it must get. Every operation of the
+//! OpenAPI document needs a row here, and every one that is not public needs a refusal —
+//! so an endpoint added without checking who may call it fails this test.
+
+use std::collections::{BTreeSet, HashMap};
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const GRID: &str = "370115001001001"; // the demo grid worker's grid, in 开元社区
+const KAIYUAN: &str = "370115001001"; // the community admin's community
+const WEIERLU: &str = "370115001002"; // another community
+
+enum Body {
+    None,
+    Json(Value),
+    /// A multipart form with one file field `file` (or `photo`).
+    File(&'static str, Vec<u8>, &'static str),
+}
+
+struct Row {
+    /// Username of a demo login; `None` for nobody logged in.
+    who: Option<&'static str>,
+    method: Method,
+    /// The operation as the OpenAPI document names it.
+    operation: &'static str,
+    url: String,
+    body: Body,
+    expect: u16,
+}
+
+fn row(who: Option<&'static str>, method: Method, operation: &'static str, url: impl Into<String>, body: Body, expect: u16) -> Row {
+    Row { who, method, operation, url: url.into(), body, expect }
+}
+
+struct Logins {
+    t: TestApp,
+    clients: HashMap<&'static str, (Client, String)>,
+}
+
+impl Logins {
+    async fn client(&mut self, who: Option<&'static str>) -> (Client, String) {
+        match who {
+            None => (client(), String::new()),
+            Some(u) => {
+                if !self.clients.contains_key(u) {
+                    let c = self.t.login(u).await;
+                    self.clients.insert(u, c);
+                }
+                self.clients[u].clone()
+            }
+        }
+    }
+
+    async fn call(&mut self, r: &Row) -> (StatusCode, String) {
+        let (c, csrf) = self.client(r.who).await;
+        let mut req = c.request(r.method.clone(), self.t.url(&format!("/api/v1{}", r.url))).header("X-CSRF-Token", csrf);
+        req = match &r.body {
+            Body::None => req,
+            Body::Json(v) => req.json(v),
+            Body::File(field, bytes, name) => req.multipart(
+                reqwest::multipart::Form::new().part(*field, reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name)),
+            ),
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+}
+
+/// Everything the document lists, as "METHOD /path".
+fn documented() -> BTreeSet<String> {
+    let doc: Value = serde_json::from_str(chuangcheng::api::OPENAPI).unwrap();
+    let mut out = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            out.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    out
+}
+
+/// Operations anyone may use without logging in.
+const PUBLIC: &[&str] =
+    &["GET /locate", "GET /grids", "GET /categories", "POST /auth/login", "POST /auth/logout", "GET /openapi.json", "POST /cases"];
+
+#[tokio::test]
+async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
+    let t = spawn_demo().await;
+    let (lat, lon) = grid_centre(&t, GRID).await;
+    // What the rows act on: a case in the grid worker's grid with its photo, a person in the
+    // community admin's community and one outside it.
+    let (worker, w) = t.login("gridworker").await;
+    let photo = crate::photos::camera_jpeg(lat, lon);
+    let form = reqwest::multipart::Form::new().part("photo", reqwest::multipart::Part::bytes(photo.clone()).file_name("a.jpg"));
+    let uploaded: Value =
+        worker.post(t.url("/api/v1/photos")).header("X-CSRF-Token", &w).multipart(form).send().await.unwrap().json().await.unwrap();
+    let photo_id = uploaded["id"].as_str().unwrap().to_string();
+    let report = json!({ "category": "0401", "description": "门前摆摊", "lat": lat, "lon": lon, "photos": [photo_id] });
+    let created: Value =
+        worker.post(t.url("/api/v1/cases")).header("X-CSRF-Token", &w).json(&report).send().await.unwrap().json().await.unwrap();
+    let case = created["case"]["id"].as_str().unwrap().to_string();
+    let (admin, _) = t.login("admin").await;
+    let person_in = |code: &'static str| {
+        let (admin, url) = (admin.clone(), t.url(&format!("/api/v1/org/units/{code}")));
+        async move {
+            let v: Value = admin.get(url).send().await.unwrap().json().await.unwrap();
+            v["people"].as_array().unwrap().iter().find(|p| p["role"] == "grid_worker").unwrap()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (own_person, other_person) = (person_in(KAIYUAN).await, person_in(WEIERLU).await);
+    let csv = |unit: &str, username: &str| format!("姓名,手机,角色,所属单元,用户名\n新同事,13800000001,网格员,{unit},{username}\n").into_bytes();
+
+    use Method as M;
+    let rows = vec![
+        // Public reads and the citizen's report.
+        row(None, M::GET, "GET /locate", format!("/locate?lat={lat}&lon={lon}"), Body::None, 200),
+        row(None, M::GET, "GET /grids", "/grids", Body::None, 200),
+        row(None, M::GET, "GET /categories", "/categories", Body::None, 200),
+        row(None, M::GET, "GET /openapi.json", "/openapi.json", Body::None, 200),
+        row(None, M::POST, "POST /auth/login", "/auth/login", Body::Json(json!({"username": "nobody", "password": "x"})), 401),
+        row(None, M::POST, "POST /auth/logout", "/auth/logout", Body::None, 204),
+        row(None, M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "市民上报", "lat": lat, "lon": lon})), 201),
+        row(None, M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})), 403),
+        row(Some("gridworker"), M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "已处置", "lat": lat, "lon": lon, "self_handled": true})), 201),
+        row(Some("inspector"), M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})), 403),
+        // Who am I, tokens.
+        row(None, M::GET, "GET /auth/me", "/auth/me", Body::None, 401),
+        row(Some("volunteer"), M::GET, "GET /auth/me", "/auth/me", Body::None, 200),
+        row(None, M::POST, "POST /auth/tokens", "/auth/tokens", Body::Json(json!({"name": "x"})), 401),
+        row(Some("volunteer"), M::POST, "POST /auth/tokens", "/auth/tokens", Body::Json(json!({"name": "脚本"})), 201),
+        // The org: in scope, out of scope.
+        row(None, M::GET, "GET /org/units", "/org/units", Body::None, 401),
+        row(Some("volunteer"), M::GET, "GET /org/units", "/org/units", Body::None, 200),
+        row(Some("leader"), M::GET, "GET /org/units/{code}", format!("/org/units/{WEIERLU}"), Body::None, 200),
+        row(Some("community"), M::GET, "GET /org/units/{code}", format!("/org/units/{KAIYUAN}"), Body::None, 200),
+        row(Some("community"), M::GET, "GET /org/units/{code}", format!("/org/units/{WEIERLU}"), Body::None, 404),
+        row(None, M::GET, "GET /org/units/{code}", format!("/org/units/{KAIYUAN}"), Body::None, 401),
+        row(Some("community"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 204),
+        row(Some("community"), M::PATCH, "PATCH /people/{id}", format!("/people/{other_person}"), Body::Json(json!({"phone": "13900000009"})), 404),
+        row(Some("gridworker"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 403),
+        row(Some("leader"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 403),
+        row(Some("admin"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire1"), "p.csv"), 200),
+        row(Some("community"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire2"), "p.csv"), 200),
+        row(Some("community"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv("370115001002001", "newhire3"), "p.csv"), 422),
+        row(Some("leader"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire4"), "p.csv"), 403),
+        row(None, M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire5"), "p.csv"), 401),
+        row(Some("leader"), M::POST, "POST /grids/import", "/grids/import", Body::Json(json!({"type": "FeatureCollection", "features": []})), 403),
+        row(None, M::POST, "POST /grids/import", "/grids/import", Body::Json(json!({})), 401),
+        // Categories and keys: system-wide, admins only.
+        row(Some("admin"), M::PUT, "PUT /categories/{code}", "/categories/0401", Body::Json(json!({
+            "code": "0401", "class_code": "04", "name": "占道经营", "class_name": "街面秩序", "tier": 1, "department": "ZF01", "response_minutes": 60,
+            "handling_minutes": 480, "citizen": true, "active": true})), 200),
+        row(Some("dispatcher"), M::PUT, "PUT /categories/{code}", "/categories/0401", Body::Json(json!({"name": "x"})), 403),
+        row(Some("admin"), M::GET, "GET /apikeys", "/apikeys", Body::None, 200),
+        row(Some("leader"), M::GET, "GET /apikeys", "/apikeys", Body::None, 403),
+        row(None, M::GET, "GET /apikeys", "/apikeys", Body::None, 401),
+        row(Some("admin"), M::POST, "POST /apikeys", "/apikeys", Body::Json(json!({"name": "随手拍"})), 201),
+        row(Some("community"), M::POST, "POST /apikeys", "/apikeys", Body::Json(json!({"name": "随手拍"})), 403),
+        row(Some("admin"), M::POST, "POST /apikeys/{id}/revoke", "/apikeys/随手拍/revoke", Body::None, 200),
+        row(Some("dispatcher"), M::POST, "POST /apikeys/{id}/revoke", "/apikeys/随手拍/revoke", Body::None, 403),
+        // Cases: the desk, one case, its history, by scope.
+        row(Some("leader"), M::GET, "GET /cases", "/cases", Body::None, 200),
+        row(None, M::GET, "GET /cases", "/cases", Body::None, 401),
+        row(Some("leader"), M::GET, "GET /cases/{id}", format!("/cases/{case}"), Body::None, 200),
+        row(Some("community"), M::GET, "GET /cases/{id}", format!("/cases/{case}"), Body::None, 200),
+        row(Some("handler"), M::GET, "GET /cases/{id}", format!("/cases/{case}"), Body::None, 404),
+        row(Some("volunteer"), M::GET, "GET /cases/{id}", format!("/cases/{case}"), Body::None, 404),
+        row(None, M::GET, "GET /cases/{id}", format!("/cases/{case}"), Body::None, 401),
+        row(Some("inspector"), M::GET, "GET /cases/{id}/timeline", format!("/cases/{case}/timeline"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /cases/{id}/timeline", format!("/cases/{case}/timeline"), Body::None, 404),
+        row(Some("gridworker"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/register"), Body::None, 403),
+        row(Some("leader"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/register"), Body::None, 403),
+        row(Some("handler"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/register"), Body::None, 404),
+        row(Some("dispatcher"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/register"), Body::None, 200),
+        row(Some("dispatcher"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/dispatch"), Body::None, 200),
+        row(Some("dispatcher"), M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/escalate"), Body::None, 403),
+        row(None, M::POST, "POST /cases/{id}/actions/{action}", format!("/cases/{case}/actions/comment"), Body::None, 401),
+        row(Some("volunteer"), M::GET, "GET /todo", "/todo", Body::None, 200),
+        row(None, M::GET, "GET /todo", "/todo", Body::None, 401),
+        // Exports, masked and full.
+        row(Some("gridworker"), M::GET, "GET /cases/export.{format}", "/cases/export.csv", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /cases/export.{format}", "/cases/export.csv", Body::None, 403),
+        row(Some("leader"), M::GET, "GET /cases/export.{format}", "/cases/export.csv?personal=full&reason=核对", Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /cases/export.{format}", "/cases/export.csv?personal=full", Body::None, 403),
+        row(None, M::GET, "GET /cases/export.{format}", "/cases/export.csv", Body::None, 401),
+        // Indicators.
+        row(Some("leader"), M::GET, "GET /indicators", "/indicators", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /indicators", "/indicators", Body::None, 403),
+        row(Some("community"), M::GET, "GET /indicators", format!("/indicators?unit={WEIERLU}"), Body::None, 404),
+        row(Some("leader"), M::GET, "GET /indicators/export.{format}", "/indicators/export.xlsx", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /indicators/export.{format}", "/indicators/export.xlsx", Body::None, 403),
+        // Photos: the uploader, whoever may read the case, nobody else.
+        row(Some("volunteer"), M::POST, "POST /photos", "/photos", Body::File("photo", photo.clone(), "b.jpg"), 201),
+        row(None, M::POST, "POST /photos", "/photos", Body::File("photo", photo.clone(), "b.jpg"), 401),
+        row(Some("gridworker"), M::GET, "GET /photos/{id}", format!("/photos/{photo_id}"), Body::None, 200),
+        row(Some("leader"), M::GET, "GET /photos/{id}", format!("/photos/{photo_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /photos/{id}", format!("/photos/{photo_id}"), Body::None, 404),
+        row(Some("handler"), M::GET, "GET /photos/{id}/thumb", format!("/photos/{photo_id}/thumb"), Body::None, 404),
+        row(Some("community"), M::GET, "GET /photos/{id}/thumb", format!("/photos/{photo_id}/thumb"), Body::None, 200),
+        row(None, M::GET, "GET /photos/{id}", format!("/photos/{photo_id}"), Body::None, 401),
+        // Personal data on request, and the log of it.
+        row(Some("dispatcher"), M::POST, "POST /reveal", "/reveal", Body::Json(json!({"record": "case", "id": case})), 200),
+        row(Some("leader"), M::POST, "POST /reveal", "/reveal", Body::Json(json!({"record": "person", "id": other_person})), 200),
+        row(Some("community"), M::POST, "POST /reveal", "/reveal", Body::Json(json!({"record": "person", "id": other_person})), 404),
+        row(Some("gridworker"), M::POST, "POST /reveal", "/reveal", Body::Json(json!({"record": "case", "id": case})), 403),
+        row(Some("handler"), M::POST, "POST /reveal", "/reveal", Body::Json(json!({"record": "case", "id": case})), 403),
+        row(Some("admin"), M::GET, "GET /access-log", "/access-log", Body::None, 200),
+        row(Some("leader"), M::GET, "GET /access-log", "/access-log", Body::None, 403),
+        row(Some("dispatcher"), M::GET, "GET /access-log", "/access-log", Body::None, 403),
+        row(Some("admin"), M::GET, "GET /access-log/export.{format}", "/access-log/export.csv", Body::None, 200),
+        row(Some("community"), M::GET, "GET /access-log/export.{format}", "/access-log/export.csv", Body::None, 403),
+    ];
+
+    let mut logins = Logins { t, clients: HashMap::new() };
+    let mut wrong = Vec::new();
+    for r in &rows {
+        let (status, body) = logins.call(r).await;
+        if status.as_u16() != r.expect {
+            let who = r.who.unwrap_or("nobody");
+            wrong.push(format!("{who} {} {}: {} (expected {}) {}", r.method, r.url, status.as_u16(), r.expect, body.chars().take(160).collect::<String>()));
+        }
+        if status.is_client_error() {
+            assert!(body.starts_with('{'), "refusals are JSON: {} {} → {body}", r.method, r.url);
+        }
+    }
+    assert!(wrong.is_empty(), "answers that do not match the policy:\n{}", wrong.join("\n"));
+
+    // Every documented operation has a row; every one that is not public has a refusal.
+    let covered: BTreeSet<String> = rows.iter().map(|r| r.operation.to_string()).collect();
+    let missing: Vec<_> = documented().difference(&covered).cloned().collect();
+    assert!(missing.is_empty(), "operations without a row in the role × use-case table: {missing:?}");
+    for op in documented().iter().filter(|op| !PUBLIC.contains(&op.as_str())) {
+        assert!(
+            rows.iter().any(|r| r.operation == op && matches!(r.expect, 401 | 403 | 404)),
+            "{op} has no row showing whom it refuses"
+        );
+    }
+}
