@@ -30,15 +30,11 @@ impl fmt::Debug for Secret {
 }
 
 crate::string_enum! {
+    #[derive(Default)]
     pub enum LogFormat {
+        #[default]
         Text = "text",
         Json = "json",
-    }
-}
-
-impl Default for LogFormat {
-    fn default() -> Self {
-        LogFormat::Text
     }
 }
 
@@ -116,6 +112,28 @@ pub struct ConfigLayer {
     pub trusted_proxies: Option<Vec<String>>,
 }
 
+/// Every key of `chuangcheng.toml`; each may also be set as `CHUANGCHENG_<KEY>` (a test
+/// checks this list against the fields serde knows).
+pub const KEYS: [&str; 14] = [
+    "data_dir",
+    "database_url",
+    "listen",
+    "log_format",
+    "session_hours",
+    "grid_reload_seconds",
+    "office_hours",
+    "holiday_file",
+    "case_prefix",
+    "open311_per_minute",
+    "public_per_minute",
+    "login_attempts",
+    "request_timeout_seconds",
+    "trusted_proxies",
+];
+
+/// The environment prefix of configuration keys.
+pub const ENV_PREFIX: &str = "CHUANGCHENG_";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -124,6 +142,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, source: Box<toml::de::Error> },
     #[error("invalid setting {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("environment variable {name} is not valid: {reason}")]
+    Env { name: String, reason: String },
 }
 
 impl ConfigLayer {
@@ -137,6 +157,44 @@ impl ConfigLayer {
             Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
         };
         toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
+    }
+
+    /// The layer the environment sets: `CHUANGCHENG_<KEY>` for every key in [`KEYS`]
+    /// (`CHUANGCHENG_DATA` too, for the data directory). A value is read as TOML when it is
+    /// one (`8`, `true`, `["10.0.0.0/8"]`) and as text otherwise; a list may also be written
+    /// with commas (`CHUANGCHENG_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8`). Other `CHUANGCHENG_`
+    /// variables (the password, the language) are not configuration and are left alone.
+    pub fn from_env(vars: impl Iterator<Item = (String, String)>) -> Result<ConfigLayer, ConfigError> {
+        let mut table = toml::Table::new();
+        for (name, raw) in vars {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let key = match rest.to_ascii_lowercase().as_str() {
+                "data" => "data_dir".to_string(),
+                k => k.to_string(),
+            };
+            if !KEYS.contains(&key.as_str()) || raw.trim().is_empty() {
+                continue;
+            }
+            let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")).ok().and_then(|mut t| t.remove("v")) {
+                Some(v) if key != "trusted_proxies" || v.is_array() => v,
+                _ if key == "trusted_proxies" => {
+                    toml::Value::Array(raw.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect())
+                }
+                _ => toml::Value::String(raw.clone()),
+            };
+            // A number where text is wanted (a case prefix of digits) is kept as text.
+            let value = match (&key[..], value) {
+                ("case_prefix" | "office_hours" | "database_url" | "listen" | "data_dir" | "holiday_file" | "log_format", v)
+                    if !v.is_str() =>
+                {
+                    toml::Value::String(raw.clone())
+                }
+                (_, v) => v,
+            };
+            table.insert(key, value);
+        }
+        let name = |t: &toml::Table| t.keys().map(|k| format!("{ENV_PREFIX}{}", k.to_ascii_uppercase())).collect::<Vec<_>>().join(", ");
+        ConfigLayer::deserialize(table.clone()).map_err(|e| ConfigError::Env { name: name(&table), reason: e.to_string() })
     }
 
     /// `self` over `lower`: a value set here wins.
@@ -232,6 +290,61 @@ mod tests {
         let layer = ConfigLayer { database_url: Some(Secret::new("mysql://x")), ..Default::default() };
         assert!(layer.resolve().is_err());
         assert!(toml::from_str::<ConfigLayer>("colour = 1").is_err());
+    }
+
+    #[test]
+    fn the_key_list_is_every_field_and_each_is_settable_from_the_environment() {
+        // serde names the fields it knows when it meets an unknown one.
+        let err = toml::from_str::<ConfigLayer>("no_such_key = 1").unwrap_err().to_string();
+        let known: Vec<&str> = err.split('`').skip(3).step_by(2).collect();
+        let mut listed = KEYS.to_vec();
+        listed.sort_unstable();
+        let mut known_sorted = known.clone();
+        known_sorted.retain(|k| *k != "data");
+        known_sorted.sort_unstable();
+        assert_eq!(known_sorted, listed, "{err}");
+        let vars = [
+            ("CHUANGCHENG_DATA_DIR", "/srv/cc"),
+            ("CHUANGCHENG_DATABASE_URL", "postgres://db/cc"),
+            ("CHUANGCHENG_LISTEN", "0.0.0.0:9000"),
+            ("CHUANGCHENG_LOG_FORMAT", "json"),
+            ("CHUANGCHENG_SESSION_HOURS", "4"),
+            ("CHUANGCHENG_GRID_RELOAD_SECONDS", "7"),
+            ("CHUANGCHENG_OFFICE_HOURS", "09:00-12:00,14:00-18:00"),
+            ("CHUANGCHENG_HOLIDAY_FILE", "/etc/cc/holidays.toml"),
+            ("CHUANGCHENG_CASE_PREFIX", "37"),
+            ("CHUANGCHENG_OPEN311_PER_MINUTE", "30"),
+            ("CHUANGCHENG_PUBLIC_PER_MINUTE", "60.5"),
+            ("CHUANGCHENG_LOGIN_ATTEMPTS", "3"),
+            ("CHUANGCHENG_REQUEST_TIMEOUT_SECONDS", "20"),
+            ("CHUANGCHENG_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+            ("CHUANGCHENG_PASSWORD", "not configuration"),
+        ];
+        assert_eq!(vars.len() - 1, KEYS.len(), "one variable per key in this test");
+        let layer = ConfigLayer::from_env(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        let c = layer.resolve().unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/cc"));
+        assert_eq!(c.database_url.as_ref().map(Secret::expose), Some("postgres://db/cc"));
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.session_hours, 4);
+        assert_eq!(c.grid_reload_seconds, 7);
+        assert_eq!(c.office_hours, "09:00-12:00,14:00-18:00");
+        assert_eq!(c.holiday_file, Some(PathBuf::from("/etc/cc/holidays.toml")));
+        assert_eq!(c.case_prefix, "37");
+        assert_eq!(c.open311_per_minute, 30.0);
+        assert_eq!(c.public_per_minute, 60.5);
+        assert_eq!(c.login_attempts, 3);
+        assert_eq!(c.request_timeout_seconds, 20);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        // The environment sits between the file and the flags.
+        let file: ConfigLayer = toml::from_str("session_hours = 9\nlogin_attempts = 8").unwrap();
+        let env = ConfigLayer::from_env([("CHUANGCHENG_SESSION_HOURS".to_string(), "5".to_string())].into_iter()).unwrap();
+        let flags = ConfigLayer { login_attempts: Some(2), ..Default::default() };
+        let c = flags.over(env.over(file)).resolve().unwrap();
+        assert_eq!((c.session_hours, c.login_attempts), (5, 2));
+        let bad = ConfigLayer::from_env([("CHUANGCHENG_SESSION_HOURS".to_string(), "many".to_string())].into_iter());
+        assert!(bad.unwrap_err().to_string().contains("CHUANGCHENG_SESSION_HOURS"));
     }
 
     #[test]

@@ -98,14 +98,14 @@ enum Out {
         book: Box<Workbook>,
         sheet_rows: u32,
         sheets: usize,
-        formats: Formats,
+        formats: Box<Formats>,
     },
     /// Taken and put back new each time the ready bytes are handed out.
-    Csv(Option<csv::Writer<Vec<u8>>>),
+    Csv(Option<Box<csv::Writer<Vec<u8>>>>),
 }
 
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().flexible(true).from_writer(Vec::with_capacity(64 * 1024))
+fn csv_writer() -> Box<csv::Writer<Vec<u8>>> {
+    Box::new(csv::WriterBuilder::new().flexible(true).from_writer(Vec::with_capacity(64 * 1024)))
 }
 
 struct Formats {
@@ -135,7 +135,7 @@ impl TableWriter {
                         .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin),
                     percent: Format::new().set_num_format("0.0%"),
                 };
-                Out::Xlsx { book: Box::new(book), sheet_rows: 0, sheets: 0, formats }
+                Out::Xlsx { book: Box::new(book), sheet_rows: 0, sheets: 0, formats: Box::new(formats) }
             }
             ExportFormat::Csv => {
                 let mut w = csv_writer();

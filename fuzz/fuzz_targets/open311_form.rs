@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         _ => "multipart/form-data; boundary=----chuangcheng",
     };
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return };
-    let parsed = rt.block_on(chuangcheng::open311::parse_form(ctype, bytes::Bytes::copy_from_slice(body)));
+    let parsed = rt.block_on(chuangcheng::api::open311::parse_form(ctype, bytes::Bytes::copy_from_slice(body)));
     if let Ok((params, _media)) = parsed {
         let _ = params.number("lat");
         let _ = params.number("long");

@@ -6,6 +6,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let _ = read_exif(data);
     if let Some(kind) = sniff(data) {
-        let _ = chuangcheng::app::photos::process(data, kind);
+        let _ = chuangcheng::app::attachments::process(data, kind);
     }
 });

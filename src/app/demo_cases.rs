@@ -43,24 +43,32 @@ struct Who<'a> {
     grid_worker: Option<&'a str>,
 }
 
-/// Appends an event if it is not in the future; returns whether it happened.
-fn step(
-    ctx: &Ctx<'_>,
-    log: &mut Vec<(Event, Option<String>)>,
-    state: &mut Option<CaseState>,
-    action: Option<Action>,
-    at: i64,
-    actor: Option<&str>,
-    data: EventData,
-    note: Option<&str>,
-) -> AppResult<bool> {
-    if at > ctx.now {
-        return Ok(false);
+/// A generated case's log so far and the state it projects to.
+#[derive(Default)]
+struct Trail {
+    log: Vec<(Event, Option<String>)>,
+    state: Option<CaseState>,
+}
+
+impl Trail {
+    /// Appends an event if it is not in the future; returns whether it happened.
+    fn step(
+        &mut self,
+        ctx: &Ctx<'_>,
+        action: Option<Action>,
+        at: i64,
+        actor: Option<&str>,
+        data: EventData,
+        note: Option<&str>,
+    ) -> AppResult<bool> {
+        if at > ctx.now {
+            return Ok(false);
+        }
+        let e = Event { action, at, actor_id: actor.map(str::to_string), data };
+        self.state = Some(apply(self.state.as_ref(), &e)?);
+        self.log.push((e, note.map(str::to_string)));
+        Ok(true)
     }
-    let e = Event { action, at, actor_id: actor.map(str::to_string), data };
-    *state = Some(apply(state.as_ref(), &e)?);
-    log.push((e, note.map(str::to_string)));
-    Ok(true)
 }
 
 fn dispatch_data(ctx: &Ctx<'_>, at: i64, unit: &OrgUnit, cat: &Category) -> EventData {
@@ -176,24 +184,23 @@ impl CaseFactory {
         };
         let reporter = if source == Source::Citizen { None } else { worker.as_deref().or(inspector) };
         let self_handled = cat.tier == 1 && source == Source::Patrol && rng.random_bool(0.25);
-        let mut log: Vec<(Event, Option<String>)> = Vec::new();
-        let mut state: Option<CaseState> = None;
+        let mut trail = Trail::default();
         let opened = EventData {
             tier: Some(cat.tier),
             self_handled,
             assignee_unit_id: self_handled.then(|| g.unit.id.clone()),
             ..Default::default()
         };
-        step(&ctx, &mut log, &mut state, None, reported_at, reporter, opened, self_handled.then_some("现场已处置"))?;
+        trail.step(&ctx, None, reported_at, reporter, opened, self_handled.then_some("现场已处置"))?;
         let mut t = reported_at;
         if self_handled {
             t += rng.random_range(60..600) * MINUTE;
-            step(&ctx, &mut log, &mut state, Some(Action::VerifyPass), t, inspector.or(dispatcher), EventData::default(), None)?;
+            trail.step(&ctx, Some(Action::VerifyPass), t, inspector.or(dispatcher), EventData::default(), None)?;
         } else {
             t = self.cal.add_working_minutes(t, rng.random_range(5..40));
             if rng.random_bool(0.03) {
-                step(&ctx, &mut log, &mut state, Some(Action::Reject), t, dispatcher, EventData::default(), Some("不属于受理范围"))?;
-            } else if step(&ctx, &mut log, &mut state, Some(Action::Register), t, dispatcher, EventData::default(), None)? {
+                trail.step(&ctx, Some(Action::Reject), t, dispatcher, EventData::default(), Some("不属于受理范围"))?;
+            } else if trail.step(&ctx, Some(Action::Register), t, dispatcher, EventData::default(), None)? {
                 let units = &self.units;
                 let target = match cat.tier {
                     1 => Some(&g.unit),
@@ -204,10 +211,11 @@ impl CaseFactory {
                 let target = target.or_else(|| units.values().find(|u| u.kind == OrgKind::Subdistrict));
                 if let Some(unit) = target {
                     let who = Who { holders: &self.holders, dispatcher, grid_worker: worker.as_deref() };
-                    run_dispatched(&ctx, rng, &mut log, &mut state, t, unit, cat, g.unit.id.as_str(), &who)?;
+                    run_dispatched(&ctx, rng, &mut trail, t, unit, cat, g.unit.id.as_str(), &who)?;
                 }
             }
         }
+        let Trail { log, state } = trail;
         let Some(state) = state else { return Ok(None) };
         let details = CaseDetails {
             id: new_id(),
@@ -396,8 +404,7 @@ impl App {
 fn run_dispatched(
     ctx: &Ctx<'_>,
     rng: &mut StdRng,
-    log: &mut Vec<(Event, Option<String>)>,
-    state: &mut Option<CaseState>,
+    trail: &mut Trail,
     mut t: i64,
     unit: &OrgUnit,
     cat: &Category,
@@ -415,7 +422,7 @@ fn run_dispatched(
     // Verification is by the grid's worker, unless the worker handled it; then the dispatcher.
     let verifier = if unit.id == grid_id { dispatcher } else { grid_worker.or(dispatcher) };
     t = ctx.cal.add_working_minutes(t, rng.random_range(3..30));
-    if !step(ctx, log, state, Some(Action::Dispatch), t, dispatcher, dispatch_data(ctx, t, unit, cat), None)? {
+    if !trail.step(ctx, Some(Action::Dispatch), t, dispatcher, dispatch_data(ctx, t, unit, cat), None)? {
         return Ok(());
     }
     let mut rounds = 0;
@@ -424,24 +431,24 @@ fn run_dispatched(
         let dispatched = t;
         let accept_fraction = if rng.random_bool(0.85) { rng.random_range(0.1..0.9) } else { rng.random_range(1.1..2.0) };
         t = within(ctx, dispatched, cat.response_minutes, accept_fraction);
-        if !step(ctx, log, state, Some(Action::Accept), t, handler, EventData::default(), None)? {
+        if !trail.step(ctx, Some(Action::Accept), t, handler, EventData::default(), None)? {
             return Ok(());
         }
         if rounds == 1 && rng.random_bool(0.05) {
             let ask = t + 20 * MINUTE;
             let data = EventData { minutes: Some(450), ..Default::default() };
-            if !step(ctx, log, state, Some(Action::RequestExtension), ask, handler, data, Some("需协调商户,申请延期一天"))? {
+            if !trail.step(ctx, Some(Action::RequestExtension), ask, handler, data, Some("需协调商户,申请延期一天"))? {
                 return Ok(());
             }
-            let base = state.as_ref().and_then(|s| s.handling_deadline).unwrap_or(ask);
+            let base = trail.state.as_ref().and_then(|s| s.handling_deadline).unwrap_or(ask);
             let data = EventData { handling_deadline: Some(ctx.cal.add_working_minutes(base, 450)), ..Default::default() };
-            if !step(ctx, log, state, Some(Action::ApproveExtension), ask + 30 * MINUTE, dispatcher, data, None)? {
+            if !trail.step(ctx, Some(Action::ApproveExtension), ask + 30 * MINUTE, dispatcher, data, None)? {
                 return Ok(());
             }
         }
         let handle_fraction = if rng.random_bool(0.86) { rng.random_range(0.2..0.95) } else { rng.random_range(1.05..1.6) };
         t = within(ctx, dispatched, cat.handling_minutes, handle_fraction).max(t + 10 * MINUTE);
-        if !step(ctx, log, state, Some(Action::Handle), t, handler, EventData::default(), Some("已处置完毕"))? {
+        if !trail.step(ctx, Some(Action::Handle), t, handler, EventData::default(), Some("已处置完毕"))? {
             return Ok(());
         }
         t = ctx.cal.add_working_minutes(t, rng.random_range(30..240));
@@ -452,12 +459,12 @@ fn run_dispatched(
                 handling_deadline: Some(ctx.cal.add_working_minutes(t, cat.handling_minutes)),
                 ..Default::default()
             };
-            if !step(ctx, log, state, Some(Action::VerifyFail), t, verifier, data, Some("现场核查未整改到位"))? {
+            if !trail.step(ctx, Some(Action::VerifyFail), t, verifier, data, Some("现场核查未整改到位"))? {
                 return Ok(());
             }
             continue;
         }
-        step(ctx, log, state, Some(Action::VerifyPass), t, verifier, EventData::default(), None)?;
+        trail.step(ctx, Some(Action::VerifyPass), t, verifier, EventData::default(), None)?;
         return Ok(());
     }
 }

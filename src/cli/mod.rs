@@ -32,17 +32,17 @@ struct GlobalArgs {
     /// Configuration file (TOML). Default: ./chuangcheng.toml when it exists.
     #[arg(long, global = true, env = "CHUANGCHENG_CONFIG")]
     config: Option<PathBuf>,
-    /// Data directory: SQLite database and stored files.
-    #[arg(long = "data", global = true, env = "CHUANGCHENG_DATA")]
+    /// Data directory: SQLite database and stored files (also CHUANGCHENG_DATA_DIR).
+    #[arg(long = "data", global = true)]
     data: Option<PathBuf>,
-    /// postgres://… to use PostgreSQL instead of the embedded SQLite.
-    #[arg(long, global = true, env = "CHUANGCHENG_DATABASE_URL", hide_env_values = true)]
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite (also CHUANGCHENG_DATABASE_URL).
+    #[arg(long, global = true)]
     database_url: Option<String>,
-    /// Address to serve on.
-    #[arg(long, global = true, env = "CHUANGCHENG_LISTEN")]
+    /// Address to serve on (also CHUANGCHENG_LISTEN).
+    #[arg(long, global = true)]
     listen: Option<std::net::SocketAddr>,
-    /// Log format: text or json.
-    #[arg(long, global = true, env = "CHUANGCHENG_LOG_FORMAT", value_parser = ["text", "json"])]
+    /// Log format: text or json (also CHUANGCHENG_LOG_FORMAT).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
     log_format: Option<String>,
     /// Message language for command output: zh-CN or en.
     #[arg(long, global = true, env = "CHUANGCHENG_LANG", default_value = "zh-CN")]
@@ -160,6 +160,7 @@ impl GlobalArgs {
             None => (PathBuf::from("chuangcheng.toml"), false),
         };
         let file = ConfigLayer::from_file(&path, must_exist)?;
+        let env = ConfigLayer::from_env(std::env::vars())?;
         let log_format = match self.log_format.as_deref() {
             Some("json") => Some(LogFormat::Json),
             Some(_) => Some(LogFormat::Text),
@@ -172,7 +173,7 @@ impl GlobalArgs {
             log_format,
             ..Default::default()
         };
-        Ok(flags.over(file).resolve()?)
+        Ok(flags.over(env.over(file)).resolve()?)
     }
 
     fn lang(&self) -> Lang {
@@ -183,7 +184,9 @@ impl GlobalArgs {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a person at a terminal; a log file or journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

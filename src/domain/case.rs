@@ -201,11 +201,9 @@ pub fn allowed_actions(s: &CaseState) -> Vec<Action> {
     };
     // A follow-up note (a citizen's, through Open311) fits any state and changes none.
     out.push(Comment);
-    if matches!(s.status, Status::Dispatched | Status::InProgress) {
-        if s.extension_pending.is_some() {
-            out.retain(|a| *a != RequestExtension);
-            out.extend([ApproveExtension, DenyExtension]);
-        }
+    if matches!(s.status, Status::Dispatched | Status::InProgress) && s.extension_pending.is_some() {
+        out.retain(|a| *a != RequestExtension);
+        out.extend([ApproveExtension, DenyExtension]);
     }
     out
 }

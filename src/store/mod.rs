@@ -229,6 +229,21 @@ pub trait Conn {
     }
 }
 
+/// Statements a write job may not run: the store owns each job's transaction (and, on
+/// SQLite, its savepoint); a job that ended it would leave its neighbours' fate unknown.
+fn controls_transaction(sql: &str) -> bool {
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
+    matches!(first.as_str(), "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "ABORT")
+}
+
+/// Refuses a statement that would end or nest the job's transaction.
+pub(crate) fn refuse_control(sql: &str) -> StoreResult<()> {
+    if controls_transaction(sql) {
+        return Err(StoreError::Commit(format!("a write job may not control the transaction: {}", sql.trim())));
+    }
+    Ok(())
+}
+
 /// A table, column or index name quoted for SQL (the same on both backends).
 pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -309,6 +324,12 @@ pub struct Store {
 impl Store {
     /// Opens the database the configuration names and brings its schema up to date.
     pub async fn open(data_dir: &Path, database_url: Option<&str>) -> StoreResult<Store> {
+        Store::open_at_version(data_dir, database_url, schema::latest_version()).await
+    }
+
+    /// Opens the database and applies the migrations up to `version` only: the upgrade tests
+    /// build a store as an older release left it, then open it with [`Store::open`].
+    pub async fn open_at_version(data_dir: &Path, database_url: Option<&str>, version: i64) -> StoreResult<Store> {
         let inner = match database_url {
             Some(url) => {
                 let url = url.to_string();
@@ -321,7 +342,7 @@ impl Store {
             }
         };
         let store = Store { inner: Arc::new(inner) };
-        store.write(schema::migrate).await?;
+        store.write(move |c| schema::migrate_to(c, version)).await?;
         Ok(store)
     }
 

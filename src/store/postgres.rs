@@ -139,6 +139,30 @@ fn take_number(client: &mut Client, counter: &str) -> StoreResult<i64> {
         .ok_or_else(|| StoreError::Decode { column: 0, reason: "counter returned nothing".into() })
 }
 
+/// A connection inside a write job's transaction: everything but ending the transaction.
+struct TxConn<'a>(&'a mut PgConn);
+
+impl Conn for TxConn<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+    fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        super::refuse_control(sql)?;
+        self.0.query_each_values(sql, values, f)
+    }
+    fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
+        super::refuse_control(sql)?;
+        self.0.execute_values(sql, values)
+    }
+    fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        super::refuse_control(sql)?;
+        self.0.batch(sql)
+    }
+    fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {
+        self.0.insert_rows(table, columns, rows)
+    }
+}
+
 fn in_transaction<T, E, F>(conn: &mut PgConn, f: F) -> Result<T, E>
 where
     E: From<StoreError>,
@@ -147,7 +171,7 @@ where
     {
         {
             conn.client()?.batch_execute("BEGIN").map_err(StoreError::from)?;
-            match f(conn) {
+            match f(&mut TxConn(conn)) {
                 Ok(v) => {
                     conn.client()?.batch_execute("COMMIT").map_err(StoreError::from)?;
                     Ok(v)

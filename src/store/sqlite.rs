@@ -302,34 +302,20 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e)
 }
 
-/// Statements a write job may not run: the writer owns the transaction and each job's
-/// savepoint.
-fn controls_transaction(sql: &str) -> bool {
-    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
-    matches!(first.as_str(), "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE")
-}
-
-fn refuse_control(sql: &str) -> StoreResult<()> {
-    if controls_transaction(sql) {
-        return Err(StoreError::Commit(format!("a write job may not control the transaction: {}", sql.trim())));
-    }
-    Ok(())
-}
-
 impl Conn for WriterConn<'_> {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
     fn query_each_values(&mut self, sql: &str, values: Values, f: &mut dyn FnMut(RowRef<'_>) -> StoreResult<()>) -> StoreResult<()> {
-        refuse_control(sql)?;
+        super::refuse_control(sql)?;
         self.conn.query_each_values(sql, values, f)
     }
     fn execute_values(&mut self, sql: &str, values: Values) -> StoreResult<u64> {
-        refuse_control(sql)?;
+        super::refuse_control(sql)?;
         self.conn.execute_values(sql, values)
     }
     fn batch(&mut self, sql: &str) -> StoreResult<()> {
-        refuse_control(sql)?;
+        super::refuse_control(sql)?;
         self.conn.batch(sql)
     }
     fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> StoreResult<u64> {

@@ -49,13 +49,16 @@ struct Kept {
     used: u64,
 }
 
+/// One generation's changes to the counters.
+type Changes = Arc<Vec<(TallyKey, Tally)>>;
+
 #[derive(Default)]
 struct Inner {
     /// The newest generation whose changes were handed over.
     published: u64,
     periods: Vec<Kept>,
     /// Every generation's changes from the oldest kept to `published`, without gaps.
-    log: VecDeque<(u64, Arc<Vec<(TallyKey, Tally)>>)>,
+    log: VecDeque<(u64, Changes)>,
     log_items: usize,
     tick: u64,
 }

@@ -61,9 +61,9 @@ impl Logins {
         req = match &r.body {
             Body::None => req,
             Body::Json(v) => req.json(v),
-            Body::File(field, bytes, name) => req.multipart(
-                reqwest::multipart::Form::new().part(*field, reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name)),
-            ),
+            Body::File(field, bytes, name) => {
+                req.multipart(reqwest::multipart::Form::new().part(*field, reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name)))
+            }
         };
         let resp = req.send().await.unwrap();
         let status = resp.status();
@@ -112,7 +112,8 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         }
     };
     let (own_person, other_person) = (person_in(KAIYUAN).await, person_in(WEIERLU).await);
-    let csv = |unit: &str, username: &str| format!("姓名,手机,角色,所属单元,用户名\n新同事,13800000001,网格员,{unit},{username}\n").into_bytes();
+    let csv =
+        |unit: &str, username: &str| format!("姓名,手机,角色,所属单元,用户名\n新同事,13800000001,网格员,{unit},{username}\n").into_bytes();
 
     use Method as M;
     let rows = vec![
@@ -123,10 +124,38 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(None, M::GET, "GET /openapi.json", "/openapi.json", Body::None, 200),
         row(None, M::POST, "POST /auth/login", "/auth/login", Body::Json(json!({"username": "nobody", "password": "x"})), 401),
         row(None, M::POST, "POST /auth/logout", "/auth/logout", Body::None, 204),
-        row(None, M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "市民上报", "lat": lat, "lon": lon})), 201),
-        row(None, M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})), 403),
-        row(Some("gridworker"), M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "已处置", "lat": lat, "lon": lon, "self_handled": true})), 201),
-        row(Some("inspector"), M::POST, "POST /cases", "/cases", Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})), 403),
+        row(
+            None,
+            M::POST,
+            "POST /cases",
+            "/cases",
+            Body::Json(json!({"category": "0401", "description": "市民上报", "lat": lat, "lon": lon})),
+            201,
+        ),
+        row(
+            None,
+            M::POST,
+            "POST /cases",
+            "/cases",
+            Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})),
+            403,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /cases",
+            "/cases",
+            Body::Json(json!({"category": "0401", "description": "已处置", "lat": lat, "lon": lon, "self_handled": true})),
+            201,
+        ),
+        row(
+            Some("inspector"),
+            M::POST,
+            "POST /cases",
+            "/cases",
+            Body::Json(json!({"category": "0401", "description": "x", "lat": lat, "lon": lon, "self_handled": true})),
+            403,
+        ),
         // Who am I, tokens.
         row(None, M::GET, "GET /auth/me", "/auth/me", Body::None, 401),
         row(Some("volunteer"), M::GET, "GET /auth/me", "/auth/me", Body::None, 200),
@@ -139,21 +168,70 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("community"), M::GET, "GET /org/units/{code}", format!("/org/units/{KAIYUAN}"), Body::None, 200),
         row(Some("community"), M::GET, "GET /org/units/{code}", format!("/org/units/{WEIERLU}"), Body::None, 404),
         row(None, M::GET, "GET /org/units/{code}", format!("/org/units/{KAIYUAN}"), Body::None, 401),
-        row(Some("community"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 204),
-        row(Some("community"), M::PATCH, "PATCH /people/{id}", format!("/people/{other_person}"), Body::Json(json!({"phone": "13900000009"})), 404),
-        row(Some("gridworker"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 403),
-        row(Some("leader"), M::PATCH, "PATCH /people/{id}", format!("/people/{own_person}"), Body::Json(json!({"phone": "13900000009"})), 403),
+        row(
+            Some("community"),
+            M::PATCH,
+            "PATCH /people/{id}",
+            format!("/people/{own_person}"),
+            Body::Json(json!({"phone": "13900000009"})),
+            204,
+        ),
+        row(
+            Some("community"),
+            M::PATCH,
+            "PATCH /people/{id}",
+            format!("/people/{other_person}"),
+            Body::Json(json!({"phone": "13900000009"})),
+            404,
+        ),
+        row(
+            Some("gridworker"),
+            M::PATCH,
+            "PATCH /people/{id}",
+            format!("/people/{own_person}"),
+            Body::Json(json!({"phone": "13900000009"})),
+            403,
+        ),
+        row(
+            Some("leader"),
+            M::PATCH,
+            "PATCH /people/{id}",
+            format!("/people/{own_person}"),
+            Body::Json(json!({"phone": "13900000009"})),
+            403,
+        ),
         row(Some("admin"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire1"), "p.csv"), 200),
         row(Some("community"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire2"), "p.csv"), 200),
-        row(Some("community"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv("370115001002001", "newhire3"), "p.csv"), 422),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /people/import",
+            "/people/import",
+            Body::File("file", csv("370115001002001", "newhire3"), "p.csv"),
+            422,
+        ),
         row(Some("leader"), M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire4"), "p.csv"), 403),
         row(None, M::POST, "POST /people/import", "/people/import", Body::File("file", csv(GRID, "newhire5"), "p.csv"), 401),
-        row(Some("leader"), M::POST, "POST /grids/import", "/grids/import", Body::Json(json!({"type": "FeatureCollection", "features": []})), 403),
+        row(
+            Some("leader"),
+            M::POST,
+            "POST /grids/import",
+            "/grids/import",
+            Body::Json(json!({"type": "FeatureCollection", "features": []})),
+            403,
+        ),
         row(None, M::POST, "POST /grids/import", "/grids/import", Body::Json(json!({})), 401),
         // Categories and keys: system-wide, admins only.
-        row(Some("admin"), M::PUT, "PUT /categories/{code}", "/categories/0401", Body::Json(json!({
+        row(
+            Some("admin"),
+            M::PUT,
+            "PUT /categories/{code}",
+            "/categories/0401",
+            Body::Json(json!({
             "code": "0401", "class_code": "04", "name": "占道经营", "class_name": "街面秩序", "tier": 1, "department": "ZF01", "response_minutes": 60,
-            "handling_minutes": 480, "citizen": true, "active": true})), 200),
+            "handling_minutes": 480, "citizen": true, "active": true})),
+            200,
+        ),
         row(Some("dispatcher"), M::PUT, "PUT /categories/{code}", "/categories/0401", Body::Json(json!({"name": "x"})), 403),
         row(Some("admin"), M::GET, "GET /apikeys", "/apikeys", Body::None, 200),
         row(Some("leader"), M::GET, "GET /apikeys", "/apikeys", Body::None, 403),
@@ -221,7 +299,14 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         let (status, body) = logins.call(r).await;
         if status.as_u16() != r.expect {
             let who = r.who.unwrap_or("nobody");
-            wrong.push(format!("{who} {} {}: {} (expected {}) {}", r.method, r.url, status.as_u16(), r.expect, body.chars().take(160).collect::<String>()));
+            wrong.push(format!(
+                "{who} {} {}: {} (expected {}) {}",
+                r.method,
+                r.url,
+                status.as_u16(),
+                r.expect,
+                body.chars().take(160).collect::<String>()
+            ));
         }
         if status.is_client_error() {
             assert!(body.starts_with('{'), "refusals are JSON: {} {} → {body}", r.method, r.url);
@@ -234,9 +319,6 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     let missing: Vec<_> = documented().difference(&covered).cloned().collect();
     assert!(missing.is_empty(), "operations without a row in the role × use-case table: {missing:?}");
     for op in documented().iter().filter(|op| !PUBLIC.contains(&op.as_str())) {
-        assert!(
-            rows.iter().any(|r| r.operation == op && matches!(r.expect, 401 | 403 | 404)),
-            "{op} has no row showing whom it refuses"
-        );
+        assert!(rows.iter().any(|r| r.operation == op && matches!(r.expect, 401 | 403 | 404)), "{op} has no row showing whom it refuses");
     }
 }

@@ -58,11 +58,20 @@ async fn import_people_from_excel_while_the_server_runs() {
     let after = people_in(&t, "370115001001").await;
     assert_eq!(after.len(), before + 1);
     assert!(after.iter().any(|p| p["name"] == "钱网格" && p["username"] == "qianwangge"));
-    // The running server's grid directory picks the new grid worker up.
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let (c, _) = t.login("admin").await;
-    let grids: Value = c.get(t.url("/api/v1/org/units/370115001001002")).send().await.unwrap().json().await.unwrap();
-    assert!(grids["people"].as_array().unwrap().iter().any(|p| p["name"] == "钱网格"));
+    // The running server's in-memory grid directory (what `locate` answers from) picks the
+    // new grid worker up once it sees the org revision move: polled, not slept for.
+    let (lat, lon) = grid_centre(&t, "370115001001002").await;
+    let url = t.url(&format!("/api/v1/locate?lat={lat}&lon={lon}"));
+    let started = std::time::Instant::now();
+    loop {
+        let v: Value = client().get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["grid"]["code"], "370115001001002");
+        if v["grid_workers"].as_array().unwrap().iter().any(|p| p["name"] == "钱网格") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the directory never showed the imported worker: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -150,10 +159,18 @@ async fn configuration_file_and_flags_layer() {
     std::fs::write(&cfg, "session_hours = 2\n").unwrap();
     let out = run(&t, &["migrate", "--config", cfg.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("schema is at version"));
+    let latest = chuangcheng::store::schema::latest_version();
+    assert!(stdout(&out).contains(&format!("schema is at version {latest}")), "{}", stdout(&out));
     let out = run(&t, &["migrate", "--database-url", "mysql://x"], None);
     assert!(!out.status.success());
-    assert_eq!(backend_name().is_empty(), false);
+    assert!(stderr(&out).contains("database_url"), "{}", stderr(&out));
+    // Every key can come from the environment, between the file and the flags.
+    let out = run(&t, &["migrate"], Some(("CHUANGCHENG_SESSION_HOURS", "0")));
+    assert!(!out.status.success() && stderr(&out).contains("session_hours"), "the environment is read: {}", stderr(&out));
+    let out = run(&t, &["migrate"], Some(("CHUANGCHENG_LOGIN_ATTEMPTS", "many")));
+    assert!(!out.status.success() && stderr(&out).contains("CHUANGCHENG_LOGIN_ATTEMPTS"), "{}", stderr(&out));
+    let out = run(&t, &["migrate", "--config", cfg.to_str().unwrap()], Some(("CHUANGCHENG_OPEN311_PER_MINUTE", "30")));
+    assert!(out.status.success(), "a valid value is taken: {}", stderr(&out));
 }
 
 #[tokio::test]

@@ -17,4 +17,5 @@ mod open311;
 mod openapi;
 mod photos;
 mod store;
+mod upgrade;
 mod web;

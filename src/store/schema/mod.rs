@@ -24,6 +24,8 @@ mod m010_access_log;
 mod m011_number_sequences;
 mod m012_todo_index;
 
+// Steps are built once, at start, a few dozen in all: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Step {
     Table(TableCreateStatement),
     Index(IndexCreateStatement),
@@ -209,6 +211,12 @@ pub fn migrate_to(conn: &mut dyn Conn, version: i64) -> Result<(), StoreError> {
         tracing::info!(version = m.version, name = m.name, "applied migration");
     }
     Ok(())
+}
+
+/// The newest migration applied to this store.
+pub fn applied_version(conn: &mut dyn Conn) -> StoreResult<i64> {
+    let row = conn.query_opt(&Query::select().expr(Expr::col("version").max()).from("schema_migrations").to_owned())?;
+    Ok(row.map(|r| r.opt_i64(0)).transpose()?.flatten().unwrap_or(0))
 }
 
 /// The newest schema version this binary knows.
