@@ -20,37 +20,64 @@ crate::string_enum! {
     }
 }
 
-crate::string_enum! {
-    /// What a role allows over its unit's subtree. Use cases ask for one of these and never
-    /// for a role: which roles grant what is written once, in [`Role::permissions`].
-    pub enum Permission {
-        /// See units, grids and the people who work in them (phones masked).
-        ReadOrg = "read_org",
-        /// Create and change units and grids (grid import).
-        ManageOrg = "manage_org",
-        /// Add people (one by one or by import), change their details and roles.
-        ManagePeople = "manage_people",
-        /// Ask to see personal data unmasked; every such view is written to the access log.
-        RevealPersonalData = "reveal_personal_data",
-        /// See the cases in the subtree (desk, case pages, exports).
-        ReadCases = "read_cases",
-        /// Register, reject, dispatch, merge, suspend, resume, reopen; decide extensions.
-        DispatchCases = "dispatch_cases",
-        /// Accept, return and handle cases assigned to a unit in the subtree; ask for time.
-        HandleCases = "handle_cases",
-        /// Check that a handled case is really fixed (never one's own work).
-        VerifyCases = "verify_cases",
-        /// Report a problem already fixed on the spot (自行处置).
-        SelfHandle = "self_handle",
-        /// See the dashboards and indicators.
-        ReadIndicators = "read_indicators",
-        /// Change the problem categories (system-wide).
-        ManageCategories = "manage_categories",
-        /// Create and revoke Open311 API keys (system-wide).
-        ManageApiKeys = "manage_api_keys",
-        /// Read and export the personal-data access log.
-        ReadAccessLog = "read_access_log",
-    }
+/// Declares the permissions once: the stored and sent enum, and a marker type per
+/// permission in [`may`] so a handler can name what its caller must be able to do
+/// (`Must<may::ReadCases>`).
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident = $text:literal,)+) => {
+        crate::string_enum! {
+            /// What a role allows over its unit's subtree. Use cases ask for one of these and
+            /// never for a role: which roles grant what is written once, in [`Role::permissions`].
+            pub enum Permission {
+                $($(#[$doc])* $name = $text,)+
+            }
+        }
+
+        /// The permissions as types, one per [`Permission`].
+        pub mod may {
+            $(
+                $(#[$doc])*
+                pub struct $name;
+                impl super::Need for $name {
+                    const PERMISSION: super::Permission = super::Permission::$name;
+                }
+            )+
+        }
+    };
+}
+
+/// A permission as a type (see [`may`]).
+pub trait Need: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+permissions! {
+    /// See units, grids and the people who work in them (phones masked).
+    ReadOrg = "read_org",
+    /// Create and change units and grids (grid import).
+    ManageOrg = "manage_org",
+    /// Add people (one by one or by import), change their details and roles.
+    ManagePeople = "manage_people",
+    /// Ask to see personal data unmasked; every such view is written to the access log.
+    RevealPersonalData = "reveal_personal_data",
+    /// See the cases in the subtree (desk, case pages, exports).
+    ReadCases = "read_cases",
+    /// Register, reject, dispatch, merge, suspend, resume, reopen; decide extensions.
+    DispatchCases = "dispatch_cases",
+    /// Accept, return and handle cases assigned to a unit in the subtree; ask for time.
+    HandleCases = "handle_cases",
+    /// Check that a handled case is really fixed (never one's own work).
+    VerifyCases = "verify_cases",
+    /// Report a problem already fixed on the spot (自行处置).
+    SelfHandle = "self_handle",
+    /// See the dashboards and indicators.
+    ReadIndicators = "read_indicators",
+    /// Change the problem categories (system-wide).
+    ManageCategories = "manage_categories",
+    /// Create and revoke Open311 API keys (system-wide).
+    ManageApiKeys = "manage_api_keys",
+    /// Read and export the personal-data access log.
+    ReadAccessLog = "read_access_log",
 }
 
 impl Role {

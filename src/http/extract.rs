@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::{CSRF_HEADER, Caller};
 use crate::app::App;
-use crate::domain::authz::{Actor, Permission};
+use crate::domain::authz::Actor;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -53,42 +53,12 @@ impl<F: Face> IntoResponse for Refused<F> {
     }
 }
 
-/// A permission as a type, so a handler can say what its caller must be able to do.
-pub trait Need: Send + Sync + 'static {
-    const PERMISSION: Permission;
-}
+pub use crate::domain::authz::{Need, may};
 
-/// The permissions as types: `Must<may::ManageApiKeys>`.
-pub mod may {
-    use super::{Need, Permission};
-
-    macro_rules! needs {
-        ($($name:ident),+ $(,)?) => {
-            $(
-                #[doc = concat!("The caller holds `", stringify!($name), "` somewhere.")]
-                pub struct $name;
-                impl Need for $name {
-                    const PERMISSION: Permission = Permission::$name;
-                }
-            )+
-        };
-    }
-
-    needs!(
-        ReadOrg,
-        ManageOrg,
-        ManagePeople,
-        RevealPersonalData,
-        ReadCases,
-        DispatchCases,
-        HandleCases,
-        VerifyCases,
-        SelfHandle,
-        ReadIndicators,
-        ManageCategories,
-        ManageApiKeys,
-        ReadAccessLog,
-    );
+/// The caller, with a refusal already in the face's terms.
+async fn caller_for<F: Face>(parts: &mut Parts, app: &App) -> Result<Caller, Refused<F>> {
+    let lang = super::request_language(&parts.headers);
+    Caller::from_request_parts(parts, app).await.map_err(|e| Refused::new(lang, e))
 }
 
 /// A logged-in caller who holds `N` somewhere: a gate for whole pages and endpoints. The
@@ -109,8 +79,8 @@ impl<N: Need, F: Face> FromRequestParts<App> for Must<N, F> {
     type Rejection = Refused<F>;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let lang = super::request_language(&parts.headers);
-        let caller = Caller::from_request_parts(parts, app).await.map_err(|e| Refused::new(lang, e))?;
+        let caller = caller_for::<F>(parts, app).await?;
+        let lang = caller.lang;
         let actor = caller.actor.as_ref().ok_or(Refused::new(lang, AppError::Unauthenticated))?;
         if !actor.can_somewhere(N::PERMISSION) {
             return Err(Refused::new(lang, AppError::Forbidden));
@@ -133,8 +103,8 @@ impl<F: Face> FromRequestParts<App> for SignedIn<F> {
     type Rejection = Refused<F>;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let lang = super::request_language(&parts.headers);
-        let caller = Caller::from_request_parts(parts, app).await.map_err(|e| Refused::new(lang, e))?;
+        let caller = caller_for::<F>(parts, app).await?;
+        let lang = caller.lang;
         if caller.actor.is_none() {
             return Err(Refused::new(lang, AppError::Unauthenticated));
         }
@@ -211,9 +181,8 @@ impl<T: DeserializeOwned + Send, F: Face> FromRequest<App> for CsrfForm<T, F> {
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let lang = super::request_language(&parts.headers);
-        let refuse = |e| Refused::new(lang, e);
-        let caller = Caller::from_request_parts(&mut parts, app).await.map_err(refuse)?;
+        let caller = caller_for::<F>(&mut parts, app).await?;
+        let refuse = |e| Refused::new(caller.lang, e);
         let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| refuse(AppError::TooLarge))?;
         let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
         caller.check_csrf(Some(&csrf.csrf_token)).map_err(refuse)?;
@@ -255,9 +224,8 @@ impl<F: Face> FromRequest<App> for Upload<F> {
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let lang = super::request_language(&parts.headers);
-        let refuse = |e| Refused::new(lang, e);
-        let caller = Caller::from_request_parts(&mut parts, app).await.map_err(refuse)?;
+        let caller = caller_for::<F>(&mut parts, app).await?;
+        let refuse = |e| Refused::new(caller.lang, e);
         let header_token = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let req = Request::from_parts(parts, body);
         let (fields, files) = read_multipart(req, app).await.map_err(refuse)?;

@@ -49,6 +49,12 @@ impl ChildServer {
         Ok(server)
     }
 
+    /// Starts the peak-RSS reading afresh (Linux: `5` to `clear_refs` resets VmHWM), so the
+    /// next reading is the peak of what follows.
+    pub fn reset_peak_rss(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
     pub fn peak_rss_mb(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status

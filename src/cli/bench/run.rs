@@ -55,7 +55,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
     /// Only these measurements (comma-separated): echo, intake, create, open311, desk,
-    /// dashboard, grids, locate. Default: all.
+    /// dashboard, grids, locate, export. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// After the measurements: kill the server with SIGKILL this many times while reports
@@ -101,8 +101,21 @@ pub struct Report {
     pub ceilings: Vec<Measured>,
     pub endpoints: Vec<Measured>,
     pub server_peak_rss_mb: f64,
+    pub exports: Vec<ExportFigures>,
     pub locate: Option<super::locate::LocateFigures>,
     pub crash: Option<CrashFigures>,
+}
+
+/// One export of every case in the store, as a person downloads it.
+#[derive(Debug, Serialize)]
+pub struct ExportFigures {
+    pub format: String,
+    pub rows: usize,
+    pub bytes: usize,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// The server's peak resident memory while it wrote the export.
+    pub server_peak_rss_mb: f64,
 }
 
 /// What the load generator needs to make realistic requests.
@@ -439,6 +452,41 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         });
     }
     let server_peak_rss_mb = server.peak_rss_mb();
+    let mut exports = Vec::new();
+    if args.wants("export") {
+        for format in ["csv", "xlsx"] {
+            bar.set_message(format!("{backend}: export every case as .{format}"));
+            server.reset_peak_rss();
+            let started = Instant::now();
+            let mut conn = super::client::Connection::open(server.addr).await?;
+            let path = format!("/api/v1/cases/export.{format}");
+            let (status, body) = conn.send(request("GET", &path, &[("authorization", &auth)], Bytes::new())).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            if !status.is_success() {
+                bail!("export .{format} answered {status}");
+            }
+            // The CSV's rows are its lines after the title, the notes and the header; an
+            // .xlsx has the rows the store holds.
+            let rows = if format == "csv" {
+                // Records, not lines (a description may hold a line break), after the header:
+                // the first record with more than one field.
+                let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body.as_ref());
+                let lengths: Vec<usize> = reader.records().filter_map(Result::ok).map(|r| r.len()).collect();
+                let header = lengths.iter().position(|n| *n > 1).unwrap_or(0);
+                lengths.len().saturating_sub(header + 1)
+            } else {
+                cases_in_store as usize
+            };
+            exports.push(ExportFigures {
+                format: format.into(),
+                rows,
+                bytes: body.len(),
+                seconds,
+                rows_per_second: rows as f64 / seconds.max(1e-9),
+                server_peak_rss_mb: server.peak_rss_mb(),
+            });
+        }
+    }
     drop(server);
 
     bar.set_message(format!("locate: {} grids in memory", args.grids));
@@ -485,6 +533,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         ceilings,
         endpoints,
         server_peak_rss_mb,
+        exports,
         locate,
         crash,
     };
@@ -533,6 +582,17 @@ fn print_table(r: &Report) {
         );
     }
     println!("server peak RSS: {:.1} MB", r.server_peak_rss_mb);
+    for e in &r.exports {
+        println!(
+            "export of every case as .{}: {} rows, {:.1} MB in {:.1} s ({:.0} rows/s), server peak RSS during it {:.1} MB",
+            e.format,
+            e.rows,
+            e.bytes as f64 / 1_048_576.0,
+            e.seconds,
+            e.rows_per_second,
+            e.server_peak_rss_mb
+        );
+    }
     if let Some(l) = &r.locate {
         println!(
             "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",

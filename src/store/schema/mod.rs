@@ -23,6 +23,7 @@ mod m009_attachments;
 mod m010_access_log;
 mod m011_number_sequences;
 mod m012_todo_index;
+mod m013_export_index;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -59,6 +60,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 10, name: "personal-data access log", steps: m010_access_log::steps },
     Migration { version: 11, name: "case-number sequences renamed from counters", steps: m011_number_sequences::steps },
     Migration { version: 12, name: "to-do by deadline from the assignee index", steps: m012_todo_index::steps },
+    Migration { version: 13, name: "exports page through the (reported_at, id) index", steps: m013_export_index::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {
