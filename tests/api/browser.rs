@@ -317,11 +317,36 @@ async fn the_loop_in_a_real_browser() {
     let all: Vec<Value> = api.get(t.url("/api/v1/cases")).send().await.unwrap().json().await.unwrap();
     assert_eq!(all.iter().filter(|c| c["description"] == "小区广场遛狗不拴绳").count(), 1, "sent once when back online");
 
+    // A citizen's report: the dispatcher sees the reporter masked, asks, sees it in full.
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let citizen: Value = client()
+        .post(t.url("/api/v1/cases"))
+        .json(&json!({ "category": "0601", "description": "广场有人乱扔垃圾", "lat": lat, "lon": lon,
+                       "reporter_name": "张三", "reporter_phone": "13812345678" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    desk.goto(&format!("{base}/lang/zh-CN")).await;
+    desk.goto(&format!("{base}/cases/{}", citizen["case"]["id"].as_str().unwrap())).await;
+    desk.wait_for_text("138****5678").await;
+    assert!(!desk.text().await.contains("13812345678"), "masked until asked");
+    desk.click("details.reveal summary").await;
+    desk.type_into("details.reveal input[name=reason]", "回访核实").await;
+    desk.click("details.reveal button[type=submit]").await;
+    desk.wait_for_text("13812345678").await;
+    assert!(desk.text().await.contains("已记入查阅日志"));
+    desk.screenshot("case-reveal").await;
+
     // An administrator reads the personal-data access log.
     let admin = Browser::start(1366, 900).await.expect("browser");
     admin.log_in(&base, "admin").await;
     admin.goto(&format!("{base}/admin/access-log")).await;
     admin.wait_for_text("每一次查看完整个人信息").await;
+    let text = admin.text().await;
+    assert!(text.contains("回访核实") && text.contains("电话"), "the view is in the log: {text}");
     admin.screenshot("access-log").await;
     admin.quit().await;
 
