@@ -2,6 +2,7 @@
 
 mod admin;
 mod cases;
+mod inspections;
 pub mod open311;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<App> {
         .route("/openapi.json", get(openapi))
         .merge(cases::routes())
         .merge(admin::routes())
+        .merge(inspections::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

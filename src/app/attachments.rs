@@ -4,7 +4,7 @@
 //! * the person who uploaded it (before it is attached anywhere);
 //! * anyone who may read one of its owners (a case: `cases::can_read`);
 //! * the public, only a photo marked public on an owner the public may see (a case of a
-//!   category citizens report).
+//!   category citizens report); an inspection's photos are never public.
 
 use std::io::Cursor;
 
@@ -16,7 +16,8 @@ use crate::domain::photo::AttachmentOwner;
 use crate::domain::photo::{MAX_PHOTO_BYTES, PhotoExif, PhotoKind, read_exif, sniff};
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::attachments::{self as db, Attachment, PhotoRecord};
-use crate::store::{cases, new_id, org};
+use crate::domain::authz::Permission;
+use crate::store::{cases, inspections, new_id, org};
 
 const THUMB_PX: u32 = 320;
 
@@ -167,6 +168,20 @@ impl App {
                     (Some((_, _, citizen)), None) => citizen,
                     (Some((record, assignee, _)), Some(a)) => super::cases::can_read(a, &record, assignee.as_ref()),
                 })
+            }
+            // An inspection's photos: its inspector and whoever may read inspections where
+            // the point is; never the public.
+            AttachmentOwner::InspectionItem => {
+                let Some(viewer) = viewer.cloned() else { return Ok(false) };
+                let id = id.to_string();
+                self.store()
+                    .read(move |c| {
+                        let Some(inspection) = inspections::inspection_of_item(c, &id)? else { return Ok::<_, AppError>(false) };
+                        let own = viewer.is_person() && viewer.person_id == inspection.inspector_id;
+                        let point = inspections::point(c, &inspection.point_id)?;
+                        Ok(own || point.is_some_and(|p| viewer.can(Permission::ReadInspections, &p.scope_path)))
+                    })
+                    .await
             }
         }
     }

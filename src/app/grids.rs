@@ -98,6 +98,23 @@ impl GridDirectory {
         self.units.get(id)
     }
 
+    /// Every org unit, in no order.
+    pub fn units(&self) -> impl Iterator<Item = &OrgUnit> {
+        self.units.values()
+    }
+
+    /// A unit by its code, or (when exactly one has it) by its name.
+    pub fn unit_named(&self, code_or_name: &str) -> Option<&OrgUnit> {
+        let key = code_or_name.trim();
+        self.units.values().find(|u| u.code == key).or_else(|| {
+            let mut named = self.units.values().filter(|u| u.name == key);
+            match (named.next(), named.next()) {
+                (Some(u), None) => Some(u),
+                _ => None,
+            }
+        })
+    }
+
     /// A grid with its community, workers and sponsor units, by the grid's id.
     pub fn grid(&self, id: &str) -> Option<&GridInfo> {
         self.by_id.get(id).and_then(|&i| self.index.payloads().get(i))

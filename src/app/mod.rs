@@ -13,9 +13,11 @@ pub mod cache;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;
+pub mod demo_inspections;
 pub mod export;
 pub mod grids;
 pub mod indicators;
+pub mod inspections;
 pub mod menu;
 pub mod open311;
 pub mod people;
@@ -122,6 +124,7 @@ impl App {
             }),
         };
         app.ensure_categories().await?;
+        app.ensure_manual().await?;
         app.reload_directory().await?;
         app.recount_if_needed().await?;
         Ok(app)

@@ -294,6 +294,11 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
             println!("已创建演示数据:济阳区 → 济阳街道,{} 个单元网格 (created the demo subdistrict)", app.directory().len());
             let cases = app.seed_demo_cases(30).await.map_err(explain(lang))?;
             println!("已生成近 30 天的问题案卷 {cases} 件 (generated {cases} cases over the last 30 days)");
+            let season = app.seed_demo_inspections(12).await.map_err(explain(lang))?;
+            println!(
+                "已生成督查点位 {} 个、近 12 周督查轮次 {} 轮、督查 {} 次、由此立案 {} 件 (inspection points, rounds, inspections, cases they opened)",
+                season.points, season.rounds, season.inspections, season.cases
+            );
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);

@@ -78,6 +78,14 @@ permissions! {
     ManageApiKeys = "manage_api_keys",
     /// Read and export the personal-data access log.
     ReadAccessLog = "read_access_log",
+    /// Load a new version of the evaluation manual (system-wide).
+    ManageManual = "manage_manual",
+    /// Keep the inspection points and plan rounds: draw or choose points, assign inspectors.
+    PlanInspections = "plan_inspections",
+    /// Inspect the points of a round one is assigned to, item by item.
+    Inspect = "inspect",
+    /// See inspections, scores, rankings and the shortfall list.
+    ReadInspections = "read_inspections",
 }
 
 impl Role {
@@ -96,13 +104,20 @@ impl Role {
                 ManageCategories,
                 ManageApiKeys,
                 ReadAccessLog,
+                ManageManual,
+                PlanInspections,
+                ReadInspections,
             ],
-            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators],
-            Role::Dispatcher => &[ReadOrg, RevealPersonalData, ReadCases, DispatchCases, HandleCases, VerifyCases, ReadIndicators],
-            Role::CommunityAdmin => &[ReadOrg, ManageOrg, ManagePeople, RevealPersonalData, ReadCases, HandleCases, ReadIndicators],
-            Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators],
-            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators],
-            Role::Inspector => &[ReadOrg, ReadCases, VerifyCases, ReadIndicators],
+            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections],
+            Role::Dispatcher => {
+                &[ReadOrg, RevealPersonalData, ReadCases, DispatchCases, HandleCases, VerifyCases, ReadIndicators, ReadInspections]
+            }
+            Role::CommunityAdmin => {
+                &[ReadOrg, ManageOrg, ManagePeople, RevealPersonalData, ReadCases, HandleCases, ReadIndicators, ReadInspections]
+            }
+            Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
+            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections],
+            Role::Inspector => &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections],
             Role::Volunteer => &[ReadOrg],
         }
     }
@@ -289,7 +304,7 @@ mod tests {
     fn every_role_reads_the_org_and_only_admins_hold_system_wide_permissions() {
         for &r in Role::ALL {
             assert!(r.permissions().contains(&Permission::ReadOrg), "{r}");
-            let system_wide = [Permission::ManageCategories, Permission::ManageApiKeys, Permission::ReadAccessLog];
+            let system_wide = [Permission::ManageCategories, Permission::ManageApiKeys, Permission::ReadAccessLog, Permission::ManageManual];
             assert_eq!(system_wide.iter().any(|p| r.permissions().contains(p)), r == Role::SystemAdmin, "{r}");
         }
     }

@@ -53,6 +53,13 @@ pub enum Scoring {
     Quantity { required: u32, deduct: f64 },
 }
 
+impl Default for Scoring {
+    /// Only to read stored rows (a missing rule is a pass/fail item).
+    fn default() -> Self {
+        Scoring::PassFail
+    }
+}
+
 /// The grades of 状态描述 and the share of the score each gives.
 pub const GRADE_SHARES: [(&str, f64); 4] = [("A", 1.0), ("B", 0.66), ("C", 0.33), ("C#", 0.0)];
 
@@ -129,6 +136,13 @@ pub enum Observation {
     NotApplicable,
 }
 
+impl Default for Observation {
+    /// Only to read stored rows.
+    fn default() -> Self {
+        Observation::NotApplicable
+    }
+}
+
 /// Why an observation does not fit its item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ObservationError {
@@ -161,7 +175,7 @@ fn round2(v: f64) -> f64 {
 pub fn score_item(scoring: &Scoring, standard: f64, observation: Observation) -> Result<ItemScore, ObservationError> {
     let standard = standard.max(0.0);
     let result = |score: f64, problems: u32| {
-        let score = round2(score.clamp(0.0, standard));
+        let score = round2(score.clamp(0.0, standard)).min(standard);
         ItemScore { score, standard, applicable: true, failed: score < standard, problems }
     };
     match (scoring, observation) {
@@ -219,8 +233,8 @@ pub fn score_point(items: &[(ItemScore, bool)]) -> PointScore {
     if p.voided {
         p.score = 0.0;
     }
-    p.score = round2(p.score);
     p.standard = round2(p.standard);
+    p.score = round2(p.score).min(p.standard);
     p
 }
 
@@ -245,6 +259,120 @@ pub fn draw_points(candidates: &[(String, String)], quotas: &BTreeMap<String, us
         let mut picked: Vec<&str> = ids.into_iter().take(quota).collect();
         picked.sort_unstable();
         out.extend(picked.into_iter().map(str::to_string));
+    }
+    out
+}
+
+crate::string_enum! {
+    /// How finely the kept sums are cut: by day, and by calendar month.
+    pub enum Grain {
+        Day = "d",
+        Month = "m",
+    }
+}
+
+/// What the sums keep for a unit (or an item in an area) over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Sums {
+    pub inspections: i64,
+    pub problems: i64,
+    /// Failed items.
+    pub failed: i64,
+    /// Voided points.
+    pub voided: i64,
+    pub score: f64,
+    pub standard: f64,
+    /// Score lost: standard − score of the items inspected.
+    pub lost: f64,
+}
+
+impl Sums {
+    pub fn add(&mut self, o: &Sums) {
+        self.inspections += o.inspections;
+        self.problems += o.problems;
+        self.failed += o.failed;
+        self.voided += o.voided;
+        self.score += o.score;
+        self.standard += o.standard;
+        self.lost += o.lost;
+    }
+
+    /// 得分率: score over the standard scores of what was inspected.
+    pub fn rate(&self) -> Option<f64> {
+        (self.standard > 0.0).then(|| (self.score / self.standard).clamp(0.0, 1.0))
+    }
+}
+
+/// The sums one inspection adds: the point's, and each item's (`lost` per item).
+pub fn inspection_sums(point: &PointScore, items: &[(String, ItemScore)]) -> (Sums, Vec<(String, Sums)>) {
+    let whole = Sums {
+        inspections: 1,
+        problems: point.problems as i64,
+        failed: point.failed_items as i64,
+        voided: point.voided as i64,
+        score: point.score,
+        standard: point.standard,
+        lost: round2(point.standard - point.score),
+    };
+    let per_item = items
+        .iter()
+        .filter(|(_, s)| s.applicable)
+        .map(|(code, s)| {
+            (
+                code.clone(),
+                Sums {
+                    inspections: 1,
+                    problems: s.problems as i64,
+                    failed: s.failed as i64,
+                    voided: 0,
+                    score: s.score,
+                    standard: s.standard,
+                    lost: round2(s.standard - s.score),
+                },
+            )
+        })
+        .collect();
+    (whole, per_item)
+}
+
+/// yyyymmdd and yyyymm of a date.
+pub fn day_key(d: chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    d.year() as i64 * 10_000 + d.month() as i64 * 100 + d.day() as i64
+}
+
+pub fn month_key(d: chrono::NaiveDate) -> i64 {
+    day_key(d) / 100
+}
+
+/// A period cut into what the sums keep: whole calendar months as month rows, the days at
+/// either end as day rows. `[(grain, first, last)]`, first and last as kept (yyyymm or yyyymmdd).
+pub fn spans(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Vec<(Grain, i64, i64)> {
+    use chrono::Datelike;
+    let mut out: Vec<(Grain, i64, i64)> = Vec::new();
+    if from > to {
+        return out;
+    }
+    let mut day = from;
+    while day <= to {
+        let month_start = day.with_day(1).unwrap_or(day);
+        let next_month = if month_start.month() == 12 {
+            chrono::NaiveDate::from_ymd_opt(month_start.year() + 1, 1, 1)
+        } else {
+            chrono::NaiveDate::from_ymd_opt(month_start.year(), month_start.month() + 1, 1)
+        }
+        .unwrap_or(to.succ_opt().unwrap_or(to));
+        let month_end = next_month.pred_opt().unwrap_or(next_month);
+        let last = month_end.min(to);
+        if day == month_start && last == month_end {
+            match out.last_mut() {
+                Some((Grain::Month, _, end)) => *end = month_key(day),
+                _ => out.push((Grain::Month, month_key(day), month_key(day))),
+            }
+        } else {
+            out.push((Grain::Day, day_key(day), day_key(last)));
+        }
+        day = next_month;
     }
     out
 }
@@ -355,6 +483,19 @@ mod tests {
         let mut more = candidates.clone();
         more.push(("p99".into(), "背街小巷".into()));
         assert_eq!(draw_points(&more, &quotas, 20261130), a);
+    }
+
+    #[test]
+    fn periods_are_cut_into_months_and_days() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(spans(d(2026, 11, 1), d(2026, 11, 30)), vec![(Grain::Month, 202611, 202611)]);
+        assert_eq!(
+            spans(d(2026, 9, 15), d(2026, 12, 2)),
+            vec![(Grain::Day, 20260915, 20260930), (Grain::Month, 202610, 202611), (Grain::Day, 20261201, 20261202)]
+        );
+        assert_eq!(spans(d(2026, 12, 2), d(2026, 12, 2)), vec![(Grain::Day, 20261202, 20261202)]);
+        assert_eq!(spans(d(2025, 12, 1), d(2026, 1, 31)), vec![(Grain::Month, 202512, 202601)]);
+        assert!(spans(d(2026, 12, 3), d(2026, 12, 2)).is_empty());
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod coords;
 pub mod grid_import;
 pub mod grid_index;
 pub mod indicators;
+pub mod inspection;
+pub mod manual;
 pub mod net;
 pub mod org;
 pub mod photo;

@@ -28,6 +28,8 @@ crate::string_enum! {
     /// marked public on owners the public may see.
     pub enum AttachmentOwner {
         Case = "case",
+        /// One item's result in an inspection.
+        InspectionItem = "inspection_item",
     }
 }
 

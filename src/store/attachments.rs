@@ -91,3 +91,19 @@ pub fn public_photos(conn: &mut dyn Conn, owner_kind: AttachmentOwner, owner_id:
     .map(|r| r.string(0))
     .collect()
 }
+
+/// The photos attached to an owner, oldest first.
+pub fn attached(conn: &mut dyn Conn, owner_kind: AttachmentOwner, owner_id: &str) -> StoreResult<Vec<String>> {
+    conn.query(
+        &sea_query::Query::select()
+            .column("photo_id")
+            .from(Attachment::TABLE)
+            .and_where(Expr::col("owner_kind").eq(owner_kind.as_str()))
+            .and_where(Expr::col("owner_id").eq(owner_id))
+            .order_by("created_at", sea_query::Order::Asc)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| r.string(0))
+    .collect()
+}

@@ -14,6 +14,7 @@ pub mod apikeys;
 pub mod attachments;
 pub mod bulk;
 pub mod cases;
+pub mod inspections;
 pub mod ceiling;
 pub mod org;
 pub mod people;

@@ -14,6 +14,43 @@ use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::cases::{self as db, CaseRecord};
 use crate::store::{Conn, attachments, org, tallies};
 
+/// Takes one step on a case inside a write, the state machine allowing: the event (with what
+/// it changes), the new projection under the version read, the counters, the log, the
+/// photos. Who may take it is the caller's to decide — `App::act` asks `may_act`; an
+/// inspection's re-check moves the case its own failure opened.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_in(
+    c: &mut dyn Conn,
+    calendar: &WorkCalendar,
+    now: i64,
+    record: CaseRecord,
+    assignee: Option<&OrgUnit>,
+    category: Option<&Category>,
+    actor: &Actor,
+    action: Action,
+    input: &ActInput,
+) -> AppResult<CaseRecord> {
+    let step = Step { calendar, now, record: &record, assignee, category };
+    let mut data = event_data(c, &step, action, input)?;
+    data.photos = input.photos.clone();
+    data.via = input.via.clone();
+    data.reopen_requested = input.reopen_requested;
+    let actor_id = actor.is_person().then(|| actor.person_id.clone());
+    let event = Event { action: Some(action), at: now, actor_id, data };
+    let next = apply(Some(&record.state), &event)?;
+    if !db::update_state(c, &record.details.id, &next, record.state.version)? {
+        return Err(AppError::Stale);
+    }
+    let mut counts = TallyChanges::default();
+    counts.record(calendar, &record.details.grid_id, &record.details.category_code, Some(&record.state), &next);
+    tallies::apply_changes(c, &counts)?;
+    record_event(c, &record.details.id, next.version, &event, Some(actor), input.note.as_deref())?;
+    if !input.photos.is_empty() {
+        attachments::attach(c, AttachmentOwner::Case, &record.details.id, &input.photos, input.photos_public)?;
+    }
+    Ok(CaseRecord { state: next, ..record })
+}
+
 /// What a step is computed from.
 #[derive(Clone, Copy)]
 struct Step<'a> {
@@ -35,6 +72,19 @@ impl App {
         input: ActInput,
         idempotency_key: Option<&str>,
     ) -> AppResult<CaseView> {
+        self.act_at(actor, id, action, input, idempotency_key, self.now()).await
+    }
+
+    /// The same at a given moment (the demo replays a season of work).
+    pub(crate) async fn act_at(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: Action,
+        input: ActInput,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> AppResult<CaseView> {
         if action.needs_note() && input.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(AppError::MissingParameter("note".into()));
         }
@@ -43,7 +93,6 @@ impl App {
         }
         self.check_photos(Some(actor), &input.photos).await?;
         let categories = self.category_map().await?;
-        let now = self.now();
         let calendar = self.calendar().clone();
         let actor = actor.clone();
         let key = idempotency_key.map(|k| format!("act:{}:{id}:{k}", actor.person_id));
@@ -72,34 +121,11 @@ impl App {
                 if !may_act(&actor, action, &scope) {
                     return Err(AppError::Forbidden);
                 }
-                let step = Step {
-                    calendar: &calendar,
-                    now,
-                    record: &record,
-                    assignee: assignee.as_ref(),
-                    category: categories.get(&record.details.category_code),
-                };
-                let mut data = event_data(c, &step, action, &input)?;
-                data.photos = input.photos.clone();
-                data.via = input.via.clone();
-                data.reopen_requested = input.reopen_requested;
-                let actor_id = actor.is_person().then(|| actor.person_id.clone());
-                let event = Event { action: Some(action), at: now, actor_id, data };
-                let next = apply(Some(&record.state), &event)?;
-                if !db::update_state(c, &record.details.id, &next, record.state.version)? {
-                    return Err(AppError::Stale);
-                }
-                let mut counts = TallyChanges::default();
-                counts.record(&calendar, &record.details.grid_id, &record.details.category_code, Some(&record.state), &next);
-                tallies::apply_changes(c, &counts)?;
-                record_event(c, &record.details.id, next.version, &event, Some(&actor), input.note.as_deref())?;
-                if !input.photos.is_empty() {
-                    attachments::attach(c, AttachmentOwner::Case, &record.details.id, &input.photos, input.photos_public)?;
-                }
+                let category = categories.get(&record.details.category_code);
+                let updated = step_in(c, &calendar, now, record, assignee.as_ref(), category, &actor, action, &input)?;
                 if let Some(k) = &key {
-                    db::remember_idempotent(c, k, &record.details.id)?;
+                    db::remember_idempotent(c, k, &updated.details.id)?;
                 }
-                let updated = CaseRecord { state: next, ..record };
                 Ok(view(&dir, &calendar, now, Some(&actor), updated, &categories))
             })
             .await

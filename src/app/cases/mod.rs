@@ -13,6 +13,9 @@ mod report;
 mod scan;
 mod todo;
 
+pub(crate) use actions::step_in;
+pub(crate) use report::{Opening, case_number, open_case_in};
+
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -133,6 +136,20 @@ pub struct CaseView {
     pub photos_before: Option<Vec<super::attachments::PhotoView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub photos_after: Option<Vec<super::attachments::PhotoView>>,
+    /// The inspection item whose failure opened (or last added to) this case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<CaseInspection>,
+}
+
+/// An inspection item as its case shows it (filled for a single case, not in lists).
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseInspection {
+    pub inspection_id: String,
+    pub round_id: String,
+    pub point_id: String,
+    pub item_code: String,
+    pub score: f64,
+    pub standard: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +238,7 @@ fn view(
         state: c.state,
         photos_before: None,
         photos_after: None,
+        inspection: None,
     }
 }
 

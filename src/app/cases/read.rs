@@ -92,7 +92,17 @@ impl App {
                 };
                 let before = photos_of(&|e| e.action == "report");
                 let after = photos_of(&|e| e.action == "handle");
-                Ok::<_, AppError>((view(&dir, &calendar, now, Some(&actor_owned), record, &categories), before, after))
+                let item = crate::store::inspections::item_of_case(c, &record.details.id)?;
+                let mut v = view(&dir, &calendar, now, Some(&actor_owned), record, &categories);
+                v.inspection = item.map(|(i, r)| super::CaseInspection {
+                    inspection_id: i.id,
+                    round_id: i.round_id,
+                    point_id: i.point_id,
+                    item_code: r.item_code,
+                    score: r.score,
+                    standard: r.standard,
+                });
+                Ok::<_, AppError>((v, before, after))
             })
             .await?;
         v.photos_before = Some(self.photo_views(before).await?);

@@ -4,6 +4,7 @@
 use super::{Created, DuplicateBrief, NewCaseInput, record_event, view};
 use crate::app::App;
 use crate::domain::authz::{Actor, Permission};
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::case::{Event, EventData, Source, apply};
 use crate::domain::coords::{Crs, LatLon, distance_m};
 use crate::domain::indicators::TallyChanges;
@@ -40,6 +41,35 @@ fn possible_duplicates(conn: &mut dyn Conn, category_code: &str, here: LatLon, a
 
 fn trimmed(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// A case about to be opened: its report details and its first event.
+pub(crate) struct Opening<'a> {
+    pub details: CaseDetails,
+    pub event: Event,
+    pub note: Option<&'a str>,
+    pub photos_public: bool,
+}
+
+/// Opens a case inside a write: the row, its counters, the report in its log, its photos.
+/// The one way a case comes to be — a report, an inspection's failed item.
+pub(crate) fn open_case_in(c: &mut dyn Conn, calendar: &WorkCalendar, o: Opening<'_>, actor: Option<&Actor>) -> AppResult<CaseRecord> {
+    let state = apply(None, &o.event)?;
+    let record = CaseRecord { details: o.details, state, updated_at: o.event.at };
+    db::insert_case(c, &record.details, &record.state)?;
+    let mut counts = TallyChanges::default();
+    counts.record(calendar, &record.details.grid_id, &record.details.category_code, None, &record.state);
+    tallies::apply_changes(c, &counts)?;
+    record_event(c, &record.details.id, record.state.version, &o.event, actor, o.note)?;
+    if !o.event.data.photos.is_empty() {
+        attachments::attach(c, AttachmentOwner::Case, &record.details.id, &o.event.data.photos, o.photos_public)?;
+    }
+    Ok(record)
+}
+
+/// The human number of the day's `seq`-th case: `JY20261130-0042`.
+pub(crate) fn case_number(prefix: &str, day: &str, seq: i64) -> String {
+    format!("{prefix}{day}-{seq:04}")
 }
 
 impl App {
@@ -102,7 +132,7 @@ impl App {
                 let seq = numbering.take(c)?;
                 let details = CaseDetails {
                     id: new_id(),
-                    number: format!("{prefix}{day}-{seq:04}"),
+                    number: case_number(&prefix, &day, seq),
                     category_code: category.code.clone(),
                     source,
                     description,
@@ -131,16 +161,8 @@ impl App {
                         ..Default::default()
                     },
                 };
-                let state = apply(None, &event)?;
-                let record = CaseRecord { details, state, updated_at: now };
-                db::insert_case(c, &record.details, &record.state)?;
-                let mut counts = TallyChanges::default();
-                counts.record(&calendar, &record.details.grid_id, &record.details.category_code, None, &record.state);
-                tallies::apply_changes(c, &counts)?;
-                record_event(c, &record.details.id, record.state.version, &event, actor_owned.as_ref(), input.note.as_deref())?;
-                if !input.photos.is_empty() {
-                    attachments::attach(c, AttachmentOwner::Case, &record.details.id, &input.photos, input.photos_public)?;
-                }
+                let opened = Opening { details, event, note: input.note.as_deref(), photos_public: input.photos_public };
+                let record = open_case_in(c, &calendar, opened, actor_owned.as_ref())?;
                 if let Some(k) = &key {
                     db::remember_idempotent(c, k, &record.details.id)?;
                 }

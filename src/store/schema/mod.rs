@@ -24,6 +24,7 @@ mod m010_access_log;
 mod m011_number_sequences;
 mod m012_todo_index;
 mod m013_export_index;
+mod m014_inspections;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -61,6 +62,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 11, name: "case-number sequences renamed from counters", steps: m011_number_sequences::steps },
     Migration { version: 12, name: "to-do by deadline from the assignee index", steps: m012_todo_index::steps },
     Migration { version: 13, name: "exports page through the (reported_at, id) index", steps: m013_export_index::steps },
+    Migration { version: 14, name: "evaluation manual, points, rounds, inspections and their sums", steps: m014_inspections::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {

@@ -1,0 +1,450 @@
+//! Scores and rankings for any period and area, from the kept sums (a few rows per unit and
+//! period, whatever the number of inspections): 得分率 per community, grid, responsible unit,
+//! point type or point, with the change against the previous period of the same length; the
+//! composite ranking that weighs in the case indicators; and the shortfall list (短板分析):
+//! the items that lost the most score, where they fail most, and their trend.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{area_key, type_key};
+use crate::app::App;
+use crate::app::export::Download;
+use crate::app::indicators::GroupBy;
+use crate::domain::authz::{Actor, Permission};
+use crate::domain::inspection::{Sums, day_key, spans};
+use crate::domain::org::{OrgKind, OrgUnit};
+use crate::error::{AppError, AppResult, Invalid, Thing};
+use crate::export::{Cell, ExportFormat, TableHead, text_cell};
+use crate::i18n::{Lang, t};
+use crate::store::inspections::{self as db, sums};
+use crate::store::schema;
+
+crate::string_enum! {
+    /// What a ranking ranks.
+    pub enum RankBy {
+        Community = "community",
+        Grid = "grid",
+        Unit = "unit",
+        PointType = "point_type",
+        Point = "point",
+    }
+}
+
+/// One ranked unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankingRow {
+    pub rank: usize,
+    pub key: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub sums: Sums,
+    pub rate: Option<f64>,
+    pub previous_rate: Option<f64>,
+    /// Change of 得分率 against the previous period, in percentage points.
+    pub change: Option<f64>,
+}
+
+/// A ranking for an area and a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    pub area: String,
+    pub area_name: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: RankBy,
+    pub total: Sums,
+    pub rate: Option<f64>,
+    pub rows: Vec<RankingRow>,
+}
+
+/// The weights of the composite ranking (an admin sets them).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Weights {
+    /// 得分率 of inspections.
+    pub score: f64,
+    /// 按期结案率 of the cases.
+    pub on_time: f64,
+    /// 1 − 返工率.
+    pub rework: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights { score: 0.6, on_time: 0.3, rework: 0.1 }
+    }
+}
+
+const WEIGHTS_KEY: &str = "inspection_ranking_weights";
+
+/// One community in the composite ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompositeRow {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub rework_rate: Option<f64>,
+    pub composite: Option<f64>,
+    pub inspections: i64,
+}
+
+/// The composite ranking, with its 红榜 and 黑榜.
+#[derive(Debug, Clone, Serialize)]
+pub struct Composite {
+    pub weights: Weights,
+    pub rows: Vec<CompositeRow>,
+    pub red: Vec<CompositeRow>,
+    pub black: Vec<CompositeRow>,
+}
+
+/// Where one item loses score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Where {
+    pub name: String,
+    pub lost: f64,
+    pub failed: i64,
+}
+
+/// One item of the shortfall list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortfallRow {
+    pub rank: usize,
+    pub code: String,
+    pub text: String,
+    pub point_type: String,
+    #[serde(flatten)]
+    pub sums: Sums,
+    pub fail_rate: Option<f64>,
+    pub previous_lost: f64,
+    pub communities: Vec<Where>,
+    pub points: Vec<Where>,
+}
+
+/// The period of the same length just before `[from, to]`.
+fn previous(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let len = (to - from).num_days() + 1;
+    (from - chrono::Duration::days(len), from - chrono::Duration::days(1))
+}
+
+fn rate(s: &Sums) -> Option<f64> {
+    s.rate()
+}
+
+impl App {
+    /// The area a viewer asks about (a district, subdistrict or community they may read);
+    /// their widest area when they name none.
+    fn area(&self, actor: &Actor, code: Option<&str>) -> AppResult<OrgUnit> {
+        let dir = self.directory();
+        let unit = match code.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => dir.unit_named(c).cloned().ok_or(AppError::NotFound(Thing::OrgUnit))?,
+            None => {
+                let scope = actor.scopes(Permission::ReadInspections).first().map(|s| s.to_string()).ok_or(AppError::Forbidden)?;
+                let id = scope.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+                let u = dir.unit(&id).cloned().ok_or(AppError::NotFound(Thing::OrgUnit))?;
+                super::area_of(&dir, &u).cloned().unwrap_or(u)
+            }
+        };
+        if !matches!(unit.kind, OrgKind::District | OrgKind::Subdistrict | OrgKind::Community) {
+            return Err(AppError::Invalid(Invalid::Area));
+        }
+        if !actor.can(Permission::ReadInspections, &unit.path) {
+            return Err(AppError::NotFound(Thing::OrgUnit));
+        }
+        Ok(unit)
+    }
+
+    /// The ranking of `by` within an area over `[from, to]`.
+    pub async fn ranking(&self, actor: &Actor, area: Option<&str>, from: NaiveDate, to: NaiveDate, by: RankBy) -> AppResult<Ranking> {
+        if from > to || (to - from).num_days() > 366 {
+            return Err(AppError::Invalid(Invalid::Period));
+        }
+        let area = self.area(actor, area)?;
+        let dir = self.directory();
+        // The units ranked: (key, name).
+        let units: Vec<(String, String)> = match by {
+            RankBy::Community => dir
+                .units()
+                .filter(|u| u.kind == OrgKind::Community && u.path.starts_with(&area.path))
+                .map(|u| (area_key(&u.id), u.name.clone()))
+                .collect(),
+            RankBy::Grid => dir
+                .units()
+                .filter(|u| u.kind == OrgKind::Grid && u.path.starts_with(&area.path))
+                .map(|u| (format!("g:{}", u.id), u.name.clone()))
+                .collect(),
+            RankBy::Unit => {
+                let scope = vec![area.path.clone()];
+                let points = self.store().read(move |c| db::points(c, &scope, None)).await?;
+                let mut seen: Vec<(String, String)> = Vec::new();
+                for p in points {
+                    let key = format!("u:{}", p.unit_id);
+                    if !seen.iter().any(|(k, _)| *k == key) {
+                        seen.push((key, dir.unit(&p.unit_id).map(|u| u.name.clone()).unwrap_or_default()));
+                    }
+                }
+                seen
+            }
+            RankBy::PointType => {
+                let manual = self.manual(&Actor::console(), None).await?;
+                let mut types: Vec<String> = manual.items.iter().map(|i| i.point_type.clone()).collect();
+                types.dedup();
+                types.into_iter().map(|t| (type_key(&area.id, &t), t)).collect()
+            }
+            RankBy::Point => {
+                let scope = vec![area.path.clone()];
+                let points = self.store().read(move |c| db::points(c, &scope, None)).await?;
+                points.into_iter().map(|p| (format!("p:{}", p.id), format!("{}({})", p.name, p.point_type))).collect()
+            }
+        };
+        let keys: Vec<String> = units.iter().map(|(k, _)| k.clone()).chain([area_key(&area.id)]).collect();
+        let (pf, pt) = previous(from, to);
+        let (now_spans, prev_spans) = (spans(from, to), spans(pf, pt));
+        let (k1, k2) = (keys.clone(), keys);
+        let (current, before) = self
+            .store()
+            .read(move |c| Ok::<_, AppError>((sums::units(c, &k1, &now_spans)?, sums::units(c, &k2, &prev_spans)?)))
+            .await?;
+        let current: HashMap<String, Sums> = current.into_iter().collect();
+        let before: HashMap<String, Sums> = before.into_iter().collect();
+        let total = current.get(&area_key(&area.id)).copied().unwrap_or_default();
+        let mut rows: Vec<RankingRow> = units
+            .into_iter()
+            .filter_map(|(key, name)| {
+                let s = current.get(&key).copied()?;
+                let previous_rate = before.get(&key).and_then(rate);
+                let r = rate(&s);
+                let change = match (r, previous_rate) {
+                    (Some(a), Some(b)) => Some(((a - b) * 1000.0).round() / 10.0),
+                    _ => None,
+                };
+                Some(RankingRow { rank: 0, key, name, sums: s, rate: r, previous_rate, change })
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.rate.unwrap_or(-1.0).total_cmp(&a.rate.unwrap_or(-1.0)).then(b.sums.inspections.cmp(&a.sums.inspections)).then(a.name.cmp(&b.name))
+        });
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.rank = i + 1;
+        }
+        Ok(Ranking { area: area.code.clone(), area_name: area.name.clone(), from, to, by, rate: total.rate(), total, rows })
+    }
+
+    /// The weights of the composite ranking.
+    pub async fn ranking_weights(&self) -> AppResult<Weights> {
+        let stored = self.store().read(|c| schema::meta_get(c, WEIGHTS_KEY)).await?;
+        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    /// An admin sets the weights; none negative, not all zero.
+    pub async fn set_ranking_weights(&self, actor: &Actor, w: Weights) -> AppResult<Weights> {
+        if !actor.can_somewhere(Permission::ManageManual) {
+            return Err(AppError::Forbidden);
+        }
+        let ok = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
+        if !(ok(w.score) && ok(w.on_time) && ok(w.rework)) || w.score + w.on_time + w.rework <= 0.0 {
+            return Err(AppError::Invalid(Invalid::Weights));
+        }
+        let text = serde_json::to_string(&w).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.store().write(move |c| schema::meta_set(c, WEIGHTS_KEY, &text)).await?;
+        Ok(w)
+    }
+
+    /// Communities of an area ranked by 得分率 and the case indicators under the weights;
+    /// `n` on each of the red and black lists.
+    pub async fn composite_ranking(&self, actor: &Actor, area: Option<&str>, from: NaiveDate, to: NaiveDate, n: usize) -> AppResult<Composite> {
+        let weights = self.ranking_weights().await?;
+        let scores = self.ranking(actor, area, from, to, RankBy::Community).await?;
+        let cases = self.indicators(actor, Some(&scores.area), from, to, GroupBy::Community).await?;
+        let dir = self.directory();
+        let mut rows: Vec<CompositeRow> = dir
+            .units()
+            .filter(|u| u.kind == OrgKind::Community && dir.unit_named(&scores.area).is_some_and(|a| u.path.starts_with(&a.path)))
+            .map(|u| {
+                let s = scores.rows.iter().find(|r| r.key == area_key(&u.id));
+                let c = cases.groups.iter().find(|g| g.code == u.code);
+                let rate = s.and_then(|r| r.rate);
+                let on_time = c.and_then(|g| g.indicators.on_time_rate);
+                let rework = c.and_then(|g| g.indicators.rework_rate);
+                let parts = [(rate, weights.score), (on_time, weights.on_time), (rework.map(|r| 1.0 - r), weights.rework)];
+                let weight: f64 = parts.iter().filter(|(v, _)| v.is_some()).map(|(_, w)| w).sum();
+                let composite = (weight > 0.0)
+                    .then(|| parts.iter().filter_map(|(v, w)| v.map(|v| v * w)).sum::<f64>() / weight)
+                    .map(|v| (v * 10_000.0).round() / 10_000.0);
+                CompositeRow {
+                    rank: 0,
+                    code: u.code.clone(),
+                    name: u.name.clone(),
+                    rate,
+                    on_time_rate: on_time,
+                    rework_rate: rework,
+                    composite,
+                    inspections: s.map(|r| r.sums.inspections).unwrap_or(0),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| b.composite.unwrap_or(-1.0).total_cmp(&a.composite.unwrap_or(-1.0)).then(a.code.cmp(&b.code)));
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.rank = i + 1;
+        }
+        let ranked: Vec<CompositeRow> = rows.iter().filter(|r| r.composite.is_some()).cloned().collect();
+        let n = n.min(ranked.len() / 2);
+        let red = ranked.iter().take(n).cloned().collect();
+        let black = ranked.iter().rev().take(n).cloned().collect();
+        Ok(Composite { weights, rows, red, black })
+    }
+
+    /// The shortfall list of an area: items by the score they lost, the communities and points
+    /// where each fails most, and what each lost in the period before.
+    pub async fn shortfall(&self, actor: &Actor, area: Option<&str>, from: NaiveDate, to: NaiveDate, top: usize) -> AppResult<Vec<ShortfallRow>> {
+        if from > to || (to - from).num_days() > 366 {
+            return Err(AppError::Invalid(Invalid::Period));
+        }
+        let area = self.area(actor, area)?;
+        let dir = self.directory();
+        let manual = self.manual(&Actor::console(), None).await?;
+        let key = area_key(&area.id);
+        let (pf, pt) = previous(from, to);
+        let (now_spans, prev_spans) = (spans(from, to), spans(pf, pt));
+        let communities: Vec<(String, String)> = dir
+            .units()
+            .filter(|u| u.kind == OrgKind::Community && u.path.starts_with(&area.path) && u.id != area.id)
+            .map(|u| (area_key(&u.id), u.name.clone()))
+            .collect();
+        let scope = vec![area.path.clone()];
+        let (from_day, to_day) = (day_key(from), day_key(to));
+        let community_keys: Vec<String> = communities.iter().map(|(k, _)| k.clone()).collect();
+        let (rows, before, places, points) = self
+            .store()
+            .read(move |c| {
+                let mut rows = sums::items_of(c, &key, &now_spans)?;
+                rows.retain(|(_, s)| s.lost > 0.0);
+                rows.sort_by(|a, b| b.1.lost.total_cmp(&a.1.lost).then(a.0.cmp(&b.0)));
+                rows.truncate(top.max(1));
+                let before: HashMap<String, Sums> = sums::items_of(c, &key, &prev_spans)?.into_iter().collect();
+                let point_ids: Vec<String> = db::points(c, &scope, None)?.into_iter().map(|p| p.id).collect();
+                let mut places = HashMap::new();
+                let mut points = HashMap::new();
+                for (code, _) in &rows {
+                    places.insert(code.clone(), sums::item_in_units(c, code, &community_keys, &now_spans)?);
+                    points.insert(code.clone(), db::failing_points(c, code, from_day, to_day, Some(&point_ids))?);
+                }
+                Ok::<_, AppError>((rows, before, places, points))
+            })
+            .await?;
+        let mut point_names = HashMap::new();
+        for ids in points.values() {
+            for (id, _) in ids {
+                if !point_names.contains_key(id) {
+                    let id2 = id.clone();
+                    if let Some(p) = self.store().read(move |c| db::point(c, &id2)).await? {
+                        point_names.insert(id.clone(), p.name);
+                    }
+                }
+            }
+        }
+        let names: HashMap<String, String> = communities.into_iter().collect();
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (code, s))| {
+                let item = manual.items.iter().find(|m| m.code == code);
+                let mut where_c: Vec<Where> = places
+                    .get(&code)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, x)| x.lost > 0.0)
+                    .map(|(k, x)| Where { name: names.get(k).cloned().unwrap_or_default(), lost: (x.lost * 100.0).round() / 100.0, failed: x.failed })
+                    .collect();
+                where_c.sort_by(|a, b| b.lost.total_cmp(&a.lost).then(a.name.cmp(&b.name)));
+                where_c.truncate(3);
+                let where_p = points
+                    .get(&code)
+                    .into_iter()
+                    .flatten()
+                    .take(3)
+                    .map(|(id, n)| Where { name: point_names.get(id).cloned().unwrap_or_default(), lost: 0.0, failed: *n })
+                    .collect();
+                ShortfallRow {
+                    rank: i + 1,
+                    text: item.map(|m| m.text.clone()).unwrap_or_default(),
+                    point_type: item.map(|m| m.point_type.clone()).unwrap_or_default(),
+                    fail_rate: (s.inspections > 0).then(|| s.failed as f64 / s.inspections as f64),
+                    previous_lost: before.get(&code).map(|b| (b.lost * 100.0).round() / 100.0).unwrap_or(0.0),
+                    sums: Sums { lost: (s.lost * 100.0).round() / 100.0, ..s },
+                    communities: where_c,
+                    points: where_p,
+                    code,
+                }
+            })
+            .collect())
+    }
+
+    /// A ranking as a table.
+    pub fn export_ranking(&self, r: &Ranking, format: ExportFormat, lang: Lang) -> Download {
+        let h = |k: &str| t(lang, &format!("export.ranking.{k}"), &[]);
+        let (from, to) = (r.from.format("%Y-%m-%d").to_string(), r.to.format("%Y-%m-%d").to_string());
+        let head = TableHead {
+            title: t(lang, "export.ranking.title", &[("unit", &r.area_name), ("by", &t(lang, &format!("web.rank_by_{}", r.by.as_str()), &[]))]),
+            notes: vec![t(lang, "export.period", &[("from", &from), ("to", &to)]), self.export_time_note(lang)],
+            sheet: h("sheet"),
+            columns: ["rank", "name", "inspections", "rate", "previous_rate", "change", "problems", "failed", "voided"].iter().map(|k| h(k)).collect(),
+        };
+        let rows = r
+            .rows
+            .iter()
+            .map(|x| {
+                vec![
+                    Cell::Number(x.rank as f64),
+                    text_cell(&x.name),
+                    Cell::Number(x.sums.inspections as f64),
+                    Cell::Percent(x.rate),
+                    Cell::Percent(x.previous_rate),
+                    x.change.map(Cell::Number).unwrap_or(Cell::Empty),
+                    Cell::Number(x.sums.problems as f64),
+                    Cell::Number(x.sums.failed as f64),
+                    Cell::Number(x.sums.voided as f64),
+                ]
+            })
+            .collect();
+        self.stream_table(head, format, "ranking", rows, |_| Ok(None))
+    }
+
+    /// The shortfall list as a table.
+    pub fn export_shortfall(&self, area: &str, from: NaiveDate, to: NaiveDate, rows: &[ShortfallRow], format: ExportFormat, lang: Lang) -> Download {
+        let h = |k: &str| t(lang, &format!("export.shortfall.{k}"), &[]);
+        let (f, tt) = (from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string());
+        let head = TableHead {
+            title: t(lang, "export.shortfall.title", &[("unit", area)]),
+            notes: vec![t(lang, "export.period", &[("from", &f), ("to", &tt)]), self.export_time_note(lang)],
+            sheet: h("sheet"),
+            columns: ["rank", "code", "point_type", "text", "lost", "previous_lost", "inspections", "failed", "fail_rate", "communities", "points"]
+                .iter()
+                .map(|k| h(k))
+                .collect(),
+        };
+        let list = |w: &[Where]| w.iter().map(|x| x.name.clone()).collect::<Vec<_>>().join("、");
+        let cells = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Number(r.rank as f64),
+                    text_cell(&r.code),
+                    text_cell(&r.point_type),
+                    text_cell(&r.text),
+                    Cell::Number(r.sums.lost),
+                    Cell::Number(r.previous_lost),
+                    Cell::Number(r.sums.inspections as f64),
+                    Cell::Number(r.sums.failed as f64),
+                    Cell::Percent(r.fail_rate),
+                    text_cell(list(&r.communities)),
+                    text_cell(list(&r.points)),
+                ]
+            })
+            .collect();
+        self.stream_table(head, format, "shortfall", cells, |_| Ok(None))
+    }
+}
