@@ -33,6 +33,7 @@ pub fn routes() -> Router<App> {
         .route("/inspections/rankings", get(ranking))
         .route("/inspections/rankings/export.{format}", get(export_ranking))
         .route("/inspections/composite", get(composite))
+        .route("/inspections/composite/export.{format}", get(export_composite))
         .route("/inspections/weights", get(weights).put(set_weights))
         .route("/inspections/shortfall", get(shortfall))
         .route("/inspections/shortfall/export.{format}", get(export_shortfall))
@@ -193,8 +194,21 @@ async fn composite(State(app): State<App>, who: Must<may::ReadInspections>, ApiQ
     Ok(Json(app.composite_ranking(who.actor(), q.unit.as_deref(), from, to, n).await?).into_response())
 }
 
-async fn weights(State(app): State<App>, _who: Must<may::ReadInspections>) -> AppResult<Response> {
-    Ok(Json(app.ranking_weights().await?).into_response())
+async fn export_composite(
+    State(app): State<App>,
+    who: Must<may::ReadInspections>,
+    Path(format): Path<String>,
+    ApiQuery(q): ApiQuery<RankingQuery>,
+) -> AppResult<Response> {
+    let format = format_of(&format)?;
+    let (from, to) = period(&app, q.from.as_deref(), q.to.as_deref())?;
+    let n = q.n.unwrap_or(3).min(50);
+    let r = app.composite_ranking(who.actor(), q.unit.as_deref(), from, to, n).await?;
+    Ok(download(app.export_composite(&r, format, who.caller.lang)))
+}
+
+async fn weights(State(app): State<App>, who: Must<may::ReadInspections>) -> AppResult<Response> {
+    Ok(Json(app.ranking_weights(who.actor()).await?).into_response())
 }
 
 async fn set_weights(State(app): State<App>, who: Must<may::ManageManual>, ApiJson(w): ApiJson<Weights>) -> AppResult<Response> {

@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use super::App;
 use crate::domain::authz::Actor;
+use crate::domain::authz::Permission;
 use crate::domain::photo::AttachmentOwner;
 use crate::domain::photo::{MAX_PHOTO_BYTES, PhotoExif, PhotoKind, read_exif, sniff};
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::attachments::{self as db, Attachment, PhotoRecord};
-use crate::domain::authz::Permission;
 use crate::store::{cases, inspections, new_id, org};
 
 const THUMB_PX: u32 = 320;

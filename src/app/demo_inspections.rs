@@ -69,9 +69,8 @@ impl App {
             .store()
             .read(move |c| Ok::<_, AppError>(people::members(c, Some(role), Some(&[path.as_str()]))?.into_iter().next()))
             .await?;
-        Ok(member.map(|m| {
-            Actor::person(m.person_id, m.name, vec![Grant { role, org_unit_id: m.org_unit_id, org_path: unit.path.clone() }])
-        }))
+        Ok(member
+            .map(|m| Actor::person(m.person_id, m.name, vec![Grant { role, org_unit_id: m.org_unit_id, org_path: unit.path.clone() }])))
     }
 
     /// The demo's points; returns how many.
@@ -127,9 +126,16 @@ impl App {
             ("汇鑫购物中心", "商场超市", "BB06"),
         ];
         for (i, (name, kind, unit)) in shared.iter().enumerate() {
-            drafts.push(PointDraft { name: name.to_string(), point_type: kind.to_string(), at: somewhere(i + 1), unit: unit.to_string(), address: None });
+            drafts.push(PointDraft {
+                name: name.to_string(),
+                point_type: kind.to_string(),
+                at: somewhere(i + 1),
+                unit: unit.to_string(),
+                address: None,
+            });
         }
-        for (name, unit) in [("12345 热线拨打测试", "370115001"), ("12315 消费投诉测试", "BM03"), ("创城知晓率街头询问", "370115001")] {
+        for (name, unit) in [("12345 热线拨打测试", "370115001"), ("12315 消费投诉测试", "BM03"), ("创城知晓率街头询问", "370115001")]
+        {
             drafts.push(PointDraft { name: name.into(), point_type: "模拟测试".into(), at: None, unit: unit.into(), address: None });
         }
         let n = drafts.len();
@@ -153,7 +159,8 @@ impl App {
         let dir = self.directory();
         let mut communities: Vec<_> = dir.units().filter(|u| u.kind == OrgKind::Community).map(|u| u.id.clone()).collect();
         communities.sort();
-        let care: HashMap<String, f64> = communities.iter().enumerate().map(|(i, id)| (id.clone(), 0.55 + 0.1 * ((i * 5) % 9) as f64)).collect();
+        let care: HashMap<String, f64> =
+            communities.iter().enumerate().map(|(i, id)| (id.clone(), 0.55 + 0.1 * ((i * 5) % 9) as f64)).collect();
         let today = crate::domain::calendar::beijing_date(self.now());
         let monday = today - chrono::Duration::days(chrono::Datelike::weekday(&today).num_days_from_monday() as i64);
         let points_all = self.points(&Actor::console(), None).await?;
@@ -185,7 +192,11 @@ impl App {
                         RoundKind::Mock => "模拟测评",
                         _ => "创城督查",
                     };
-                    (kind, Selection::Drawn { quotas: quotas.clone(), seed: Some(SEED + w as u64), within: None }, format!("第 {} 周{label}", w + 1))
+                    (
+                        kind,
+                        Selection::Drawn { quotas: quotas.clone(), seed: Some(SEED + w as u64), within: None },
+                        format!("第 {} 周{label}", w + 1),
+                    )
                 }
             };
             let plan = RoundPlan { name, kind, starts_on: start, ends_on: end, selection, inspectors: vec![inspector.person_id.clone()] };
@@ -217,15 +228,26 @@ impl App {
                         let p_fail = if kind == RoundKind::Recheck { 0.3 } else { base };
                         let fails = rng.random_bool(p_fail.clamp(0.0, 0.95));
                         let observation = match &i.scoring {
-                            Scoring::PassFail => if fails { Observation::Fail } else { Observation::Pass },
+                            Scoring::PassFail => {
+                                if fails {
+                                    Observation::Fail
+                                } else {
+                                    Observation::Pass
+                                }
+                            }
                             Scoring::PerProblem { .. } | Scoring::Grade { .. } => {
                                 Observation::Problems { count: if fails { rng.random_range(1..4) } else { 0 } }
                             }
-                            Scoring::Quantity { required, .. } => {
-                                Observation::Found { count: if fails { rng.random_range(0..*required) } else { *required + rng.random_range(0..3) } }
-                            }
+                            Scoring::Quantity { required, .. } => Observation::Found {
+                                count: if fails { rng.random_range(0..*required) } else { *required + rng.random_range(0..3) },
+                            },
                         };
-                        ItemInput { code: i.code.clone(), observation, note: fails.then(|| "现场检查发现问题".to_string()), photos: Vec::new() }
+                        ItemInput {
+                            code: i.code.clone(),
+                            observation,
+                            note: fails.then(|| "现场检查发现问题".to_string()),
+                            photos: Vec::new(),
+                        }
                     })
                     .collect();
                 let input = SubmitInput { items: inputs, note: None };

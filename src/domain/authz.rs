@@ -304,7 +304,8 @@ mod tests {
     fn every_role_reads_the_org_and_only_admins_hold_system_wide_permissions() {
         for &r in Role::ALL {
             assert!(r.permissions().contains(&Permission::ReadOrg), "{r}");
-            let system_wide = [Permission::ManageCategories, Permission::ManageApiKeys, Permission::ReadAccessLog, Permission::ManageManual];
+            let system_wide =
+                [Permission::ManageCategories, Permission::ManageApiKeys, Permission::ReadAccessLog, Permission::ManageManual];
             assert_eq!(system_wide.iter().any(|p| r.permissions().contains(p)), r == Role::SystemAdmin, "{r}");
         }
     }

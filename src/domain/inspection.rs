@@ -46,11 +46,18 @@ crate::string_enum! {
 pub enum Scoring {
     PassFail,
     /// `deduct` per problem.
-    PerProblem { deduct: f64 },
+    PerProblem {
+        deduct: f64,
+    },
     /// Grade A up to `thresholds[0]` problems, B up to `[1]`, C up to `[2]`, C# beyond.
-    Grade { thresholds: [u32; 3] },
+    Grade {
+        thresholds: [u32; 3],
+    },
     /// At least `required` found; `deduct` per one short.
-    Quantity { required: u32, deduct: f64 },
+    Quantity {
+        required: u32,
+        deduct: f64,
+    },
 }
 
 impl Default for Scoring {
@@ -129,9 +136,13 @@ pub enum Observation {
     Pass,
     Fail,
     /// 每处扣分 and 状态描述: how many problems were found.
-    Problems { count: u32 },
+    Problems {
+        count: u32,
+    },
     /// 数量达标: how many were found (e.g. public-service ads along 300 m).
-    Found { count: u32 },
+    Found {
+        count: u32,
+    },
     /// 不适用: the item does not apply at this point; it counts neither way.
     NotApplicable,
 }
@@ -345,6 +356,19 @@ pub fn month_key(d: chrono::NaiveDate) -> i64 {
     day_key(d) / 100
 }
 
+/// The day a `day_key` stands for.
+pub fn day_of_key(k: i64) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt((k / 10_000) as i32, ((k / 100) % 100) as u32, (k % 100) as u32)
+}
+
+/// Writes a kept day (yyyymmdd) as `YYYY-MM-DD` for people and clients.
+pub fn serialize_day_key<S: serde::Serializer>(k: &i64, s: S) -> Result<S::Ok, S::Error> {
+    match day_of_key(*k) {
+        Some(d) => s.collect_str(&d.format("%Y-%m-%d")),
+        None => s.serialize_i64(*k),
+    }
+}
+
 /// A period cut into what the sums keep: whole calendar months as month rows, the days at
 /// either end as day rows. `[(grain, first, last)]`, first and last as kept (yyyymm or yyyymmdd).
 pub fn spans(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Vec<(Grain, i64, i64)> {
@@ -468,9 +492,8 @@ mod tests {
 
     #[test]
     fn the_draw_is_repeatable_and_keeps_to_its_strata() {
-        let candidates: Vec<(String, String)> = (0..40)
-            .map(|i| (format!("p{i:02}"), ["居民小区", "农贸市场", "背街小巷"][i % 3].to_string()))
-            .collect();
+        let candidates: Vec<(String, String)> =
+            (0..40).map(|i| (format!("p{i:02}"), ["居民小区", "农贸市场", "背街小巷"][i % 3].to_string())).collect();
         let quotas: BTreeMap<String, usize> = [("居民小区".into(), 4), ("农贸市场".into(), 2), ("公交站台".into(), 3)].into();
         let a = draw_points(&candidates, &quotas, 20261130);
         assert_eq!(a, draw_points(&candidates, &quotas, 20261130), "same seed, same points");

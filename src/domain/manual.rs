@@ -86,6 +86,8 @@ pub struct LineProblem {
 #[derive(Debug, Clone, Default)]
 struct RawItem {
     line: usize,
+    /// Where each field is, when the format knows (TOML): field → line.
+    field_lines: HashMap<&'static str, usize>,
     point_type: String,
     simulated: bool,
     code: String,
@@ -146,12 +148,24 @@ fn check(name: &str, raw: Vec<RawItem>, known_category: &dyn Fn(&str) -> bool) -
             match codes.get(&code) {
                 Some(first) => found.push(ManualProblem::DuplicateCode { code: code.clone(), first: *first }),
                 None => {
-                    codes.insert(code.clone(), r.line);
+                    codes.insert(code.clone(), r.field_lines.get("code").copied().unwrap_or(r.line));
                 }
             }
         }
         let clean = found.is_empty();
-        problems.extend(found.into_iter().map(|problem| LineProblem { line: r.line, problem }));
+        let line_of = |p: &ManualProblem| {
+            let field = match p {
+                ManualProblem::NotANumber(_) => "score",
+                ManualProblem::UnknownMethod(_) => "scoring",
+                ManualProblem::BadRule(_) => "rule",
+                ManualProblem::UnknownCategory(_) => "category",
+                ManualProblem::DuplicateCode { .. } => "code",
+                ManualProblem::BadFlag(_) => "veto",
+                _ => "",
+            };
+            r.field_lines.get(field).copied().unwrap_or(r.line)
+        };
+        problems.extend(found.into_iter().map(|problem| LineProblem { line: line_of(&problem), problem }));
         let (Some(standard), Some(scoring), Some(veto), true) = (standard, scoring, veto, clean) else { continue };
         let item = Item {
             code,
@@ -195,16 +209,16 @@ struct TomlType {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TomlItem {
-    code: String,
+    code: toml::Spanned<String>,
     text: String,
     #[serde(default)]
     method: Option<String>,
-    score: toml::Value,
-    scoring: String,
+    score: toml::Spanned<toml::Value>,
+    scoring: toml::Spanned<String>,
     #[serde(default)]
-    rule: Option<toml::Value>,
+    rule: Option<toml::Spanned<toml::Value>>,
     #[serde(default)]
-    category: Option<String>,
+    category: Option<toml::Spanned<String>>,
     #[serde(default)]
     veto: bool,
 }
@@ -228,18 +242,29 @@ pub fn parse_toml(text: &str, known_category: &dyn Fn(&str) -> bool) -> Result<M
         for spanned in t.items {
             let line = line_of(spanned.span().start);
             let i = spanned.into_inner();
+            let mut field_lines = HashMap::from([
+                ("code", line_of(i.code.span().start)),
+                ("score", line_of(i.score.span().start)),
+                ("scoring", line_of(i.scoring.span().start)),
+            ]);
+            // A rule that is wrong or missing is the scoring's problem when there is no rule line.
+            field_lines.insert("rule", i.rule.as_ref().map(|r| line_of(r.span().start)).unwrap_or(field_lines["scoring"]));
+            if let Some(c) = &i.category {
+                field_lines.insert("category", line_of(c.span().start));
+            }
             raw.push(RawItem {
                 line,
+                field_lines,
                 point_type: t.name.clone(),
                 simulated: t.simulated,
-                code: i.code,
+                code: i.code.into_inner(),
                 text: i.text,
                 method: i.method,
-                score: value_text(&i.score),
-                scoring: i.scoring,
-                rule: i.rule.as_ref().map(value_text).unwrap_or_default(),
+                score: value_text(i.score.get_ref()),
+                scoring: i.scoring.into_inner(),
+                rule: i.rule.as_ref().map(|r| value_text(r.get_ref())).unwrap_or_default(),
                 veto: if i.veto { "是".into() } else { "否".into() },
-                category: i.category.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+                category: i.category.map(|c| c.into_inner().trim().to_string()).filter(|c| !c.is_empty()),
             });
         }
     }
@@ -287,6 +312,7 @@ pub fn parse_rows(name: &str, rows: &[Vec<String>], known_category: &dyn Fn(&str
         }
         let get = |f: &str| col.get(f).and_then(|&c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
         raw.push(RawItem {
+            field_lines: HashMap::new(),
             line: i + 1,
             point_type: get("point_type"),
             simulated: yes(&get("simulated")).unwrap_or(false),
@@ -366,10 +392,11 @@ scoring = "符合制"
             .replace("category = \"0103\"", "category = \"9999\"");
         let problems = parse_toml(&bad, &known).unwrap_err();
         let lines: Vec<(usize, &ManualProblem)> = problems.iter().map(|p| (p.line, &p.problem)).collect();
-        assert!(lines.contains(&(7, &ManualProblem::UnknownCategory("9999".into()))), "{lines:?}");
-        assert!(lines.iter().any(|(l, p)| *l == 15 && matches!(p, ManualProblem::NotANumber(s) if s == "一分半")), "{lines:?}");
-        assert!(lines.iter().any(|(l, p)| *l == 15 && matches!(p, ManualProblem::DuplicateCode { first: 7, .. })), "{lines:?}");
-        assert!(lines.iter().any(|(l, p)| *l == 28 && matches!(p, ManualProblem::UnknownMethod(_))), "{lines:?}");
+        // Each problem is on the line of the field at fault.
+        assert!(lines.contains(&(13, &ManualProblem::UnknownCategory("9999".into()))), "{lines:?}");
+        assert!(lines.iter().any(|(l, p)| *l == 18 && matches!(p, ManualProblem::NotANumber(s) if s == "一分半")), "{lines:?}");
+        assert!(lines.iter().any(|(l, p)| *l == 16 && matches!(p, ManualProblem::DuplicateCode { first: 8, .. })), "{lines:?}");
+        assert!(lines.iter().any(|(l, p)| *l == 32 && matches!(p, ManualProblem::UnknownMethod(_))), "{lines:?}");
         let broken = parse_toml("name = \"x\"\n[[point_types]\n", &known).unwrap_err();
         assert_eq!(broken[0].line, 2);
     }

@@ -83,6 +83,24 @@ fn documented() -> BTreeSet<String> {
     out
 }
 
+/// Every item of an inspection form met in full.
+fn all_met(form: &Value) -> Value {
+    let items: Vec<Value> = form["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let o = match i["scoring"]["method"].as_str().unwrap() {
+                "pass_fail" => json!({ "kind": "pass" }),
+                "quantity" => json!({ "kind": "found", "count": i["scoring"]["required"] }),
+                _ => json!({ "kind": "problems", "count": 0 }),
+            };
+            json!({ "code": i["code"], "observation": o })
+        })
+        .collect();
+    json!({ "items": items })
+}
+
 /// Operations anyone may use without logging in.
 const PUBLIC: &[&str] =
     &["GET /locate", "GET /grids", "GET /categories", "POST /auth/login", "POST /auth/logout", "GET /openapi.json", "POST /cases"];
@@ -112,6 +130,44 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         }
     };
     let (own_person, other_person) = (person_in(KAIYUAN).await, person_in(WEIERLU).await);
+    // 对标对表: the demo's points, one round planned by the inspector with one point for them.
+    t.app.seed_demo_inspections(0).await.unwrap();
+    let (inspector, ic) = t.login("inspector").await;
+    let inspector_id = get_json(&inspector, t.url("/api/v1/auth/me")).await["person_id"].as_str().unwrap().to_string();
+    let points = get_json(&inspector, t.url("/api/v1/inspections/points")).await;
+    let point_of =
+        |kind: &str| points.as_array().unwrap().iter().find(|p| p["point_type"] == kind).unwrap()["id"].as_str().unwrap().to_string();
+    let (point, other_point) = (point_of("主次干道"), point_of("居民小区"));
+    let plan = |points: Vec<String>| {
+        json!({ "name": "督查", "kind": "inspection", "starts_on": "2026-12-01", "ends_on": "2026-12-07",
+                "inspectors": [inspector_id], "selection": { "by": "chosen", "points": points } })
+    };
+    let round: Value = inspector
+        .post(t.url("/api/v1/inspections/rounds"))
+        .header("X-CSRF-Token", &ic)
+        .json(&plan(vec![point.clone(), other_point.clone()]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let round_id = round["round"]["id"].as_str().unwrap().to_string();
+    let form_of = |p: &str| get_json(&inspector, t.url(&format!("/api/v1/inspections/rounds/{round_id}/points/{p}")));
+    let inspected = all_met(&form_of(&point).await);
+    let done: Value = inspector
+        .post(t.url(&format!("/api/v1/inspections/rounds/{round_id}/points/{other_point}")))
+        .header("X-CSRF-Token", &ic)
+        .json(&all_met(&form_of(&other_point).await))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let inspection = done["inspection"]["id"].as_str().unwrap().to_string();
+    let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
+    let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
         |unit: &str, username: &str| format!("姓名,手机,角色,所属单元,用户名\n新同事,13800000001,网格员,{unit},{username}\n").into_bytes();
 
@@ -291,6 +347,158 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("dispatcher"), M::GET, "GET /access-log", "/access-log", Body::None, 403),
         row(Some("admin"), M::GET, "GET /access-log/export.{format}", "/access-log/export.csv", Body::None, 200),
         row(Some("community"), M::GET, "GET /access-log/export.{format}", "/access-log/export.csv", Body::None, 403),
+        // 对标对表.
+        row(Some("inspector"), M::GET, "GET /inspections/manuals", "/inspections/manuals", Body::None, 200),
+        row(Some("community"), M::GET, "GET /inspections/manuals", "/inspections/manuals", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/manuals", "/inspections/manuals", Body::None, 403),
+        row(None, M::GET, "GET /inspections/manuals", "/inspections/manuals", Body::None, 401),
+        row(Some("inspector"), M::GET, "GET /inspections/manuals/{id}", "/inspections/manuals/current", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/manuals/{id}", "/inspections/manuals/current", Body::None, 403),
+        row(
+            Some("admin"),
+            M::POST,
+            "POST /inspections/manuals/import",
+            "/inspections/manuals/import",
+            Body::File("file", manual_toml.clone(), "m.toml"),
+            201,
+        ),
+        row(
+            Some("inspector"),
+            M::POST,
+            "POST /inspections/manuals/import",
+            "/inspections/manuals/import",
+            Body::File("file", manual_toml.clone(), "m.toml"),
+            403,
+        ),
+        row(
+            Some("leader"),
+            M::POST,
+            "POST /inspections/manuals/import",
+            "/inspections/manuals/import",
+            Body::File("file", manual_toml, "m.toml"),
+            403,
+        ),
+        row(None, M::POST, "POST /inspections/manuals/import", "/inspections/manuals/import", Body::Json(json!({})), 401),
+        row(Some("inspector"), M::GET, "GET /inspections/points", "/inspections/points", Body::None, 200),
+        row(Some("handler"), M::GET, "GET /inspections/points", "/inspections/points", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/points", "/inspections/points", Body::None, 403),
+        row(
+            Some("inspector"),
+            M::POST,
+            "POST /inspections/points/import",
+            "/inspections/points/import",
+            Body::File("file", points_csv.clone(), "p.csv"),
+            200,
+        ),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /inspections/points/import",
+            "/inspections/points/import",
+            Body::File("file", points_csv.clone(), "p.csv"),
+            403,
+        ),
+        row(None, M::POST, "POST /inspections/points/import", "/inspections/points/import", Body::File("file", points_csv, "p.csv"), 401),
+        row(Some("leader"), M::GET, "GET /inspections/rounds", "/inspections/rounds", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/rounds", "/inspections/rounds", Body::None, 403),
+        row(Some("inspector"), M::POST, "POST /inspections/rounds", "/inspections/rounds", Body::Json(plan(vec![point.clone()])), 201),
+        row(Some("dispatcher"), M::POST, "POST /inspections/rounds", "/inspections/rounds", Body::Json(plan(vec![point.clone()])), 403),
+        row(None, M::POST, "POST /inspections/rounds", "/inspections/rounds", Body::Json(plan(vec![point.clone()])), 401),
+        row(Some("leader"), M::GET, "GET /inspections/rounds/{id}", format!("/inspections/rounds/{round_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/rounds/{id}", format!("/inspections/rounds/{round_id}"), Body::None, 403),
+        row(
+            Some("inspector"),
+            M::GET,
+            "GET /inspections/rounds/{id}/points/{point}",
+            format!("/inspections/rounds/{round_id}/points/{point}"),
+            Body::None,
+            200,
+        ),
+        row(
+            Some("volunteer"),
+            M::GET,
+            "GET /inspections/rounds/{id}/points/{point}",
+            format!("/inspections/rounds/{round_id}/points/{point}"),
+            Body::None,
+            404,
+        ),
+        row(
+            Some("dispatcher"),
+            M::PUT,
+            "PUT /inspections/rounds/{id}/points/{point}/inspector",
+            format!("/inspections/rounds/{round_id}/points/{point}/inspector"),
+            Body::Json(json!({ "inspector": inspector_id })),
+            403,
+        ),
+        row(
+            Some("inspector"),
+            M::PUT,
+            "PUT /inspections/rounds/{id}/points/{point}/inspector",
+            format!("/inspections/rounds/{round_id}/points/{point}/inspector"),
+            Body::Json(json!({ "inspector": inspector_id })),
+            204,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /inspections/rounds/{id}/points/{point}",
+            format!("/inspections/rounds/{round_id}/points/{point}"),
+            Body::Json(inspected.clone()),
+            404,
+        ),
+        row(
+            None,
+            M::POST,
+            "POST /inspections/rounds/{id}/points/{point}",
+            format!("/inspections/rounds/{round_id}/points/{point}"),
+            Body::Json(inspected.clone()),
+            401,
+        ),
+        row(
+            Some("inspector"),
+            M::POST,
+            "POST /inspections/rounds/{id}/points/{point}",
+            format!("/inspections/rounds/{round_id}/points/{point}"),
+            Body::Json(inspected),
+            201,
+        ),
+        row(Some("inspector"), M::GET, "GET /inspections/mine", "/inspections/mine", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/mine", "/inspections/mine", Body::None, 403),
+        row(None, M::GET, "GET /inspections/mine", "/inspections/mine", Body::None, 401),
+        row(Some("inspector"), M::GET, "GET /inspections/{id}", format!("/inspections/{inspection}"), Body::None, 200),
+        row(Some("leader"), M::GET, "GET /inspections/{id}", format!("/inspections/{inspection}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/{id}", format!("/inspections/{inspection}"), Body::None, 404),
+        row(Some("leader"), M::GET, "GET /inspections/rankings", "/inspections/rankings", Body::None, 200),
+        row(Some("community"), M::GET, "GET /inspections/rankings", format!("/inspections/rankings?unit={WEIERLU}"), Body::None, 404),
+        row(Some("volunteer"), M::GET, "GET /inspections/rankings", "/inspections/rankings", Body::None, 403),
+        row(Some("leader"), M::GET, "GET /inspections/rankings/export.{format}", "/inspections/rankings/export.xlsx", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/rankings/export.{format}", "/inspections/rankings/export.xlsx", Body::None, 403),
+        row(Some("leader"), M::GET, "GET /inspections/composite", "/inspections/composite", Body::None, 200),
+        row(None, M::GET, "GET /inspections/composite", "/inspections/composite", Body::None, 401),
+        row(Some("leader"), M::GET, "GET /inspections/composite/export.{format}", "/inspections/composite/export.csv", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/composite/export.{format}", "/inspections/composite/export.csv", Body::None, 403),
+        row(Some("leader"), M::GET, "GET /inspections/weights", "/inspections/weights", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/weights", "/inspections/weights", Body::None, 403),
+        row(
+            Some("admin"),
+            M::PUT,
+            "PUT /inspections/weights",
+            "/inspections/weights",
+            Body::Json(json!({ "score": 0.6, "on_time": 0.3, "rework": 0.1 })),
+            200,
+        ),
+        row(
+            Some("leader"),
+            M::PUT,
+            "PUT /inspections/weights",
+            "/inspections/weights",
+            Body::Json(json!({ "score": 1, "on_time": 0, "rework": 0 })),
+            403,
+        ),
+        row(Some("leader"), M::GET, "GET /inspections/shortfall", "/inspections/shortfall", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /inspections/shortfall", "/inspections/shortfall", Body::None, 403),
+        row(Some("leader"), M::GET, "GET /inspections/shortfall/export.{format}", "/inspections/shortfall/export.xlsx", Body::None, 200),
+        row(None, M::GET, "GET /inspections/shortfall/export.{format}", "/inspections/shortfall/export.xlsx", Body::None, 401),
     ];
 
     let mut logins = Logins { t, clients: HashMap::new() };

@@ -10,6 +10,7 @@ mod crash;
 mod defects;
 mod grids;
 mod helpers;
+mod inspections;
 mod layers;
 mod limits;
 mod locate;

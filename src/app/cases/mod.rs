@@ -146,8 +146,11 @@ pub struct CaseView {
 pub struct CaseInspection {
     pub inspection_id: String,
     pub round_id: String,
+    pub round_name: String,
     pub point_id: String,
+    pub point_name: String,
     pub item_code: String,
+    pub item_text: String,
     pub score: f64,
     pub standard: f64,
 }

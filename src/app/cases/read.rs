@@ -92,16 +92,28 @@ impl App {
                 };
                 let before = photos_of(&|e| e.action == "report");
                 let after = photos_of(&|e| e.action == "handle");
-                let item = crate::store::inspections::item_of_case(c, &record.details.id)?;
+                let inspection = match crate::store::inspections::item_of_case(c, &record.details.id)? {
+                    Some((i, r)) => {
+                        use crate::store::inspections as insp;
+                        let round_name = insp::round(c, &i.round_id)?.map(|r| r.name).unwrap_or_default();
+                        let point_name = insp::point(c, &i.point_id)?.map(|p| p.name).unwrap_or_default();
+                        let item_text = insp::item(c, &i.manual_id, &r.item_code)?.map(|m| m.text).unwrap_or_default();
+                        Some(super::CaseInspection {
+                            inspection_id: i.id,
+                            round_id: i.round_id,
+                            round_name,
+                            point_id: i.point_id,
+                            point_name,
+                            item_code: r.item_code,
+                            item_text,
+                            score: r.score,
+                            standard: r.standard,
+                        })
+                    }
+                    None => None,
+                };
                 let mut v = view(&dir, &calendar, now, Some(&actor_owned), record, &categories);
-                v.inspection = item.map(|(i, r)| super::CaseInspection {
-                    inspection_id: i.id,
-                    round_id: i.round_id,
-                    point_id: i.point_id,
-                    item_code: r.item_code,
-                    score: r.score,
-                    standard: r.standard,
-                });
+                v.inspection = inspection;
                 Ok::<_, AppError>((v, before, after))
             })
             .await?;

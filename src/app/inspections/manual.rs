@@ -72,7 +72,8 @@ impl App {
         let categories = self.category_map().await?;
         let known = |c: &str| categories.contains_key(c);
         let manual = if toml {
-            let text = std::str::from_utf8(bytes).map_err(|_| problems(lang, vec![LineProblem { line: 0, problem: ManualProblem::Malformed("UTF-8".into()) }]))?;
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| problems(lang, vec![LineProblem { line: 0, problem: ManualProblem::Malformed("UTF-8".into()) }]))?;
             parse_toml(text, &known).map_err(|p| problems(lang, p))?
         } else {
             let rows = crate::app::people::read_table_bytes(bytes, false)
@@ -115,13 +116,7 @@ impl App {
                     }
                 }
                 db::insert_manual(c, &row, &items)?;
-                Ok::<_, AppError>(ManualSummary {
-                    id: row.id,
-                    version,
-                    name: row.name,
-                    point_types: row.point_types,
-                    items: row.items,
-                })
+                Ok::<_, AppError>(ManualSummary { id: row.id, version, name: row.name, point_types: row.point_types, items: row.items })
             })
             .await
     }
@@ -131,10 +126,20 @@ impl App {
         if !self.store().read(|c| db::manuals(c)).await?.is_empty() {
             return Ok(());
         }
+        // A store whose categories are not the standard ones (one an older release left, or
+        // one set up by hand) starts without a manual rather than not at all: the
+        // administrator imports theirs.
         let categories = self.category_map().await?;
-        let manual = parse_toml(BUILT_IN_MANUAL, &|c| categories.contains_key(c))
-            .map_err(|p| AppError::Internal(format!("built-in manual: {p:?}")))?;
-        self.store_manual(&Actor::console(), manual).await.map(|_| ())
+        match parse_toml(BUILT_IN_MANUAL, &|c| categories.contains_key(c)) {
+            Ok(manual) => self.store_manual(&Actor::console(), manual).await.map(|_| ()),
+            Err(problems) => {
+                tracing::warn!(
+                    problems = problems.len(),
+                    "the built-in evaluation manual names categories this store lacks; import a manual"
+                );
+                Ok(())
+            }
+        }
     }
 
     /// Every version, newest first.

@@ -134,7 +134,9 @@ impl App {
         if !actor.can_somewhere(Permission::PlanInspections) {
             return Err(AppError::Forbidden);
         }
-        let unreadable = |e: String| AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.points.unreadable", &[("detail", &e)]) }]);
+        let unreadable = |e: String| {
+            AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, "import.points.unreadable", &[("detail", &e)]) }])
+        };
         let table = crate::app::people::read_table_bytes(bytes, false).map_err(unreadable)?;
         let Some(header) = table.first() else { return Err(unreadable("empty".into())) };
         let mut col: HashMap<&str, usize> = HashMap::new();
@@ -144,11 +146,16 @@ impl App {
                 col.entry(field).or_insert(i);
             }
         }
-        let missing: Vec<&str> = ["name", "point_type", "unit"].iter().filter(|f| !col.contains_key(*f)).map(|f| {
-            COLUMNS.iter().find(|(k, _)| k == f).map(|(_, n)| n[0]).unwrap_or(f)
-        }).collect();
+        let missing: Vec<&str> = ["name", "point_type", "unit"]
+            .iter()
+            .filter(|f| !col.contains_key(*f))
+            .map(|f| COLUMNS.iter().find(|(k, _)| k == f).map(|(_, n)| n[0]).unwrap_or(f))
+            .collect();
         if !missing.is_empty() {
-            return Err(AppError::InvalidFile(vec![FileProblem { row: 1, message: t(lang, "import.points.missing_columns", &[("columns", &missing.join("、"))]) }]));
+            return Err(AppError::InvalidFile(vec![FileProblem {
+                row: 1,
+                message: t(lang, "import.points.missing_columns", &[("columns", &missing.join("、"))]),
+            }]));
         }
         let mut drafts = Vec::new();
         let mut problems = Vec::new();
@@ -163,12 +170,16 @@ impl App {
                 (false, Ok(la), Ok(lo)) => match LatLon::to_wgs84(la, lo, crate::domain::coords::Crs::Wgs84) {
                     Ok(p) => Some(p),
                     Err(_) => {
-                        problems.push(FileProblem { row: i + 1, message: t(lang, "import.points.bad_location", &[("lat", &lat), ("lon", &lon)]) });
+                        problems.push(FileProblem {
+                            row: i + 1,
+                            message: t(lang, "import.points.bad_location", &[("lat", &lat), ("lon", &lon)]),
+                        });
                         continue;
                     }
                 },
                 _ => {
-                    problems.push(FileProblem { row: i + 1, message: t(lang, "import.points.bad_location", &[("lat", &lat), ("lon", &lon)]) });
+                    problems
+                        .push(FileProblem { row: i + 1, message: t(lang, "import.points.bad_location", &[("lat", &lat), ("lon", &lon)]) });
                     continue;
                 }
             };

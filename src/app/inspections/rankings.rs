@@ -45,6 +45,12 @@ pub struct RankingRow {
     pub previous_rate: Option<f64>,
     /// Change of 得分率 against the previous period, in percentage points.
     pub change: Option<f64>,
+    /// Cases the period's failures opened or added to, those due (closed or past their
+    /// deadline) and those rectified on time; 按期整改率 = on time ÷ due.
+    pub cases: i64,
+    pub cases_due: i64,
+    pub rectified_on_time: i64,
+    pub rectified_rate: Option<f64>,
 }
 
 /// A ranking for an area and a period.
@@ -57,6 +63,9 @@ pub struct Ranking {
     pub by: RankBy,
     pub total: Sums,
     pub rate: Option<f64>,
+    pub cases: i64,
+    pub rectified_on_time: i64,
+    pub rectified_rate: Option<f64>,
     pub rows: Vec<RankingRow>,
 }
 
@@ -95,6 +104,10 @@ pub struct CompositeRow {
 /// The composite ranking, with its 红榜 and 黑榜.
 #[derive(Debug, Clone, Serialize)]
 pub struct Composite {
+    pub area: String,
+    pub area_name: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     pub weights: Weights,
     pub rows: Vec<CompositeRow>,
     pub red: Vec<CompositeRow>,
@@ -204,10 +217,39 @@ impl App {
         let (pf, pt) = previous(from, to);
         let (now_spans, prev_spans) = (spans(from, to), spans(pf, pt));
         let (k1, k2) = (keys.clone(), keys);
-        let (current, before) = self
+        let (now_ms, scope, (fd, td)) = (self.now(), vec![area.path.clone()], (day_key(from), day_key(to)));
+        let (current, before, rectified, points) = self
             .store()
-            .read(move |c| Ok::<_, AppError>((sums::units(c, &k1, &now_spans)?, sums::units(c, &k2, &prev_spans)?)))
+            .read(move |c| {
+                Ok::<_, AppError>((
+                    sums::units(c, &k1, &now_spans)?,
+                    sums::units(c, &k2, &prev_spans)?,
+                    db::rectification(c, fd, td, now_ms)?,
+                    db::points(c, &scope, None)?,
+                ))
+            })
             .await?;
+        // Each point's cases under the key it is ranked by, and under the area.
+        let key_of = |p: &crate::store::inspections::PointRow| -> Option<String> {
+            match by {
+                RankBy::Community => p.community_id.as_deref().map(area_key),
+                RankBy::Grid => p.grid_id.as_ref().map(|g| format!("g:{g}")),
+                RankBy::Unit => Some(format!("u:{}", p.unit_id)),
+                RankBy::PointType => Some(type_key(&area.id, &p.point_type)),
+                RankBy::Point => Some(format!("p:{}", p.id)),
+            }
+        };
+        let point_keys: HashMap<&str, Option<String>> = points.iter().map(|p| (p.id.as_str(), key_of(p))).collect();
+        let mut cases: HashMap<String, (i64, i64, i64)> = HashMap::new();
+        let mut all = (0, 0, 0);
+        for r in &rectified {
+            let Some(key) = point_keys.get(r.point_id.as_str()) else { continue };
+            all = (all.0 + r.cases, all.1 + r.due, all.2 + r.on_time);
+            if let Some(k) = key {
+                let e = cases.entry(k.clone()).or_default();
+                *e = (e.0 + r.cases, e.1 + r.due, e.2 + r.on_time);
+            }
+        }
         let current: HashMap<String, Sums> = current.into_iter().collect();
         let before: HashMap<String, Sums> = before.into_iter().collect();
         let total = current.get(&area_key(&area.id)).copied().unwrap_or_default();
@@ -221,20 +263,57 @@ impl App {
                     (Some(a), Some(b)) => Some(((a - b) * 1000.0).round() / 10.0),
                     _ => None,
                 };
-                Some(RankingRow { rank: 0, key, name, sums: s, rate: r, previous_rate, change })
+                let (n, due, on_time) = cases.get(&key).copied().unwrap_or_default();
+                Some(RankingRow {
+                    rank: 0,
+                    key,
+                    name,
+                    sums: s,
+                    rate: r,
+                    previous_rate,
+                    change,
+                    cases: n,
+                    cases_due: due,
+                    rectified_on_time: on_time,
+                    rectified_rate: (due > 0).then(|| on_time as f64 / due as f64),
+                })
             })
             .collect();
         rows.sort_by(|a, b| {
-            b.rate.unwrap_or(-1.0).total_cmp(&a.rate.unwrap_or(-1.0)).then(b.sums.inspections.cmp(&a.sums.inspections)).then(a.name.cmp(&b.name))
+            b.rate
+                .unwrap_or(-1.0)
+                .total_cmp(&a.rate.unwrap_or(-1.0))
+                .then(b.sums.inspections.cmp(&a.sums.inspections))
+                .then(a.name.cmp(&b.name))
         });
         for (i, r) in rows.iter_mut().enumerate() {
             r.rank = i + 1;
         }
-        Ok(Ranking { area: area.code.clone(), area_name: area.name.clone(), from, to, by, rate: total.rate(), total, rows })
+        let rectified_rate = (all.1 > 0).then(|| all.2 as f64 / all.1 as f64);
+        Ok(Ranking {
+            area: area.code.clone(),
+            area_name: area.name.clone(),
+            from,
+            to,
+            by,
+            rate: total.rate(),
+            total,
+            cases: all.0,
+            rectified_on_time: all.2,
+            rectified_rate,
+            rows,
+        })
     }
 
-    /// The weights of the composite ranking.
-    pub async fn ranking_weights(&self) -> AppResult<Weights> {
+    /// The weights of the composite ranking, for whoever reads rankings.
+    pub async fn ranking_weights(&self, actor: &Actor) -> AppResult<Weights> {
+        if !actor.can_somewhere(Permission::ReadInspections) {
+            return Err(AppError::Forbidden);
+        }
+        self.weights().await
+    }
+
+    async fn weights(&self) -> AppResult<Weights> {
         let stored = self.store().read(|c| schema::meta_get(c, WEIGHTS_KEY)).await?;
         Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
     }
@@ -255,8 +334,15 @@ impl App {
 
     /// Communities of an area ranked by 得分率 and the case indicators under the weights;
     /// `n` on each of the red and black lists.
-    pub async fn composite_ranking(&self, actor: &Actor, area: Option<&str>, from: NaiveDate, to: NaiveDate, n: usize) -> AppResult<Composite> {
-        let weights = self.ranking_weights().await?;
+    pub async fn composite_ranking(
+        &self,
+        actor: &Actor,
+        area: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        n: usize,
+    ) -> AppResult<Composite> {
+        let weights = self.weights().await?;
         let scores = self.ranking(actor, area, from, to, RankBy::Community).await?;
         let cases = self.indicators(actor, Some(&scores.area), from, to, GroupBy::Community).await?;
         let dir = self.directory();
@@ -286,7 +372,12 @@ impl App {
                 }
             })
             .collect();
-        rows.sort_by(|a, b| b.composite.unwrap_or(-1.0).total_cmp(&a.composite.unwrap_or(-1.0)).then(a.code.cmp(&b.code)));
+        rows.sort_by(|a, b| {
+            // Ties as the score ranking breaks them: 得分率, then more points inspected, then name.
+            let key = |r: &CompositeRow| (r.composite.unwrap_or(-1.0), r.rate.unwrap_or(-1.0));
+            let (ka, kb) = (key(a), key(b));
+            kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1)).then(b.inspections.cmp(&a.inspections)).then(a.name.cmp(&b.name))
+        });
         for (i, r) in rows.iter_mut().enumerate() {
             r.rank = i + 1;
         }
@@ -294,12 +385,19 @@ impl App {
         let n = n.min(ranked.len() / 2);
         let red = ranked.iter().take(n).cloned().collect();
         let black = ranked.iter().rev().take(n).cloned().collect();
-        Ok(Composite { weights, rows, red, black })
+        Ok(Composite { area: scores.area, area_name: scores.area_name, from, to, weights, rows, red, black })
     }
 
     /// The shortfall list of an area: items by the score they lost, the communities and points
     /// where each fails most, and what each lost in the period before.
-    pub async fn shortfall(&self, actor: &Actor, area: Option<&str>, from: NaiveDate, to: NaiveDate, top: usize) -> AppResult<Vec<ShortfallRow>> {
+    pub async fn shortfall(
+        &self,
+        actor: &Actor,
+        area: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        top: usize,
+    ) -> AppResult<Vec<ShortfallRow>> {
         if from > to || (to - from).num_days() > 366 {
             return Err(AppError::Invalid(Invalid::Period));
         }
@@ -357,7 +455,11 @@ impl App {
                     .into_iter()
                     .flatten()
                     .filter(|(_, x)| x.lost > 0.0)
-                    .map(|(k, x)| Where { name: names.get(k).cloned().unwrap_or_default(), lost: (x.lost * 100.0).round() / 100.0, failed: x.failed })
+                    .map(|(k, x)| Where {
+                        name: names.get(k).cloned().unwrap_or_default(),
+                        lost: (x.lost * 100.0).round() / 100.0,
+                        failed: x.failed,
+                    })
                     .collect();
                 where_c.sort_by(|a, b| b.lost.total_cmp(&a.lost).then(a.name.cmp(&b.name)));
                 where_c.truncate(3);
@@ -388,10 +490,32 @@ impl App {
         let h = |k: &str| t(lang, &format!("export.ranking.{k}"), &[]);
         let (from, to) = (r.from.format("%Y-%m-%d").to_string(), r.to.format("%Y-%m-%d").to_string());
         let head = TableHead {
-            title: t(lang, "export.ranking.title", &[("unit", &r.area_name), ("by", &t(lang, &format!("web.rank_by_{}", r.by.as_str()), &[]))]),
+            title: t(
+                lang,
+                "export.ranking.title",
+                &[("unit", &r.area_name), ("by", &t(lang, &format!("web.rank_by_{}", r.by.as_str()), &[]))],
+            ),
             notes: vec![t(lang, "export.period", &[("from", &from), ("to", &to)]), self.export_time_note(lang)],
             sheet: h("sheet"),
-            columns: ["rank", "name", "inspections", "rate", "previous_rate", "change", "problems", "failed", "voided"].iter().map(|k| h(k)).collect(),
+            columns: [
+                "rank",
+                "name",
+                "inspections",
+                "score",
+                "standard",
+                "rate",
+                "previous_rate",
+                "change",
+                "problems",
+                "failed",
+                "voided",
+                "cases",
+                "rectified_on_time",
+                "rectified_rate",
+            ]
+            .iter()
+            .map(|k| h(k))
+            .collect(),
         };
         let rows = r
             .rows
@@ -401,30 +525,101 @@ impl App {
                     Cell::Number(x.rank as f64),
                     text_cell(&x.name),
                     Cell::Number(x.sums.inspections as f64),
+                    Cell::Number(x.sums.score),
+                    Cell::Number(x.sums.standard),
                     Cell::Percent(x.rate),
                     Cell::Percent(x.previous_rate),
                     x.change.map(Cell::Number).unwrap_or(Cell::Empty),
                     Cell::Number(x.sums.problems as f64),
                     Cell::Number(x.sums.failed as f64),
                     Cell::Number(x.sums.voided as f64),
+                    Cell::Number(x.cases as f64),
+                    Cell::Number(x.rectified_on_time as f64),
+                    Cell::Percent(x.rectified_rate),
                 ]
             })
             .collect();
         self.stream_table(head, format, "ranking", rows, |_| Ok(None))
     }
 
+    /// The composite ranking as a table, 红榜 and 黑榜 marked.
+    pub fn export_composite(&self, r: &Composite, format: ExportFormat, lang: Lang) -> Download {
+        let h = |k: &str| t(lang, &format!("export.composite.{k}"), &[]);
+        let (from, to) = (r.from.format("%Y-%m-%d").to_string(), r.to.format("%Y-%m-%d").to_string());
+        let w = &r.weights;
+        let weights = t(
+            lang,
+            "export.composite.weights",
+            &[("score", &w.score.to_string()), ("on_time", &w.on_time.to_string()), ("rework", &w.rework.to_string())],
+        );
+        let head = TableHead {
+            title: t(lang, "export.composite.title", &[("unit", &r.area_name)]),
+            notes: vec![t(lang, "export.period", &[("from", &from), ("to", &to)]), weights, self.export_time_note(lang)],
+            sheet: h("sheet"),
+            columns: ["rank", "name", "composite", "rate", "on_time_rate", "rework_rate", "inspections", "list"]
+                .iter()
+                .map(|k| h(k))
+                .collect(),
+        };
+        let (red, black) = (h("red"), h("black"));
+        let rows = r
+            .rows
+            .iter()
+            .map(|x| {
+                let list = if r.red.iter().any(|y| y.code == x.code) {
+                    text_cell(&red)
+                } else if r.black.iter().any(|y| y.code == x.code) {
+                    text_cell(&black)
+                } else {
+                    Cell::Empty
+                };
+                vec![
+                    Cell::Number(x.rank as f64),
+                    text_cell(&x.name),
+                    x.composite.map(|v| Cell::Number((v * 1000.0).round() / 10.0)).unwrap_or(Cell::Empty),
+                    Cell::Percent(x.rate),
+                    Cell::Percent(x.on_time_rate),
+                    Cell::Percent(x.rework_rate),
+                    Cell::Number(x.inspections as f64),
+                    list,
+                ]
+            })
+            .collect();
+        self.stream_table(head, format, "composite", rows, |_| Ok(None))
+    }
+
     /// The shortfall list as a table.
-    pub fn export_shortfall(&self, area: &str, from: NaiveDate, to: NaiveDate, rows: &[ShortfallRow], format: ExportFormat, lang: Lang) -> Download {
+    pub fn export_shortfall(
+        &self,
+        area: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        rows: &[ShortfallRow],
+        format: ExportFormat,
+        lang: Lang,
+    ) -> Download {
         let h = |k: &str| t(lang, &format!("export.shortfall.{k}"), &[]);
         let (f, tt) = (from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string());
         let head = TableHead {
             title: t(lang, "export.shortfall.title", &[("unit", area)]),
             notes: vec![t(lang, "export.period", &[("from", &f), ("to", &tt)]), self.export_time_note(lang)],
             sheet: h("sheet"),
-            columns: ["rank", "code", "point_type", "text", "lost", "previous_lost", "inspections", "failed", "fail_rate", "communities", "points"]
-                .iter()
-                .map(|k| h(k))
-                .collect(),
+            columns: [
+                "rank",
+                "code",
+                "point_type",
+                "text",
+                "lost",
+                "previous_lost",
+                "inspections",
+                "failed",
+                "fail_rate",
+                "communities",
+                "points",
+            ]
+            .iter()
+            .map(|k| h(k))
+            .collect(),
         };
         let list = |w: &[Where]| w.iter().map(|x| x.name.clone()).collect::<Vec<_>>().join("、");
         let cells = rows

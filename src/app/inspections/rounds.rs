@@ -112,7 +112,12 @@ impl App {
                 let mut out = Vec::new();
                 for id in points {
                     let (id2, scopes2) = (id.clone(), scopes.clone());
-                    let p = self.store().read(move |c| db::point(c, &id2)).await?.filter(|p| p.active).ok_or(AppError::NotFound(Thing::Point))?;
+                    let p = self
+                        .store()
+                        .read(move |c| db::point(c, &id2))
+                        .await?
+                        .filter(|p| p.active)
+                        .ok_or(AppError::NotFound(Thing::Point))?;
                     if !scopes2.iter().any(|s| p.scope_path.starts_with(s.as_str())) {
                         return Err(AppError::NotFound(Thing::Point));
                     }
@@ -136,6 +141,10 @@ impl App {
                 seed = s.unwrap_or_else(|| rand::random::<u32>() as u64);
                 let candidates = self.store().read(move |c| db::points(c, &within, None)).await?;
                 let pairs: Vec<(String, String)> = candidates.iter().map(|p| (p.id.clone(), p.point_type.clone())).collect();
+                // A type with no points there is a mistake, not a stratum of none.
+                if let Some(kind) = quotas.keys().find(|k| !pairs.iter().any(|(_, t)| t == *k)) {
+                    return Err(AppError::InvalidParameter(format!("quotas: {kind}")));
+                }
                 let drawn = draw_points(&pairs, quotas, seed);
                 if drawn.is_empty() {
                     return Err(AppError::Invalid(Invalid::NothingDrawn));
@@ -297,7 +306,7 @@ impl App {
     /// What waits for this inspector: their points not yet inspected, in rounds still open.
     pub async fn my_inspections(&self, actor: &Actor) -> AppResult<Vec<Assigned>> {
         if !actor.can_somewhere(Permission::Inspect) {
-            return Ok(Vec::new());
+            return Err(AppError::Forbidden);
         }
         let me = actor.person_id.clone();
         let today = yyyymmdd(crate::domain::calendar::beijing_date(self.now()));

@@ -127,7 +127,8 @@ impl App {
                 let rp = db::round_point(c, &r, &p)?.ok_or(AppError::NotFound(Thing::Point))?;
                 let point = db::point(c, &p)?.ok_or(AppError::NotFound(Thing::Point))?;
                 let assigned = rp.inspector_id.as_deref() == Some(actor.person_id.as_str()) && actor.is_person();
-                let may = (assigned && actor.can_somewhere(Permission::Inspect)) || actor.can(Permission::PlanInspections, &point.scope_path);
+                let may =
+                    (assigned && actor.can_somewhere(Permission::Inspect)) || actor.can(Permission::PlanInspections, &point.scope_path);
                 if !may {
                     return Err(if actor.can(Permission::ReadInspections, &point.scope_path) {
                         AppError::Invalid(Invalid::NotYourPoint)
@@ -135,7 +136,8 @@ impl App {
                         AppError::NotFound(Thing::Point)
                     });
                 }
-                let mut items: Vec<ItemRow> = db::items(c, &round.manual_id)?.into_iter().filter(|i| i.point_type == point.point_type).collect();
+                let mut items: Vec<ItemRow> =
+                    db::items(c, &round.manual_id)?.into_iter().filter(|i| i.point_type == point.point_type).collect();
                 if let Some(codes) = &rp.items {
                     items.retain(|i| codes.contains(&i.code));
                 }

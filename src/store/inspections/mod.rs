@@ -76,6 +76,13 @@ pub fn manual(conn: &mut dyn Conn, id: &str) -> StoreResult<Option<ManualRow>> {
     conn.query_opt(&ManualRow::select().and_where(Expr::col("id").eq(id)).to_owned())?.map(|r| ManualRow::decode(&r)).transpose()
 }
 
+/// One item of one version.
+pub fn item(conn: &mut dyn Conn, manual_id: &str, code: &str) -> StoreResult<Option<ItemRow>> {
+    conn.query_opt(&ItemRow::select().and_where(Expr::col("manual_id").eq(manual_id)).and_where(Expr::col("code").eq(code)).to_owned())?
+        .map(|r| ItemRow::decode(&r))
+        .transpose()
+}
+
 /// A version's items in the manual's order.
 pub fn items(conn: &mut dyn Conn, manual_id: &str) -> StoreResult<Vec<ItemRow>> {
     conn.query(&ItemRow::select().and_where(Expr::col("manual_id").eq(manual_id)).order_by("sort", Order::Asc).to_owned())?
@@ -182,8 +189,10 @@ pub struct RoundRow {
     pub name: String,
     pub kind: RoundKind,
     pub manual_id: String,
-    /// First and last day, as yyyymmdd.
+    /// First and last day, kept as yyyymmdd, sent as YYYY-MM-DD.
+    #[serde(serialize_with = "crate::domain::inspection::serialize_day_key")]
     pub starts_on: i64,
+    #[serde(serialize_with = "crate::domain::inspection::serialize_day_key")]
     pub ends_on: i64,
     /// The seed the points were drawn from (printed with the round so anyone can re-draw).
     pub seed: i64,
@@ -288,7 +297,8 @@ pub struct InspectionRow {
     pub inspector_id: String,
     pub manual_id: String,
     pub at: i64,
-    /// yyyymmdd (Beijing).
+    /// Kept as yyyymmdd (Beijing), sent as YYYY-MM-DD.
+    #[serde(serialize_with = "crate::domain::inspection::serialize_day_key")]
     pub day: i64,
     pub score: f64,
     pub standard: f64,
@@ -352,9 +362,7 @@ pub fn insert_inspection(conn: &mut dyn Conn, i: &InspectionRow, items: &[ItemRe
 }
 
 pub fn inspection(conn: &mut dyn Conn, id: &str) -> StoreResult<Option<InspectionRow>> {
-    conn.query_opt(&InspectionRow::select().and_where(Expr::col("id").eq(id)).to_owned())?
-        .map(|r| InspectionRow::decode(&r))
-        .transpose()
+    conn.query_opt(&InspectionRow::select().and_where(Expr::col("id").eq(id)).to_owned())?.map(|r| InspectionRow::decode(&r)).transpose()
 }
 
 /// The inspection of a point in a round, if it was done.
@@ -398,14 +406,18 @@ pub fn item_of_case(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Option<(I
         .and_where(Expr::col(("inspection_items", "case_id")).eq(case_id))
         .order_by(("inspections", "at"), Order::Desc)
         .limit(1);
-    conn.query_opt(&q)?
-        .map(|r| Ok((InspectionRow::decode_at(&r, ItemResultRow::COLUMNS.len())?, ItemResultRow::decode(&r)?)))
-        .transpose()
+    conn.query_opt(&q)?.map(|r| Ok((InspectionRow::decode_at(&r, ItemResultRow::COLUMNS.len())?, ItemResultRow::decode(&r)?))).transpose()
 }
 
 /// Failed items of the inspections of an area and period with one item code, and how many
 /// times each point failed it: (point id, failures), most first.
-pub fn failing_points(conn: &mut dyn Conn, item_code: &str, from_day: i64, to_day: i64, point_ids: Option<&[String]>) -> StoreResult<Vec<(String, i64)>> {
+pub fn failing_points(
+    conn: &mut dyn Conn,
+    item_code: &str,
+    from_day: i64,
+    to_day: i64,
+    point_ids: Option<&[String]>,
+) -> StoreResult<Vec<(String, i64)>> {
     let mut q = Query::select()
         .column(("inspections", "point_id"))
         .expr(Expr::col(("inspection_items", "id")).count())
@@ -449,4 +461,54 @@ pub fn inspection_of_item(conn: &mut dyn Conn, item_id: &str) -> StoreResult<Opt
     q.inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
         .and_where(Expr::col(("inspection_items", "id")).eq(item_id));
     conn.query_opt(&q)?.map(|r| InspectionRow::decode(&r)).transpose()
+}
+
+/// What became of the cases that failed items opened (or added to) at one point.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rectification {
+    pub point_id: String,
+    /// Distinct cases linked to the point's failed items in the period.
+    pub cases: i64,
+    /// Of those, closed or past their handling deadline at `now`.
+    pub due: i64,
+    /// Of those, handled by the deadline and closed.
+    pub on_time: i64,
+}
+
+/// Rectification per point for the inspections of `[from_day, to_day]`: a grouped read of
+/// the period's failed items (the day index), each case once per point.
+pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) -> StoreResult<Vec<Rectification>> {
+    let linked = Query::select()
+        .distinct()
+        .column(("inspections", "point_id"))
+        .column(("inspection_items", "case_id"))
+        .from("inspections")
+        .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
+        .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
+        .and_where(Expr::col(("inspection_items", "case_id")).is_not_null())
+        .to_owned();
+    let x = sea_query::Alias::new("x");
+    let closed = || Expr::col(("cases", "closed_at")).is_not_null();
+    // Literal 1 and 0: PostgreSQL cannot type a bound parameter inside CASE … SUM.
+    let count_if = |cond: sea_query::Expr| Expr::case(cond, Expr::cust("1")).finally(Expr::cust("0"));
+    let due = closed().or(Expr::col(("cases", "handling_deadline")).lt(now));
+    let on_time = closed().and(Expr::col(("cases", "handled_at")).is_not_null()).and(
+        Expr::col(("cases", "handling_deadline"))
+            .is_null()
+            .or(Expr::col(("cases", "handled_at")).lte(Expr::col(("cases", "handling_deadline")))),
+    );
+    conn.query(
+        &Query::select()
+            .column((x.clone(), sea_query::Alias::new("point_id")))
+            .expr(Expr::col((x.clone(), sea_query::Alias::new("case_id"))).count())
+            .expr(Expr::expr(count_if(due)).sum().cast_as("BIGINT"))
+            .expr(Expr::expr(count_if(on_time)).sum().cast_as("BIGINT"))
+            .from_subquery(linked, x.clone())
+            .inner_join("cases", Expr::col(("cases", "id")).equals((x.clone(), sea_query::Alias::new("case_id"))))
+            .group_by_col((x, sea_query::Alias::new("point_id")))
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok(Rectification { point_id: r.string(0)?, cases: r.i64(1)?, due: r.i64(2)?, on_time: r.i64(3)? }))
+    .collect()
 }

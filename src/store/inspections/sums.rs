@@ -14,15 +14,7 @@ const COUNTS: [&str; 4] = ["inspections", "problems", "failed", "voided"];
 const AMOUNTS: [&str; 3] = ["score", "standard", "lost"];
 
 fn values(s: &Sums) -> Vec<sea_query::Value> {
-    vec![
-        s.inspections.into(),
-        s.problems.into(),
-        s.failed.into(),
-        s.voided.into(),
-        s.score.into(),
-        s.standard.into(),
-        s.lost.into(),
-    ]
+    vec![s.inspections.into(), s.problems.into(), s.failed.into(), s.voided.into(), s.score.into(), s.standard.into(), s.lost.into()]
 }
 
 fn decode(r: &Row, at: usize) -> StoreResult<Sums> {
@@ -132,7 +124,12 @@ pub fn items_of(conn: &mut dyn Conn, unit: &str, spans: &[(Grain, i64, i64)]) ->
 }
 
 /// One item's sums in each of `units` (communities of an area) over the spans.
-pub fn item_in_units(conn: &mut dyn Conn, item_code: &str, units: &[String], spans: &[(Grain, i64, i64)]) -> StoreResult<Vec<(String, Sums)>> {
+pub fn item_in_units(
+    conn: &mut dyn Conn,
+    item_code: &str,
+    units: &[String],
+    spans: &[(Grain, i64, i64)],
+) -> StoreResult<Vec<(String, Sums)>> {
     let mut out: std::collections::HashMap<String, Sums> = std::collections::HashMap::new();
     for chunk in units.chunks(500) {
         for (grain, from, to) in spans {

@@ -140,7 +140,9 @@ pub(super) fn steps() -> Vec<Step> {
                 .foreign_key(&mut fk("inspections", "point_id", "points"))
                 .to_owned(),
         ),
-        Step::Index(Index::create().name("inspections_round_point").table("inspections").col("round_id").col("point_id").unique().to_owned()),
+        Step::Index(
+            Index::create().name("inspections_round_point").table("inspections").col("round_id").col("point_id").unique().to_owned(),
+        ),
         idx("inspections_point", "inspections", &["point_id", "at"]),
         idx("inspections_day", "inspections", &["day"]),
         Step::Table(
