@@ -99,6 +99,17 @@ enum ImportCommand {
     People { file: PathBuf },
     /// A TOML file of problem categories, in the format of data-files/categories.toml.
     Categories { file: PathBuf },
+    /// The evaluation manual (测评手册) as a new version: .toml in the format of
+    /// data-files/manual.toml, or .xlsx/.csv with the columns 点位类型, 编号, 测评内容, 分值,
+    /// 评分方式, 扣分标准, 问题类别, 否决, 测评方法.
+    Manual {
+        file: PathBuf,
+        /// The version's name for a spreadsheet (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Inspection points (点位) from .xlsx or .csv (名称, 点位类型, 纬度, 经度, 责任单位, 地址).
+    Points { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -328,6 +339,20 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
         ImportCommand::People { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));
             app.import_people(&Actor::console(), &file, lang).await.map(|n| format!("people imported: {n}"))
+        }
+        ImportCommand::Manual { file, name } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let toml = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+            let name = name.unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+            app.import_manual(&Actor::console(), &name, &bytes, toml, lang).await.map(|m| {
+                format!("manual imported: version {} “{}”, {} point types, {} items", m.version, m.name, m.point_types, m.items)
+            })
+        }
+        ImportCommand::Points { file } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            app.import_points(&Actor::console(), &bytes, lang).await.map(|(a, u)| format!("points imported: {a} new, {u} updated"))
         }
     };
     spinner.finish_and_clear();

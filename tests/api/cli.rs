@@ -281,3 +281,32 @@ async fn recount_checks_the_dashboard_counters_and_fix_rewrites_them() {
     assert!(out.status.success() && stdout(&out).contains("已按案卷重算"), "{}", stdout(&out));
     assert!(run(&t, &["recount"], None).status.success(), "agree again after --fix");
 }
+
+#[tokio::test]
+async fn import_a_manual_and_points_from_the_command_line() {
+    let t = spawn_demo().await;
+    let manual = t.dir.path().join("manual.toml");
+    let good = include_str!("../../data-files/manual.toml");
+    // A bad file: the score of the third item is not a number; nothing is loaded.
+    let bad = good.replacen("score = 3\nscoring = \"每处扣分\"\nrule = \"1\"", "score = \"三\"\nscoring = \"每处扣分\"\nrule = \"1\"", 1);
+    let line = bad.lines().position(|l| l == "score = \"三\"").unwrap() + 1;
+    std::fs::write(&manual, &bad).unwrap();
+    let out = run(&t, &["import", "manual", manual.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&format!("第 {line} 行")) && stderr(&out).contains("“三”"), "{}", stderr(&out));
+    std::fs::write(&manual, good).unwrap();
+    let out = run(&t, &["import", "manual", manual.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("manual imported: version 2"), "{}", stdout(&out));
+
+    let points = t.dir.path().join("points.csv");
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    std::fs::write(&points, format!("名称,点位类型,纬度,经度,责任单位,地址\n开元小区,居民小区,{lat},{lon},开元社区,开元路 9 号\n")).unwrap();
+    let out = run(&t, &["import", "points", points.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("points imported: 1 new, 0 updated"), "{}", stdout(&out));
+    let (inspector, _) = t.login("inspector").await;
+    let listed = get_json(&inspector, t.url("/api/v1/inspections/points?type=%E5%B1%85%E6%B0%91%E5%B0%8F%E5%8C%BA")).await;
+    assert_eq!(listed[0]["name"], "开元小区");
+    assert_eq!(listed[0]["community_name"], "开元社区");
+}
