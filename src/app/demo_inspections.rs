@@ -273,6 +273,19 @@ impl App {
             }
             previous = if kind == RoundKind::Recheck { None } else { Some(round.round.id.clone()) };
         }
+        // This week's inspection, planned and not yet begun: the inspector's to-do.
+        if weeks > 0 {
+            let plan = RoundPlan {
+                name: format!("第 {weeks} 周创城督查"),
+                kind: RoundKind::Inspection,
+                starts_on: today,
+                ends_on: monday + chrono::Duration::days(6),
+                selection: Selection::Drawn { quotas: quotas.clone(), seed: Some(SEED + 1000), within: None },
+                inspectors: vec![inspector.person_id.clone()],
+            };
+            self.plan_round(&Actor::console(), plan).await?;
+            out.rounds += 1;
+        }
         Ok(out)
     }
 }

@@ -32,6 +32,12 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::ReadIndicators) {
         out.push(item("dashboard", "/dashboard", false));
     }
+    if actor.can_somewhere(Permission::Inspect) {
+        out.push(item("inspect", "/inspect", true));
+    }
+    if actor.can_somewhere(Permission::ReadInspections) {
+        out.push(item("inspections", "/inspections", false));
+    }
     let admin = [
         Permission::ManageOrg,
         Permission::ManagePeople,
@@ -99,6 +105,8 @@ mod tests {
         assert!(!keys(&actor(Role::GridWorker)).contains(&"admin"));
         assert!(keys(&actor(Role::SystemAdmin)).contains(&"admin"));
         assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report"]);
+        assert!(keys(&actor(Role::Inspector)).contains(&"inspect"), "inspectors inspect on the phone");
+        assert!(keys(&actor(Role::Leader)).contains(&"inspections") && !keys(&actor(Role::Leader)).contains(&"inspect"));
         let admin: Vec<_> = admin_sections(&actor(Role::CommunityAdmin)).into_iter().map(|s| s.key).collect();
         assert_eq!(admin, vec!["org", "grids", "people"]);
     }

@@ -97,10 +97,13 @@ async fn work_page(State(app): State<App>, who: SignedIn<Page>) -> Response {
     let urgent: Vec<Row> = todo.iter().take(5).map(|c| row(lang, c)).collect();
     let mine: Vec<Row> = today.iter().map(|c| row(lang, c)).collect();
     let overdue = todo.iter().filter(|c| c.light == Some(crate::domain::calendar::Light::Red)).count();
+    // An inspector's points to inspect, when they may inspect.
+    let inspect = app.my_inspections(actor).await.ok().map(|w| w.len());
     page(
         &who.0,
         "cases/work.html",
         context! {
+            inspect => inspect,
             todo_count => todo.len(),
             overdue => overdue,
             urgent => Serde(&urgent),
@@ -339,6 +342,7 @@ async fn render_case(app: &App, caller: &Caller, id: &str, error: Option<String>
             may_reveal => case.may_reveal && revealed.is_none(),
             version => case.state.version,
             rework => case.state.rework_count,
+            inspection => case.inspection.as_ref().map(Serde),
             timeline => Serde(&rows),
             forms => Serde(&forms),
             before => before,

@@ -5,6 +5,8 @@ mod admin;
 mod cases;
 mod dashboard;
 mod grids;
+mod inspect;
+mod inspections;
 mod report;
 mod svg;
 
@@ -103,6 +105,8 @@ pub fn routes() -> Router<App> {
         .merge(dashboard::routes())
         .merge(grids::routes())
         .merge(admin::routes())
+        .merge(inspect::routes())
+        .merge(inspections::routes())
         .fallback(page_not_found)
 }
 

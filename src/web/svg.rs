@@ -189,6 +189,73 @@ pub fn locator(around: &[&MultiPolygon<f64>], grid: &MultiPolygon<f64>, lat: f64
     out
 }
 
+/// Horizontal bars of shares (0 … 1), shown as percentages, in the order given; `marks`
+/// colours a bar `good` or `bad` (红榜 / 黑榜).
+pub fn rate_bars(items: &[(String, f64, Option<&'static str>)], title: &str) -> String {
+    let w = 560.0;
+    let row = 24.0;
+    // Wide enough for the longest label (a CJK character is about 12 px at this size).
+    let longest = items.iter().map(|(l, ..)| l.chars().map(|c| if c.is_ascii() { 7.0 } else { 12.5 }).sum::<f64>()).fold(0.0, f64::max);
+    let label_w = (longest + 12.0).clamp(80.0, 260.0);
+    let h = row * items.len() as f64 + 8.0;
+    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, esc(title));
+    for (i, (label, v, mark)) in items.iter().enumerate() {
+        let y = i as f64 * row + 4.0;
+        let v = v.clamp(0.0, 1.0);
+        let bw = (w - label_w - 60.0) * v;
+        let class = match mark {
+            Some(m) => format!("bar {m}"),
+            None => "bar".to_string(),
+        };
+        let _ = write!(
+            out,
+            r##"<g><title>{label}: {pct:.1}%</title><text x="{lx}" y="{ty}" text-anchor="end" class="lbl">{label}</text><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{bh}" rx="3" class="{class}"/><text x="{vx:.1}" y="{ty}" class="val">{pct:.1}%</text></g>"##,
+            label = esc(label),
+            pct = v * 100.0,
+            lx = label_w - 6.0,
+            ty = y + 15.0,
+            bh = row - 8.0,
+            vx = label_w + bw + 5.0,
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A point on the points map.
+pub struct MapPoint<'a> {
+    pub name: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    /// 0 … 5 of `ramp`; 0 for not inspected.
+    pub shade: usize,
+    pub label: String,
+    pub href: String,
+}
+
+/// The grids in grey with the points as dots over them, each a link.
+pub fn point_map(grids: &[&MultiPolygon<f64>], points: &[MapPoint<'_>], title: &str, ramp: &[&str; 6]) -> String {
+    let width = 640.0;
+    let Some(p) = Projection::fit(grids.iter().copied(), width) else { return String::new() };
+    let mut out = format!(r#"<svg class="map" viewBox="0 0 {width} {:.1}" role="img" aria-label="{}">"#, p.height, esc(title));
+    for shape in grids {
+        let _ = write!(out, r#"<path d="{}" class="nb"/>"#, p.path(shape));
+    }
+    for pt in points {
+        let (x, y) = p.point(pt.lon, pt.lat);
+        let _ = write!(
+            out,
+            r#"<a href="{}"><circle cx="{x:.1}" cy="{y:.1}" r="5" fill="{}" class="spot"><title>{}: {}</title></circle></a>"#,
+            esc(&pt.href),
+            ramp[pt.shade.min(5)],
+            esc(pt.name),
+            esc(&pt.label),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +268,18 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         let t = trend(&[("11-01".into(), 3, 1), ("11-02".into(), 5, 4)], "t", ("上报", "结案"));
         assert_eq!(t.matches("<circle").count(), 4);
+    }
+
+    #[test]
+    fn rate_bars_show_percentages_and_points_are_links() {
+        let svg = rate_bars(&[("开元社区".into(), 0.9234, Some("good")), ("x".into(), 1.7, None)], "r");
+        assert!(svg.contains("开元社区: 92.3%") && svg.contains("bar good"));
+        assert!(svg.contains("x: 100.0%"), "a share is never drawn past 100 %");
+        let a = MultiPolygon(vec![polygon![(x: 117.15, y: 36.96), (x: 117.16, y: 36.96), (x: 117.16, y: 36.97), (x: 117.15, y: 36.96)]]);
+        let pts = [MapPoint { name: "市场", lat: 36.965, lon: 117.155, shade: 3, label: "88%".into(), href: "/p".into() }];
+        let svg = point_map(&[&a], &pts, "m", &RAMP_ON_TIME);
+        assert_eq!(svg.matches("<circle").count(), 1);
+        assert!(svg.contains("市场: 88%"));
     }
 
     #[test]

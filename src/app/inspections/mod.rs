@@ -14,8 +14,8 @@ mod submit;
 
 pub use manual::{ManualSummary, ManualView};
 pub use points::{PointDraft, PointView};
-pub use rankings::{Composite, CompositeRow, RankBy, Ranking, RankingRow, ShortfallRow, Weights};
-pub use rounds::{Assigned, RoundPlan, RoundPointView, RoundView, Selection};
+pub use rankings::{Composite, CompositeRow, RankBy, Ranking, RankingRow, ShortfallRow, Weights, Where};
+pub use rounds::{Assigned, InspectionBrief, RoundPlan, RoundPointView, RoundView, Selection};
 pub use submit::{InspectForm, InspectionView, ItemInput, SubmitInput};
 
 use crate::app::GridDirectory;

@@ -72,6 +72,19 @@ pub struct RoundView {
     pub points: Vec<RoundPointView>,
 }
 
+/// An inspection as a list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionBrief {
+    pub id: String,
+    pub at: i64,
+    pub round_name: String,
+    pub point_name: String,
+    pub point_type: String,
+    pub rate: Option<f64>,
+    pub voided: bool,
+    pub failed_items: i64,
+}
+
 /// A point waiting for an inspector.
 #[derive(Debug, Clone, Serialize)]
 pub struct Assigned {
@@ -333,5 +346,48 @@ impl App {
             .await?;
         let m = self.manual(&Actor::console(), None).await.ok();
         Ok(rows.into_iter().map(|(round, point, items)| Assigned { round, point: self.point_view(point, m.as_ref()), items }).collect())
+    }
+
+    /// The inspector's latest inspections (their own, newest first).
+    pub async fn my_recent_inspections(&self, actor: &Actor, limit: u64) -> AppResult<Vec<InspectionBrief>> {
+        if !actor.can_somewhere(Permission::Inspect) {
+            return Err(AppError::Forbidden);
+        }
+        let me = actor.person_id.clone();
+        self.store()
+            .read(move |c| {
+                let mut out = Vec::new();
+                for i in db::inspections_by(c, &me, limit)? {
+                    let round_name = db::round(c, &i.round_id)?.map(|r| r.name).unwrap_or_default();
+                    let point = db::point(c, &i.point_id)?;
+                    out.push(InspectionBrief {
+                        rate: (i.standard > 0.0).then(|| i.score / i.standard),
+                        point_name: point.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+                        point_type: point.map(|p| p.point_type).unwrap_or_default(),
+                        round_name,
+                        voided: i.voided,
+                        failed_items: i.failed_items,
+                        at: i.at,
+                        id: i.id,
+                    });
+                }
+                Ok::<_, AppError>(out)
+            })
+            .await
+    }
+
+    /// Who may be given points to inspect, for a planner: (person id, name, unit name).
+    pub async fn inspectors(&self, actor: &Actor) -> AppResult<Vec<(String, String, String)>> {
+        if !actor.can_somewhere(Permission::PlanInspections) {
+            return Err(AppError::Forbidden);
+        }
+        let members = self.store().read(|c| crate::store::people::members(c, None, None)).await?;
+        let mut out: Vec<(String, String, String)> = Vec::new();
+        for m in members.into_iter().filter(|m| m.role.permissions().contains(&Permission::Inspect)) {
+            if !out.iter().any(|(id, ..)| *id == m.person_id) {
+                out.push((m.person_id, m.name, m.org_unit_name));
+            }
+        }
+        Ok(out)
     }
 }

@@ -22,7 +22,7 @@ use crate::domain::inspection::{
 use crate::domain::photo::AttachmentOwner;
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::cases::{self as case_db, CaseDetails};
-use crate::store::inspections::{self as db, InspectionRow, ItemResultRow, ItemRow, PointRow, RoundRow, sums};
+use crate::store::inspections::{self as db, InspectionRow, ItemResultRow, ItemRow, PointRow, RoundPointRow, RoundRow, sums};
 use crate::store::{Conn, attachments, new_id, org, people};
 
 /// The longest note an item or an inspection takes.
@@ -65,6 +65,8 @@ pub struct InspectForm {
     pub point: PointView,
     pub items: Vec<FormItem>,
     pub recheck: bool,
+    /// The inspection, once the point is done in this round.
+    pub done: Option<String>,
 }
 
 /// A case as an item shows it.
@@ -119,7 +121,7 @@ fn trimmed_note(n: &Option<String>) -> AppResult<Option<String>> {
 impl App {
     /// The round, the point and the items an inspector must observe there: every item of the
     /// point's type in the round's manual version, or a re-check's items.
-    async fn inspection_plan(&self, actor: &Actor, round_id: &str, point_id: &str) -> AppResult<(RoundRow, PointRow, Vec<ItemRow>)> {
+    async fn inspection_plan(&self, actor: &Actor, round_id: &str, point_id: &str) -> AppResult<(RoundRow, RoundPointRow, PointRow, Vec<ItemRow>)> {
         let (r, p, actor) = (round_id.to_string(), point_id.to_string(), actor.clone());
         self.store()
             .read(move |c| {
@@ -141,21 +143,27 @@ impl App {
                 if let Some(codes) = &rp.items {
                     items.retain(|i| codes.contains(&i.code));
                 }
-                Ok((round, point, items))
+                Ok((round, rp, point, items))
             })
             .await
     }
 
     /// The form for a point of a round.
     pub async fn inspect_form(&self, actor: &Actor, round_id: &str, point_id: &str) -> AppResult<InspectForm> {
-        let (round, point, items) = self.inspection_plan(actor, round_id, point_id).await?;
+        let (round, rp, point, items) = self.inspection_plan(actor, round_id, point_id).await?;
         let categories = self.category_map().await?;
         let manual = self.manual(&Actor::console(), Some(&round.manual_id)).await.ok();
         let items = items
             .into_iter()
             .map(|i| FormItem { category_name: i.category_code.as_ref().and_then(|c| categories.get(c)).map(|c| c.name.clone()), item: i })
             .collect();
-        Ok(InspectForm { recheck: round.kind == RoundKind::Recheck, point: self.point_view(point, manual.as_ref()), round, items })
+        Ok(InspectForm {
+            recheck: round.kind == RoundKind::Recheck,
+            point: self.point_view(point, manual.as_ref()),
+            round,
+            items,
+            done: rp.inspection_id,
+        })
     }
 
     /// Records an inspection: see the module documentation. A retry with the same key answers
@@ -188,7 +196,7 @@ impl App {
                 return self.inspection(actor, &done).await;
             }
         }
-        let (round, point, items) = self.inspection_plan(actor, round_id, point_id).await?;
+        let (round, _, point, items) = self.inspection_plan(actor, round_id, point_id).await?;
         let note = trimmed_note(&input.note)?;
         // Every item of the plan, once, with an observation its method takes.
         let by_code: HashMap<&str, &ItemRow> = items.iter().map(|i| (i.code.as_str(), i)).collect();

@@ -512,3 +512,11 @@ pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) 
     .map(|r| Ok(Rectification { point_id: r.string(0)?, cases: r.i64(1)?, due: r.i64(2)?, on_time: r.i64(3)? }))
     .collect()
 }
+
+/// An inspector's latest inspections, newest first.
+pub fn inspections_by(conn: &mut dyn Conn, inspector_id: &str, limit: u64) -> StoreResult<Vec<InspectionRow>> {
+    conn.query(&InspectionRow::select().and_where(Expr::col("inspector_id").eq(inspector_id)).order_by("at", Order::Desc).limit(limit).to_owned())?
+        .iter()
+        .map(InspectionRow::decode)
+        .collect()
+}
