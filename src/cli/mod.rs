@@ -345,9 +345,9 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let toml = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
             let name = name.unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
-            app.import_manual(&Actor::console(), &name, &bytes, toml, lang).await.map(|m| {
-                format!("manual imported: version {} “{}”, {} point types, {} items", m.version, m.name, m.point_types, m.items)
-            })
+            app.import_manual(&Actor::console(), &name, &bytes, toml, lang)
+                .await
+                .map(|m| format!("manual imported: version {} “{}”, {} point types, {} items", m.version, m.name, m.point_types, m.items))
         }
         ImportCommand::Points { file } => {
             spinner.set_message(format!("checking and importing {}", file.display()));

@@ -188,14 +188,25 @@ fn form_items(f: &InspectForm) -> Vec<FormItem> {
                 deduct,
                 thresholds,
                 required,
-                count: if matches!(i.item.scoring, Scoring::PerProblem { .. } | Scoring::Grade { .. }) { "0".into() } else { String::new() },
+                count: if matches!(i.item.scoring, Scoring::PerProblem { .. } | Scoring::Grade { .. }) {
+                    "0".into()
+                } else {
+                    String::new()
+                },
                 ..Default::default()
             }
         })
         .collect()
 }
 
-fn render_form(caller: &Caller, f: &InspectForm, mut items: Vec<FormItem>, note: &str, error: Option<String>, status: StatusCode) -> Response {
+fn render_form(
+    caller: &Caller,
+    f: &InspectForm,
+    mut items: Vec<FormItem>,
+    note: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let lang = caller.lang;
     for (i, item) in items.iter_mut().enumerate() {
         item.rule = scoring_text(lang, &f.items[i].item.scoring);
@@ -265,7 +276,12 @@ fn observation(upload: &Upload<Page>, item: &FormItem) -> Result<Option<Observat
     }
 }
 
-async fn submit(State(app): State<App>, headers: HeaderMap, Path((round, point)): Path<(String, String)>, upload: Upload<Page>) -> Response {
+async fn submit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((round, point)): Path<(String, String)>,
+    upload: Upload<Page>,
+) -> Response {
     let caller = &upload.caller;
     let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
     let lang = caller.lang;
@@ -369,9 +385,10 @@ fn result_items(lang: Lang, v: &InspectionView) -> Vec<ResultItem> {
             veto: i.veto,
             grade: i.grade,
             note: i.result.note.clone(),
-            case: i.case.as_ref().map(|c| {
-                (c.id.clone(), c.number.clone(), t(lang, &format!("status.{}", c.status.as_str()), &[]), c.status.as_str())
-            }),
+            case: i
+                .case
+                .as_ref()
+                .map(|c| (c.id.clone(), c.number.clone(), t(lang, &format!("status.{}", c.status.as_str()), &[]), c.status.as_str())),
             photos: i.photos.iter().map(|p| p.thumb_url.clone()).collect(),
         })
         .collect()

@@ -124,7 +124,18 @@ async fn rankings(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<P
             inspections: x.sums.inspections,
             rate: percent(x.rate),
             change: pp(x.change),
-            change_sign: x.change.map(|c| if c > 0.0 { 1 } else if c < 0.0 { -1 } else { 0 }).unwrap_or(0),
+            change_sign: x
+                .change
+                .map(|c| {
+                    if c > 0.0 {
+                        1
+                    } else if c < 0.0 {
+                        -1
+                    } else {
+                        0
+                    }
+                })
+                .unwrap_or(0),
             problems: x.sums.problems,
             failed: x.sums.failed,
             voided: x.sums.voided,
@@ -132,7 +143,8 @@ async fn rankings(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<P
             rectified: percent(x.rectified_rate),
         })
         .collect();
-    let chart: Vec<(String, f64, Option<&'static str>)> = r.rows.iter().take(20).filter_map(|x| x.rate.map(|v| (x.name.clone(), v, None))).collect();
+    let chart: Vec<(String, f64, Option<&'static str>)> =
+        r.rows.iter().take(20).filter_map(|x| x.rate.map(|v| (x.name.clone(), v, None))).collect();
     let chart = rate_bars(&chart, &t(lang, "web.insp_rate", &[]));
     #[derive(Serialize)]
     struct CRow {
@@ -264,7 +276,11 @@ async fn shortfall(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<
         w.iter().take(3).map(|x| format!("{}({})", x.name, num(x.lost))).collect::<Vec<_>>().join("、")
     };
     let times = |w: &[crate::app::inspections::Where]| {
-        w.iter().take(3).map(|x| t(lang, "web.insp_failed_times", &[("name", &x.name), ("n", &x.failed.to_string())])).collect::<Vec<_>>().join("、")
+        w.iter()
+            .take(3)
+            .map(|x| t(lang, "web.insp_failed_times", &[("name", &x.name), ("n", &x.failed.to_string())]))
+            .collect::<Vec<_>>()
+            .join("、")
     };
     let total_lost: f64 = list.iter().map(|r| r.sums.lost).sum();
     let rows: Vec<ShortRow> = list
@@ -572,7 +588,14 @@ async fn points(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<Per
     points_page(&app, &who.0, who.actor(), q.point_type.as_deref(), None, None).await
 }
 
-async fn points_page(app: &App, caller: &Caller, actor: &Actor, kind: Option<&str>, notice: Option<String>, problems: Option<Vec<String>>) -> Response {
+async fn points_page(
+    app: &App,
+    caller: &Caller,
+    actor: &Actor,
+    kind: Option<&str>,
+    notice: Option<String>,
+    problems: Option<Vec<String>>,
+) -> Response {
     let lang = caller.lang;
     let kind = kind.map(str::trim).filter(|k| !k.is_empty());
     let all = match app.points(actor, None).await {
@@ -639,9 +662,9 @@ async fn points_page(app: &App, caller: &Caller, actor: &Actor, kind: Option<&st
 /// The rows of a refused file, as lines to show.
 fn file_problems(lang: Lang, e: &AppError) -> Option<Vec<String>> {
     match e {
-        AppError::InvalidFile(ps) => Some(
-            ps.iter().map(|p| t(lang, "error.import_row", &[("row", &p.row.to_string()), ("reason", &p.message)])).collect(),
-        ),
+        AppError::InvalidFile(ps) => {
+            Some(ps.iter().map(|p| t(lang, "error.import_row", &[("row", &p.row.to_string()), ("reason", &p.message)])).collect())
+        }
         _ => None,
     }
 }
@@ -682,7 +705,14 @@ async fn manual(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<Per
     manual_page(&app, &who.0, who.actor(), q.id.as_deref(), None, None).await
 }
 
-async fn manual_page(app: &App, caller: &Caller, actor: &Actor, id: Option<&str>, notice: Option<String>, problems: Option<Vec<String>>) -> Response {
+async fn manual_page(
+    app: &App,
+    caller: &Caller,
+    actor: &Actor,
+    id: Option<&str>,
+    notice: Option<String>,
+    problems: Option<Vec<String>>,
+) -> Response {
     let lang = caller.lang;
     let versions = match app.manuals(actor).await {
         Ok(v) => v,
@@ -702,7 +732,11 @@ async fn manual_page(app: &App, caller: &Caller, actor: &Actor, id: Option<&str>
             standard: num(i.standard),
             rule: scoring_text(lang, &i.scoring),
             veto: i.veto,
-            category: i.category_code.as_ref().map(|c| categories.get(c).map(|x| format!("{c} {}", x.name)).unwrap_or(c.clone())).unwrap_or_default(),
+            category: i
+                .category_code
+                .as_ref()
+                .map(|c| categories.get(c).map(|x| format!("{c} {}", x.name)).unwrap_or(c.clone()))
+                .unwrap_or_default(),
         };
         match types.iter_mut().find(|(t, _)| *t == i.point_type) {
             Some((_, rows)) => rows.push(row),

@@ -354,3 +354,113 @@ async fn the_loop_in_a_real_browser() {
     desk.quit().await;
     dept.quit().await;
 }
+
+/// Answers every item of the inspect form in full (pass, 0 problems, the required count).
+const MEET_ALL: &str = "document.querySelectorAll('li.item').forEach(function (li) { var m = li.dataset.method;
+  if (m === 'pass_fail') { li.querySelector('label.pass input').click(); }
+  else if (m === 'quantity') { var n = li.querySelector('input[type=number]'); n.value = li.dataset.required; n.dispatchEvent(new Event('input', { bubbles: true })); } });";
+
+#[tokio::test]
+async fn inspecting_on_a_phone_and_reading_the_rankings_on_the_desk() {
+    let t = spawn_demo().await;
+    t.app.seed_demo_inspections(4).await.unwrap();
+    let Some(phone) = Browser::start(390, 844).await else { return };
+    let base = t.base.clone();
+
+    // The inspector's phone: the work page offers today's points to inspect.
+    phone.log_in(&base, "inspector").await;
+    phone.goto(&format!("{base}/work")).await;
+    phone.wait_for_text("我的督查").await;
+    let (api, _) = t.login("inspector").await;
+    let waiting = get_json(&api, t.url("/api/v1/inspections/mine")).await.as_array().unwrap().len();
+    assert!(waiting >= 2, "this week's round waits: {waiting}");
+    phone.goto(&format!("{base}/inspect")).await;
+    phone.wait_for_text("项细则").await;
+    phone.click("ul.cards a").await;
+    phone.wait_for_text("提交督查").await;
+
+    // Everything met, then two problems on the first item that opens a case when it fails.
+    phone.script(MEET_ALL).await;
+    let failing = phone
+        .script(
+            "var li = Array.prototype.find.call(document.querySelectorAll('li.item'), function (l) {
+               return (l.dataset.method === 'per_problem' || l.dataset.method === 'grade') && l.innerText.indexOf('立案') >= 0; });
+             li.querySelector('.plus').click(); li.querySelector('.plus').click();
+             return li.querySelector('.code').innerText;",
+        )
+        .await;
+    let failing = failing.as_str().unwrap().to_string();
+    let running = phone.script("return document.getElementById('running').innerText").await.as_str().unwrap().to_string();
+    assert_ne!(running, "—", "the running score shows while filling in");
+    phone.screenshot("phone-inspect").await;
+    phone.click(".scorebar button[type=submit]").await;
+    phone.wait_for_text("已立案").await;
+    assert!(phone.current_url().await.contains("/inspections/"), "the phone lands on the result");
+    let scored = phone.script("return document.querySelectorAll('.stat b')[1].innerText").await.as_str().unwrap().to_string();
+    assert_eq!(scored, running, "the phone's running score is what the manual's rules gave");
+    assert!(phone.text().await.contains(&failing));
+    phone.screenshot("phone-inspect-result").await;
+    let case_href = phone.script("return document.querySelector('li.item.failed a[href^=\"/cases/\"]').getAttribute('href')").await;
+    let case_href = case_href.as_str().unwrap().to_string();
+
+    // No signal at the next point: the inspection stays on the phone and goes out once.
+    phone.goto(&format!("{base}/inspect")).await;
+    phone.click("ul.cards a").await;
+    phone.wait_for_text("提交督查").await;
+    phone.script(MEET_ALL).await;
+    phone.network(true).await;
+    phone.click(".scorebar button[type=submit]").await;
+    phone.wait_for_text("暂存在本机").await;
+    assert_eq!(phone.script("return JSON.parse(localStorage.getItem('cc-pending-inspections') || '[]').length").await, json!(1));
+    phone.network(false).await;
+    phone.script("window.dispatchEvent(new Event('online'));").await;
+    for _ in 0..50 {
+        if phone.script("return JSON.parse(localStorage.getItem('cc-pending-inspections') || '[]').length").await == json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    phone.script("window.dispatchEvent(new Event('online'));").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let left = get_json(&api, t.url("/api/v1/inspections/mine")).await.as_array().unwrap().len();
+    assert_eq!(left, waiting - 2, "both inspections arrived, each once");
+
+    // The dispatcher's case page shows the item that opened it.
+    let desk = Browser::start(1366, 768).await.expect("browser");
+    desk.log_in(&base, "dispatcher").await;
+    desk.goto(&format!("{base}{case_href}")).await;
+    desk.wait_for_text("督查细则").await;
+    assert!(desk.text().await.contains(&failing));
+
+    // The leader reads the rankings and the shortfall list.
+    let leader = Browser::start(1366, 768).await.expect("browser");
+    leader.log_in(&base, "leader").await;
+    leader.goto(&format!("{base}/inspections")).await;
+    leader.wait_for_text("综合排名").await;
+    assert_eq!(leader.script("return document.querySelectorAll('table')[0].querySelectorAll('tbody tr').length").await, json!(9));
+    assert!(leader.text().await.contains("红榜") && leader.text().await.contains("黑榜"));
+    leader.screenshot("desk-rankings").await;
+    leader.goto(&format!("{base}/inspections/shortfall")).await;
+    leader.wait_for_text("优先整改").await;
+    leader.screenshot("desk-shortfall").await;
+
+    // The inspector plans next week's round on the desk: drawn by type from a printed seed.
+    desk.quit().await;
+    let desk = Browser::start(1366, 768).await.expect("browser");
+    desk.log_in(&base, "inspector").await;
+    desk.goto(&format!("{base}/inspections/rounds")).await;
+    desk.wait_for_text("安排督查").await;
+    desk.type_into("#plan input[name=name]", "下周创城督查").await;
+    desk.type_into("#plan input[name=seed]", "4242").await;
+    desk.click("#plan button[type=submit]").await;
+    desk.wait_for_text("用此种子可重新抽取核验").await;
+    assert!(desk.text().await.contains("4242"));
+    desk.screenshot("desk-round").await;
+    desk.goto(&format!("{base}/inspections/points")).await;
+    desk.wait_for_text("点位分布").await;
+    desk.screenshot("desk-points").await;
+
+    phone.quit().await;
+    desk.quit().await;
+    leader.quit().await;
+}

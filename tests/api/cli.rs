@@ -301,7 +301,8 @@ async fn import_a_manual_and_points_from_the_command_line() {
 
     let points = t.dir.path().join("points.csv");
     let (lat, lon) = grid_centre(&t, "370115001001001").await;
-    std::fs::write(&points, format!("名称,点位类型,纬度,经度,责任单位,地址\n开元小区,居民小区,{lat},{lon},开元社区,开元路 9 号\n")).unwrap();
+    std::fs::write(&points, format!("名称,点位类型,纬度,经度,责任单位,地址\n开元小区,居民小区,{lat},{lon},开元社区,开元路 9 号\n"))
+        .unwrap();
     let out = run(&t, &["import", "points", points.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("points imported: 1 new, 0 updated"), "{}", stdout(&out));

@@ -121,7 +121,12 @@ fn trimmed_note(n: &Option<String>) -> AppResult<Option<String>> {
 impl App {
     /// The round, the point and the items an inspector must observe there: every item of the
     /// point's type in the round's manual version, or a re-check's items.
-    async fn inspection_plan(&self, actor: &Actor, round_id: &str, point_id: &str) -> AppResult<(RoundRow, RoundPointRow, PointRow, Vec<ItemRow>)> {
+    async fn inspection_plan(
+        &self,
+        actor: &Actor,
+        round_id: &str,
+        point_id: &str,
+    ) -> AppResult<(RoundRow, RoundPointRow, PointRow, Vec<ItemRow>)> {
         let (r, p, actor) = (round_id.to_string(), point_id.to_string(), actor.clone());
         self.store()
             .read(move |c| {

@@ -515,8 +515,10 @@ pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) 
 
 /// An inspector's latest inspections, newest first.
 pub fn inspections_by(conn: &mut dyn Conn, inspector_id: &str, limit: u64) -> StoreResult<Vec<InspectionRow>> {
-    conn.query(&InspectionRow::select().and_where(Expr::col("inspector_id").eq(inspector_id)).order_by("at", Order::Desc).limit(limit).to_owned())?
-        .iter()
-        .map(InspectionRow::decode)
-        .collect()
+    conn.query(
+        &InspectionRow::select().and_where(Expr::col("inspector_id").eq(inspector_id)).order_by("at", Order::Desc).limit(limit).to_owned(),
+    )?
+    .iter()
+    .map(InspectionRow::decode)
+    .collect()
 }
