@@ -11,6 +11,9 @@ mod points;
 mod rankings;
 mod rounds;
 mod submit;
+mod generate;
+
+pub use generate::InspectionLoad;
 
 pub use manual::{ManualSummary, ManualView};
 pub use points::{PointDraft, PointView};

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
+use chrono::Datelike;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -55,9 +56,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
     /// Only these measurements (comma-separated): echo, intake, create, open311, desk,
-    /// dashboard, grids, locate, export. Default: all.
+    /// dashboard, grids, locate, export, rankings, shortfall, inspect. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Inspections to load (a year of them, in weekly rounds) for the rankings and the
+    /// shortfall list; 100000 a year is about 3 M item results.
+    #[arg(long, default_value_t = 100_000)]
+    pub inspections: usize,
+    /// Inspection points to spread over the grids for them.
+    #[arg(long, default_value_t = 2_000)]
+    pub points: usize,
     /// After the measurements: kill the server with SIGKILL this many times while reports
     /// pour in, then check that nothing acknowledged was lost (see `bench::crash`).
     #[arg(long, default_value_t = 0)]
@@ -98,12 +106,22 @@ pub struct Report {
     pub seconds_each: f64,
     pub cases_in_store: i64,
     pub load: LoadFigures,
+    pub inspection_load: Option<InspectionLoadFigures>,
     pub ceilings: Vec<Measured>,
     pub endpoints: Vec<Measured>,
     pub server_peak_rss_mb: f64,
     pub exports: Vec<ExportFigures>,
     pub locate: Option<super::locate::LocateFigures>,
     pub crash: Option<CrashFigures>,
+}
+
+/// The year of inspections loaded for the rankings.
+#[derive(Debug, Serialize)]
+pub struct InspectionLoadFigures {
+    #[serde(flatten)]
+    pub load: crate::app::inspections::InspectionLoad,
+    pub seconds: f64,
+    pub per_second: f64,
 }
 
 /// One export of every case in the store, as a person downloads it.
@@ -252,6 +270,28 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         LoadFigures { cases: 0, seconds: 0.0, per_second: 0.0, bare_batch_per_second, ratio: 0.0, reused: true }
     };
     let cases_in_store = app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    // ---- a year of inspections, and fresh round points to inspect during the run
+    let wants_inspections = ["rankings", "shortfall", "inspect"].iter().any(|k| args.wants(k));
+    let inspection_load = if wants_inspections && !load.reused && args.inspections > 0 {
+        let bar = indicatif::ProgressBar::new(args.inspections as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} inspections ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("loading a year of inspections");
+        let t = Instant::now();
+        let l = app
+            .generate_inspections(args.points, args.inspections, 365, |done| bar.set_position(done as u64))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        bar.finish_and_clear();
+        let secs = t.elapsed().as_secs_f64();
+        Some(InspectionLoadFigures { load: l, seconds: secs, per_second: l.inspections as f64 / secs.max(1e-9) })
+    } else {
+        None
+    };
+    let inspect_slots = if args.wants("inspect") { inspect_slots(&app, 8).await? } else { Vec::new() };
 
     // ---- what requests need: a token, an Open311 key, points inside grids
     let admin = app.person_id("admin").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("the demo admin is missing")?;
@@ -415,6 +455,42 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         ),
         ("grids", "grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
         (
+            "rankings",
+            "inspection ranking (this month, by community)",
+            {
+                let (auth, (from, to)) = (auth.clone(), this_month());
+                Arc::new(move |_| {
+                    request("GET", &format!("/api/v1/inspections/rankings?from={from}&to={to}"), &[("authorization", &auth)], Bytes::new())
+                })
+            },
+            "echo",
+        ),
+        (
+            "shortfall",
+            "shortfall list (this month, top 20)",
+            {
+                let (auth, (from, to)) = (auth.clone(), this_month());
+                Arc::new(move |_| {
+                    request("GET", &format!("/api/v1/inspections/shortfall?from={from}&to={to}"), &[("authorization", &auth)], Bytes::new())
+                })
+            },
+            "echo",
+        ),
+        (
+            "inspect",
+            "submit an inspection (JSON API)",
+            {
+                let (slots, auth) = (Arc::new(inspect_slots), auth.clone());
+                let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                Arc::new(move |_| {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let (path, body) = &slots[i % slots.len().max(1)];
+                    request("POST", path, &[("content-type", "application/json"), ("authorization", &auth)], body.clone())
+                })
+            },
+            "intake",
+        ),
+        (
             "locate",
             "locate",
             {
@@ -431,9 +507,15 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     // person sees, without 63 others queued ahead.
     let single: Vec<Case> = plan
         .iter()
-        .filter(|(key, ..)| *key == "desk" || *key == "dashboard")
+        .filter(|(key, ..)| matches!(*key, "desk" | "dashboard" | "rankings" | "shortfall"))
         .map(|(key, _, make, against)| {
-            (*key, if *key == "desk" { "case desk, 1 connection" } else { "KPI dashboard, 1 connection" }, make.clone(), *against)
+            let name = match *key {
+                "desk" => "case desk, 1 connection",
+                "dashboard" => "KPI dashboard, 1 connection",
+                "rankings" => "inspection ranking, 1 connection",
+                _ => "shortfall list, 1 connection",
+            };
+            (*key, name, make.clone(), *against)
         })
         .collect();
     let runs = plan.into_iter().map(|c| (c, conns)).chain(single.into_iter().map(|c| (c, 1)));
@@ -530,6 +612,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         seconds_each: run_for.as_secs_f64(),
         cases_in_store,
         load,
+        inspection_load,
         ceilings,
         endpoints,
         server_peak_rss_mb,
@@ -556,6 +639,58 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The first and last day of this month (Beijing), as the rankings are asked for.
+fn this_month() -> (String, String) {
+    let today = crate::domain::calendar::beijing_date(crate::app::Clock::System.now());
+    let first = today.with_day(1).unwrap_or(today);
+    (first.to_string(), today.to_string())
+}
+
+/// Points to inspect while the server runs: `rounds` rounds over every located point, each
+/// with a body that meets every item but one in five, which loses a problem's worth (and
+/// opens or adds to a case).
+async fn inspect_slots(app: &App, rounds: usize) -> anyhow::Result<Vec<(String, Bytes)>> {
+    use crate::app::inspections::{RoundPlan, Selection};
+    use crate::domain::inspection::{RoundKind, Scoring};
+    let console = crate::domain::authz::Actor::console();
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let manual = app.manual(&console, None).await.map_err(err)?;
+    let points: Vec<_> = app.points(&console, None).await.map_err(err)?.into_iter().filter(|p| p.point.lat.is_some()).collect();
+    let today = crate::domain::calendar::beijing_date(app.now());
+    let mut rng: StdRng = rand::SeedableRng::seed_from_u64(11);
+    let mut out = Vec::new();
+    for r in 0..rounds {
+        let plan = RoundPlan {
+            name: format!("压测轮次 {}", r + 1),
+            kind: RoundKind::Inspection,
+            starts_on: today,
+            ends_on: today + chrono::Duration::days(6),
+            selection: Selection::Chosen { points: points.iter().map(|p| p.point.id.clone()).collect() },
+            inspectors: Vec::new(),
+        };
+        let round = app.plan_round(&console, plan).await.map_err(err)?;
+        for p in &points {
+            let items: Vec<serde_json::Value> = manual
+                .items
+                .iter()
+                .filter(|i| i.point_type == p.point.point_type)
+                .map(|i| {
+                    let lose = rng.random_bool(0.2);
+                    let observation = match &i.scoring {
+                        Scoring::PassFail => serde_json::json!({ "kind": if lose { "fail" } else { "pass" } }),
+                        Scoring::Quantity { required, .. } => serde_json::json!({ "kind": "found", "count": if lose { 0 } else { *required } }),
+                        _ => serde_json::json!({ "kind": "problems", "count": u32::from(lose) }),
+                    };
+                    serde_json::json!({ "code": i.code, "observation": observation })
+                })
+                .collect();
+            let body = serde_json::to_vec(&serde_json::json!({ "items": items }))?;
+            out.push((format!("/api/v1/inspections/rounds/{}/points/{}", round.round.id, p.point.id), Bytes::from(body)));
+        }
+    }
+    Ok(out)
+}
+
 fn print_table(r: &Report) {
     println!();
     println!(
@@ -579,6 +714,12 @@ fn print_table(r: &Report) {
         println!(
             "load: {} cases in {:.1} s = {:.0} cases/s (bare batched insert of the same rows: {:.0}/s; ratio {:.3})",
             r.load.cases, r.load.seconds, r.load.per_second, r.load.bare_batch_per_second, r.load.ratio
+        );
+    }
+    if let Some(i) = &r.inspection_load {
+        println!(
+            "inspections: {} over {} points with {} item results in {:.1} s ({:.0} inspections/s)",
+            i.load.inspections, i.load.points, i.load.item_results, i.seconds, i.per_second
         );
     }
     println!("server peak RSS: {:.1} MB", r.server_peak_rss_mb);

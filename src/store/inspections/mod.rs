@@ -522,3 +522,26 @@ pub fn inspections_by(conn: &mut dyn Conn, inspector_id: &str, limit: u64) -> St
     .map(InspectionRow::decode)
     .collect()
 }
+
+/// Rounds, their points, inspections and item results written in one go (the load
+/// generator's batches).
+pub fn insert_batch(
+    conn: &mut dyn Conn,
+    rounds: &[RoundRow],
+    round_points: &[RoundPointRow],
+    inspections: &[InspectionRow],
+    items: &[ItemResultRow],
+) -> StoreResult<()> {
+    for r in rounds {
+        conn.execute(&r.insert())?;
+    }
+    conn.insert_rows(RoundPointRow::TABLE, RoundPointRow::COLUMNS, round_points.iter().map(Record::values).collect())?;
+    conn.insert_rows(InspectionRow::TABLE, InspectionRow::COLUMNS, inspections.iter().map(Record::values).collect())?;
+    conn.insert_rows(ItemResultRow::TABLE, ItemResultRow::COLUMNS, items.iter().map(Record::values).collect())?;
+    Ok(())
+}
+
+/// Up to `limit` case ids (any), for generated failures to link to.
+pub fn some_case_ids(conn: &mut dyn Conn, limit: u64) -> StoreResult<Vec<String>> {
+    conn.query(&Query::select().column("id").from("cases").limit(limit).to_owned())?.iter().map(|r| r.string(0)).collect()
+}
