@@ -136,7 +136,7 @@ impl App {
                     for key in &keys[pi].units {
                         units.entry((grain, period, key.clone())).or_default().add(&whole);
                     }
-                    for area in &keys[pi].areas {
+                    for area in keys[pi].areas.iter().chain(std::iter::once(&keys[pi].point)) {
                         for (code, s) in &items {
                             per_item.entry((grain, period, area.clone(), code.clone())).or_default().add(s);
                         }

@@ -27,10 +27,12 @@ use crate::store::inspections::PointRow;
 
 /// The keys a point's inspections are summed under: its grid, its responsible unit, the
 /// point itself, and for each area it lies in (community, subdistrict, district) the area and
-/// the area's point type. Item sums are kept for the areas.
+/// the area's point type. Item sums are kept for the areas and the point.
 pub(crate) struct SumKeys {
     pub units: Vec<String>,
     pub areas: Vec<String>,
+    /// The point's own key (`p:`), under which its item sums are kept too.
+    pub point: String,
 }
 
 pub(crate) fn area_key(unit_id: &str) -> String {
@@ -56,7 +58,7 @@ pub(crate) fn sum_keys(dir: &GridDirectory, p: &PointRow) -> SumKeys {
             units.push(type_key(id, &p.point_type));
         }
     }
-    SumKeys { units, areas }
+    SumKeys { units, areas, point: format!("p:{}", p.id) }
 }
 
 /// The area (district, subdistrict or community) a unit lies in or is.

@@ -413,9 +413,10 @@ impl App {
             .map(|u| (area_key(&u.id), u.name.clone()))
             .collect();
         let scope = vec![area.path.clone()];
-        let (from_day, to_day) = (day_key(from), day_key(to));
-        let community_keys: Vec<String> = communities.iter().map(|(k, _)| k.clone()).collect();
-        let (rows, before, places, points) = self
+        let community_keys: std::collections::HashSet<String> = communities.iter().map(|(k, _)| k.clone()).collect();
+        // Everything from the kept sums: the area's items, the same period before, and the
+        // top items in each community and point.
+        let (rows, before, in_units, points) = self
             .store()
             .read(move |c| {
                 let mut rows = sums::items_of(c, &key, &now_spans)?;
@@ -423,25 +424,23 @@ impl App {
                 rows.sort_by(|a, b| b.1.lost.total_cmp(&a.1.lost).then(a.0.cmp(&b.0)));
                 rows.truncate(top.max(1));
                 let before: HashMap<String, Sums> = sums::items_of(c, &key, &prev_spans)?.into_iter().collect();
-                let point_ids: Vec<String> = db::points(c, &scope, None)?.into_iter().map(|p| p.id).collect();
-                let mut places = HashMap::new();
-                let mut points = HashMap::new();
-                for (code, _) in &rows {
-                    places.insert(code.clone(), sums::item_in_units(c, code, &community_keys, &now_spans)?);
-                    points.insert(code.clone(), db::failing_points(c, code, from_day, to_day, Some(&point_ids))?);
-                }
-                Ok::<_, AppError>((rows, before, places, points))
+                let codes: Vec<String> = rows.iter().map(|(code, _)| code.clone()).collect();
+                let in_units = sums::items_by_unit(c, &codes, &now_spans)?;
+                let points: HashMap<String, String> = db::points(c, &scope, None)?.into_iter().map(|p| (format!("p:{}", p.id), p.name)).collect();
+                Ok::<_, AppError>((rows, before, in_units, points))
             })
             .await?;
-        let mut point_names = HashMap::new();
-        for ids in points.values() {
-            for (id, _) in ids {
-                if !point_names.contains_key(id) {
-                    let id2 = id.clone();
-                    if let Some(p) = self.store().read(move |c| db::point(c, &id2)).await? {
-                        point_names.insert(id.clone(), p.name);
-                    }
-                }
+        // Per item: where it lost score, communities and points apart.
+        let mut places: HashMap<String, Vec<(String, Sums)>> = HashMap::new();
+        let mut at_points: HashMap<String, Vec<Where>> = HashMap::new();
+        for ((unit, code), s) in in_units {
+            if s.lost <= 0.0 {
+                continue;
+            }
+            if community_keys.contains(&unit) {
+                places.entry(code).or_default().push((unit, s));
+            } else if let Some(name) = points.get(&unit) {
+                at_points.entry(code).or_default().push(Where { name: name.clone(), lost: (s.lost * 100.0).round() / 100.0, failed: s.failed });
             }
         }
         let names: HashMap<String, String> = communities.into_iter().collect();
@@ -463,13 +462,9 @@ impl App {
                     .collect();
                 where_c.sort_by(|a, b| b.lost.total_cmp(&a.lost).then(a.name.cmp(&b.name)));
                 where_c.truncate(3);
-                let where_p = points
-                    .get(&code)
-                    .into_iter()
-                    .flatten()
-                    .take(3)
-                    .map(|(id, n)| Where { name: point_names.get(id).cloned().unwrap_or_default(), lost: 0.0, failed: *n })
-                    .collect();
+                let mut where_p = at_points.remove(&code).unwrap_or_default();
+                where_p.sort_by(|a, b| b.lost.total_cmp(&a.lost).then(b.failed.cmp(&a.failed)).then(a.name.cmp(&b.name)));
+                where_p.truncate(3);
                 ShortfallRow {
                     rank: i + 1,
                     text: item.map(|m| m.text.clone()).unwrap_or_default(),

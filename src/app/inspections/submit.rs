@@ -472,7 +472,7 @@ fn keep_sums(c: &mut dyn Conn, keys: &super::SumKeys, day: chrono::NaiveDate, wh
         for k in &keys.units {
             units.push((grain, period, k.clone(), *whole));
         }
-        for a in &keys.areas {
+        for a in keys.areas.iter().chain(std::iter::once(&keys.point)) {
             for (code, s) in items {
                 per_item.push((grain, period, a.clone(), code.clone(), *s));
             }

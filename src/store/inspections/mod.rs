@@ -409,33 +409,6 @@ pub fn item_of_case(conn: &mut dyn Conn, case_id: &str) -> StoreResult<Option<(I
     conn.query_opt(&q)?.map(|r| Ok((InspectionRow::decode_at(&r, ItemResultRow::COLUMNS.len())?, ItemResultRow::decode(&r)?))).transpose()
 }
 
-/// Failed items of the inspections of an area and period with one item code, and how many
-/// times each point failed it: (point id, failures), most first.
-pub fn failing_points(
-    conn: &mut dyn Conn,
-    item_code: &str,
-    from_day: i64,
-    to_day: i64,
-    point_ids: Option<&[String]>,
-) -> StoreResult<Vec<(String, i64)>> {
-    let mut q = Query::select()
-        .column(("inspections", "point_id"))
-        .expr(Expr::col(("inspection_items", "id")).count())
-        .from("inspection_items")
-        .inner_join("inspections", Expr::col(("inspections", "id")).equals(("inspection_items", "inspection_id")))
-        .and_where(Expr::col(("inspection_items", "item_code")).eq(item_code))
-        .and_where(Expr::col(("inspection_items", "failed")).eq(true))
-        .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
-        .group_by_col(("inspections", "point_id"))
-        .order_by_expr(Expr::col(("inspection_items", "id")).count(), Order::Desc)
-        .limit(10)
-        .to_owned();
-    if let Some(ids) = point_ids {
-        q.and_where(Expr::col(("inspections", "point_id")).is_in(ids.iter().map(String::as_str)));
-    }
-    conn.query(&q)?.iter().map(|r| Ok((r.string(0)?, r.i64(1)?))).collect()
-}
-
 /// Sets the case of an item result (after the case is opened in the same write).
 pub fn set_item_case(conn: &mut dyn Conn, item_id: &str, case_id: &str) -> StoreResult<()> {
     conn.execute(&Query::update().table(ItemResultRow::TABLE).value("case_id", case_id).and_where(Expr::col("id").eq(item_id)).to_owned())?;

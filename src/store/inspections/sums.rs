@@ -123,27 +123,27 @@ pub fn items_of(conn: &mut dyn Conn, unit: &str, spans: &[(Grain, i64, i64)]) ->
     Ok(out.into_iter().collect())
 }
 
-/// One item's sums in each of `units` (communities of an area) over the spans.
-pub fn item_in_units(
-    conn: &mut dyn Conn,
-    item_code: &str,
-    units: &[String],
-    spans: &[(Grain, i64, i64)],
-) -> StoreResult<Vec<(String, Sums)>> {
-    let mut out: std::collections::HashMap<String, Sums> = std::collections::HashMap::new();
-    for chunk in units.chunks(500) {
-        for (grain, from, to) in spans {
-            let mut q = Query::select().column("unit_key").from(ITEM_TABLE).to_owned();
-            sum_columns(&mut q);
-            q.and_where(Expr::col("grain").eq(grain.as_str()))
-                .and_where(Expr::col("unit_key").is_in(chunk.iter().map(String::as_str)))
-                .and_where(Expr::col("period").between(*from, *to))
-                .and_where(Expr::col("item_code").eq(item_code))
-                .group_by_col("unit_key");
-            for r in conn.query(&q)? {
-                let s = decode(&r, 1)?;
-                out.entry(r.string(0)?).or_default().add(&s);
-            }
+/// The sums of some items over the spans in every unit they are kept for (areas and
+/// points): ((unit key, item code), sums). Read through the (grain, item, period) index: a
+/// few items' rows, not the period's.
+pub fn items_by_unit(conn: &mut dyn Conn, item_codes: &[String], spans: &[(Grain, i64, i64)]) -> StoreResult<Vec<((String, String), Sums)>> {
+    let mut out: std::collections::HashMap<(String, String), Sums> = std::collections::HashMap::new();
+    if item_codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    for (grain, from, to) in spans {
+        let mut q = Query::select().column("unit_key").column("item_code").from(ITEM_TABLE).to_owned();
+        sum_columns(&mut q);
+        q.and_where(Expr::col("grain").eq(grain.as_str()))
+            .and_where(Expr::col("item_code").is_in(item_codes.iter().map(String::as_str)))
+            .and_where(Expr::col("period").between(*from, *to))
+            // Item first: SQLite (without statistics) then reads the item index, not the
+            // whole grain of the primary key.
+            .group_by_col("item_code")
+            .group_by_col("unit_key");
+        for r in conn.query(&q)? {
+            let s = decode(&r, 2)?;
+            out.entry((r.string(0)?, r.string(1)?)).or_default().add(&s);
         }
     }
     Ok(out.into_iter().collect())

@@ -168,5 +168,7 @@ pub(super) fn steps() -> Vec<Step> {
         // write (`store::inspections::sums`): rankings and the shortfall list read these.
         Step::Table(sums_table("inspection_sums", false)),
         Step::Table(sums_table("inspection_item_sums", true)),
+        // The shortfall list reads a few items' sums in every community and point of an area.
+        idx("inspection_item_sums_item", "inspection_item_sums", &["grain", "item_code", "period", "unit_key"]),
     ]
 }
