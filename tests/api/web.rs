@@ -358,3 +358,84 @@ async fn admin_pages_show_the_org_and_import_files() {
     let cats: Vec<serde_json::Value> = client().get(t.url("/api/v1/categories")).send().await.unwrap().json().await.unwrap();
     assert!(cats.iter().any(|c| c["code"] == "9902" && c["handling_minutes"] == 450));
 }
+
+#[tokio::test]
+async fn inspection_pages_open_for_each_role_and_bad_forms_say_what_is_wrong() {
+    use reqwest::multipart::{Form, Part};
+    let t = spawn_demo().await;
+    t.app.seed_demo_inspections(3).await.unwrap();
+    // Every page of the module that the menu and tabs offer opens for whoever is offered it.
+    for who in ["leader", "inspector", "admin", "community", "gridworker"] {
+        let c = web_login(&t, who).await;
+        let home = c.get(t.url("/work")).send().await.unwrap().text().await.unwrap();
+        let offered = home.contains("href=\"/inspections\"");
+        for path in ["/inspections", "/inspections/shortfall", "/inspections/rounds", "/inspections/points", "/inspections/manual"] {
+            let r = c.get(t.url(path)).send().await.unwrap();
+            if offered {
+                assert_eq!(r.status(), StatusCode::OK, "{who} {path}");
+            }
+        }
+    }
+    let volunteer = web_login(&t, "volunteer").await;
+    assert_eq!(volunteer.get(t.url("/inspections")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(volunteer.get(t.url("/inspect")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // The inspector's phone list, and a form sent with an item left out: the page says which.
+    let inspector = web_login(&t, "inspector").await;
+    let mine = inspector.get(t.url("/inspect")).send().await.unwrap().text().await.unwrap();
+    let href = mine.split("href=\"/inspect/").nth(1).unwrap_or_else(|| panic!("a point waits: {mine}")).split('"').next().unwrap().to_string();
+    let form = inspector.get(t.url(&format!("/inspect/{href}"))).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("提交督查") && form.contains("不适用"));
+    let token = csrf_in(&form);
+    let r = inspector
+        .post(t.url(&format!("/inspect/{href}")))
+        .multipart(Form::new().text("csrf_token", token.clone()).text("n.0", "abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("细则") && (html.contains("数量须为") || html.contains("还没有填写结果")), "names the item at fault");
+
+    // Planning a round without a name, then a manual and points file with faults: refused
+    // with the field or the rows named, in Chinese.
+    let page = inspector.get(t.url("/inspections/rounds")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&page);
+    let r = inspector
+        .post(t.url("/inspections/rounds"))
+        .multipart(
+            Form::new()
+                .text("csrf_token", token.clone())
+                .text("kind", "inspection")
+                .text("starts_on", "2026-12-01")
+                .text("ends_on", "2026-12-07")
+                .text("by", "drawn"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("请检查“名称”"));
+    let bad_points = "名称,点位类型,纬度,经度,责任单位,地址\n新点位,游乐场,36.97,117.17,开元社区,\n".as_bytes().to_vec();
+    let r = inspector
+        .post(t.url("/inspections/points"))
+        .multipart(Form::new().text("csrf_token", token.clone()).part("file", Part::bytes(bad_points).file_name("p.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("第 2 行"));
+    let admin = web_login(&t, "admin").await;
+    let page = admin.get(t.url("/inspections/manual")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("导入新版本") && page.contains("干道-01"));
+    let token = csrf_in(&page);
+    let bad = "name = \"x\"\n[[point_types]]\nname = \"主次干道\"\n[[point_types.items]]\ncode = \"a\"\ntext = \"b\"\nscore = 1\nscoring = \"看心情\"\n";
+    let r = admin
+        .post(t.url("/inspections/manual"))
+        .multipart(Form::new().text("csrf_token", token).part("file", Part::bytes(bad.as_bytes().to_vec()).file_name("m.toml")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("第 8 行") && html.contains("看心情"), "the line and the method at fault");
+}

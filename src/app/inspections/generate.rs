@@ -11,7 +11,9 @@ use super::{PointDraft, sum_keys};
 use crate::app::App;
 use crate::domain::authz::Actor;
 use crate::domain::calendar::{beijing_date, beijing_day_start};
-use crate::domain::inspection::{Grain, Observation, RoundKind, Scoring, Sums, day_key, inspection_sums, month_key, score_item, score_point};
+use crate::domain::inspection::{
+    Grain, Observation, RoundKind, Scoring, Sums, day_key, inspection_sums, month_key, score_item, score_point,
+};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::store::inspections::{self as db, InspectionRow, ItemResultRow, RoundPointRow, RoundRow, sums};
@@ -31,7 +33,13 @@ impl App {
     /// Adds `points` points over the grids (types in turn, the grid's community responsible),
     /// then `total` inspections over the `days` days ending today in weekly rounds; a tenth of
     /// the failures link to an existing case. `progress` hears the inspections written.
-    pub async fn generate_inspections(&self, points: usize, total: usize, days: i64, progress: impl Fn(usize)) -> AppResult<InspectionLoad> {
+    pub async fn generate_inspections(
+        &self,
+        points: usize,
+        total: usize,
+        days: i64,
+        progress: impl Fn(usize),
+    ) -> AppResult<InspectionLoad> {
         let console = Actor::console();
         let manual = self.manual(&console, None).await?;
         let types: Vec<String> = {
@@ -92,7 +100,7 @@ impl App {
                 created_by: console.name.clone(),
                 created_at: now,
             };
-            let (mut rps, mut rows, mut results) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut rps, mut rows, mut results, mut links) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut units: HashMap<(Grain, i64, String), Sums> = HashMap::new();
             let mut per_item: HashMap<(Grain, i64, String, String), Sums> = HashMap::new();
             // Each point at most once a round; more inspections than points wrap to the next
@@ -115,6 +123,9 @@ impl App {
                     let Ok(score) = score_item(&item.scoring, item.standard, observation) else { continue };
                     let case_id = (score.failed && !case_ids.is_empty() && rng.random_bool(0.1))
                         .then(|| case_ids[rng.random_range(0..case_ids.len())].clone());
+                    if let Some(case) = &case_id {
+                        links.push((day_key(day), point.id.clone(), case.clone()));
+                    }
                     results.push(ItemResultRow {
                         id: new_id(),
                         inspection_id: inspection_id.clone(),
@@ -136,10 +147,13 @@ impl App {
                     for key in &keys[pi].units {
                         units.entry((grain, period, key.clone())).or_default().add(&whole);
                     }
-                    for area in keys[pi].areas.iter().chain(std::iter::once(&keys[pi].point)) {
+                    for area in &keys[pi].areas {
                         for (code, s) in &items {
                             per_item.entry((grain, period, area.clone(), code.clone())).or_default().add(s);
                         }
+                    }
+                    for (code, s) in items.iter().filter(|(_, s)| s.lost > 0.0) {
+                        per_item.entry((grain, period, keys[pi].point.clone(), code.clone())).or_default().add(s);
                     }
                 }
                 rps.push(RoundPointRow {
@@ -177,6 +191,7 @@ impl App {
             self.store()
                 .write(move |c| {
                     db::insert_batch(c, std::slice::from_ref(&round), &rps, &rows, &results)?;
+                    db::link_cases(c, &links)?;
                     sums::add(c, &units, &per_item)?;
                     Ok::<_, crate::error::AppError>(())
                 })

@@ -6,12 +6,12 @@
 //! assign, progress), `submit` (inspect, re-check, cases), `rankings` (rankings, composite,
 //! shortfall, exports).
 
+mod generate;
 mod manual;
 mod points;
 mod rankings;
 mod rounds;
 mod submit;
-mod generate;
 
 pub use generate::InspectionLoad;
 

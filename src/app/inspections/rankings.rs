@@ -164,7 +164,11 @@ impl App {
         if !matches!(unit.kind, OrgKind::District | OrgKind::Subdistrict | OrgKind::Community) {
             return Err(AppError::Invalid(Invalid::Area));
         }
-        if !actor.can(Permission::ReadInspections, &unit.path) {
+        // Rankings are read in the campaign's own units: whoever reads inspections in a unit
+        // may read the area it lies in (a grid worker their community's ranking, a department
+        // the subdistrict's), not a neighbouring area.
+        let within = actor.scopes(Permission::ReadInspections).iter().any(|s| s.starts_with(unit.path.as_str()));
+        if !actor.can(Permission::ReadInspections, &unit.path) && !within {
             return Err(AppError::NotFound(Thing::OrgUnit));
         }
         Ok(unit)
@@ -425,22 +429,23 @@ impl App {
                 rows.truncate(top.max(1));
                 let before: HashMap<String, Sums> = sums::items_of(c, &key, &prev_spans)?.into_iter().collect();
                 let codes: Vec<String> = rows.iter().map(|(code, _)| code.clone()).collect();
-                let in_units = sums::items_by_unit(c, &codes, &now_spans)?;
-                let points: HashMap<String, String> = db::points(c, &scope, None)?.into_iter().map(|p| (format!("p:{}", p.id), p.name)).collect();
+                let in_units = sums::losses_by_unit(c, &codes, &now_spans)?;
+                let points: HashMap<String, String> =
+                    db::points(c, &scope, None)?.into_iter().map(|p| (format!("p:{}", p.id), p.name)).collect();
                 Ok::<_, AppError>((rows, before, in_units, points))
             })
             .await?;
         // Per item: where it lost score, communities and points apart.
         let mut places: HashMap<String, Vec<(String, Sums)>> = HashMap::new();
         let mut at_points: HashMap<String, Vec<Where>> = HashMap::new();
-        for ((unit, code), s) in in_units {
-            if s.lost <= 0.0 {
+        for ((unit, code), (failed, lost)) in in_units {
+            if lost <= 0.0 {
                 continue;
             }
             if community_keys.contains(&unit) {
-                places.entry(code).or_default().push((unit, s));
+                places.entry(code).or_default().push((unit, Sums { failed, lost, ..Default::default() }));
             } else if let Some(name) = points.get(&unit) {
-                at_points.entry(code).or_default().push(Where { name: name.clone(), lost: (s.lost * 100.0).round() / 100.0, failed: s.failed });
+                at_points.entry(code).or_default().push(Where { name: name.clone(), lost: (lost * 100.0).round() / 100.0, failed });
             }
         }
         let names: HashMap<String, String> = communities.into_iter().collect();

@@ -269,6 +269,10 @@ impl App {
                     } else {
                         None
                     };
+                    // A failure's case counts toward the period's rectification.
+                    if let (Some(case), true) = (&case_id, score.failed) {
+                        db::link_case(c, day_key(today), &point.id, case)?;
+                    }
                     rows.push(ItemResultRow {
                         id: new_id(),
                         inspection_id: inspection_id.clone(),
@@ -472,10 +476,14 @@ fn keep_sums(c: &mut dyn Conn, keys: &super::SumKeys, day: chrono::NaiveDate, wh
         for k in &keys.units {
             units.push((grain, period, k.clone(), *whole));
         }
-        for a in keys.areas.iter().chain(std::iter::once(&keys.point)) {
+        for a in &keys.areas {
             for (code, s) in items {
                 per_item.push((grain, period, a.clone(), code.clone(), *s));
             }
+        }
+        // The point's own item sums only where it lost score: what the shortfall list asks.
+        for (code, s) in items.iter().filter(|(_, s)| s.lost > 0.0) {
+            per_item.push((grain, period, keys.point.clone(), code.clone(), *s));
         }
     }
     sums::add(c, &units, &per_item)?;

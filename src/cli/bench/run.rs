@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use chrono::Datelike;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -456,9 +455,9 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         ("grids", "grid map data (GeoJSON)", Arc::new(|_| request("GET", "/api/v1/grids", &[], Bytes::new())), "echo"),
         (
             "rankings",
-            "inspection ranking (this month, by community)",
+            "inspection ranking (30 days, by community)",
             {
-                let (auth, (from, to)) = (auth.clone(), this_month());
+                let (auth, (from, to)) = (auth.clone(), last_30_days());
                 Arc::new(move |_| {
                     request("GET", &format!("/api/v1/inspections/rankings?from={from}&to={to}"), &[("authorization", &auth)], Bytes::new())
                 })
@@ -467,9 +466,9 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         ),
         (
             "shortfall",
-            "shortfall list (this month, top 20)",
+            "shortfall list (30 days, top 20)",
             {
-                let (auth, (from, to)) = (auth.clone(), this_month());
+                let (auth, (from, to)) = (auth.clone(), last_30_days());
                 Arc::new(move |_| {
                     request("GET", &format!("/api/v1/inspections/shortfall?from={from}&to={to}"), &[("authorization", &auth)], Bytes::new())
                 })
@@ -639,11 +638,11 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first and last day of this month (Beijing), as the rankings are asked for.
-fn this_month() -> (String, String) {
+/// The last 30 days (Beijing), as the pages ask by default: the heaviest month to read, since
+/// it crosses a month boundary (day rows at both ends rather than one month row).
+fn last_30_days() -> (String, String) {
     let today = crate::domain::calendar::beijing_date(crate::app::Clock::System.now());
-    let first = today.with_day(1).unwrap_or(today);
-    (first.to_string(), today.to_string())
+    ((today - chrono::Duration::days(29)).to_string(), today.to_string())
 }
 
 /// Points to inspect while the server runs: `rounds` rounds over every located point, each
@@ -678,7 +677,9 @@ async fn inspect_slots(app: &App, rounds: usize) -> anyhow::Result<Vec<(String, 
                     let lose = rng.random_bool(0.2);
                     let observation = match &i.scoring {
                         Scoring::PassFail => serde_json::json!({ "kind": if lose { "fail" } else { "pass" } }),
-                        Scoring::Quantity { required, .. } => serde_json::json!({ "kind": "found", "count": if lose { 0 } else { *required } }),
+                        Scoring::Quantity { required, .. } => {
+                            serde_json::json!({ "kind": "found", "count": if lose { 0 } else { *required } })
+                        }
                         _ => serde_json::json!({ "kind": "problems", "count": u32::from(lose) }),
                     };
                     serde_json::json!({ "code": i.code, "observation": observation })

@@ -448,17 +448,33 @@ pub struct Rectification {
     pub on_time: i64,
 }
 
-/// Rectification per point for the inspections of `[from_day, to_day]`: a grouped read of
-/// the period's failed items (the day index), each case once per point.
+/// Notes that a failure at `point_id` on `day` opened or added to `case_id` (once).
+pub fn link_case(conn: &mut dyn Conn, day: i64, point_id: &str, case_id: &str) -> StoreResult<()> {
+    link_cases(conn, &[(day, point_id.to_string(), case_id.to_string())])
+}
+
+/// Many such notes at once (the load generator).
+pub fn link_cases(conn: &mut dyn Conn, links: &[(i64, String, String)]) -> StoreResult<()> {
+    for chunk in links.chunks(300) {
+        let mut q = Query::insert().into_table("inspection_cases").columns(["day", "point_id", "case_id"]).to_owned();
+        for (day, point, case) in chunk {
+            q.values_panic([(*day).into(), point.clone().into(), case.clone().into()]);
+        }
+        q.on_conflict(sea_query::OnConflict::columns(["day", "point_id", "case_id"]).do_nothing().to_owned());
+        conn.execute(&q)?;
+    }
+    Ok(())
+}
+
+/// Rectification per point for the inspections of `[from_day, to_day]`: the period's linked
+/// cases (each once per point), grouped in SQL with their state.
 pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) -> StoreResult<Vec<Rectification>> {
     let linked = Query::select()
         .distinct()
-        .column(("inspections", "point_id"))
-        .column(("inspection_items", "case_id"))
-        .from("inspections")
-        .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
-        .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
-        .and_where(Expr::col(("inspection_items", "case_id")).is_not_null())
+        .column("point_id")
+        .column("case_id")
+        .from("inspection_cases")
+        .and_where(Expr::col("day").between(from_day, to_day))
         .to_owned();
     let x = sea_query::Alias::new("x");
     let closed = || Expr::col(("cases", "closed_at")).is_not_null();

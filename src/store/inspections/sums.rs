@@ -123,27 +123,37 @@ pub fn items_of(conn: &mut dyn Conn, unit: &str, spans: &[(Grain, i64, i64)]) ->
     Ok(out.into_iter().collect())
 }
 
-/// The sums of some items over the spans in every unit they are kept for (areas and
-/// points): ((unit key, item code), sums). Read through the (grain, item, period) index: a
-/// few items' rows, not the period's.
-pub fn items_by_unit(conn: &mut dyn Conn, item_codes: &[String], spans: &[(Grain, i64, i64)]) -> StoreResult<Vec<((String, String), Sums)>> {
-    let mut out: std::collections::HashMap<(String, String), Sums> = std::collections::HashMap::new();
+/// What some items lost over the spans in every unit they are kept for (areas, and points
+/// where they lost score): ((unit key, item code), (failed, lost)). Read from the (grain,
+/// item, period, unit, failed, lost) index alone: a few items' entries, not the period's rows.
+pub fn losses_by_unit(
+    conn: &mut dyn Conn,
+    item_codes: &[String],
+    spans: &[(Grain, i64, i64)],
+) -> StoreResult<Vec<((String, String), (i64, f64))>> {
+    let mut out: std::collections::HashMap<(String, String), (i64, f64)> = std::collections::HashMap::new();
     if item_codes.is_empty() {
         return Ok(Vec::new());
     }
     for (grain, from, to) in spans {
-        let mut q = Query::select().column("unit_key").column("item_code").from(ITEM_TABLE).to_owned();
-        sum_columns(&mut q);
-        q.and_where(Expr::col("grain").eq(grain.as_str()))
+        let q = Query::select()
+            .column("unit_key")
+            .column("item_code")
+            .expr(Expr::col("failed").sum().cast_as("BIGINT"))
+            .expr(Expr::col("lost").sum().cast_as("DOUBLE PRECISION"))
+            .from(ITEM_TABLE)
+            .and_where(Expr::col("grain").eq(grain.as_str()))
             .and_where(Expr::col("item_code").is_in(item_codes.iter().map(String::as_str)))
             .and_where(Expr::col("period").between(*from, *to))
             // Item first: SQLite (without statistics) then reads the item index, not the
             // whole grain of the primary key.
             .group_by_col("item_code")
-            .group_by_col("unit_key");
+            .group_by_col("unit_key")
+            .to_owned();
         for r in conn.query(&q)? {
-            let s = decode(&r, 2)?;
-            out.entry((r.string(0)?, r.string(1)?)).or_default().add(&s);
+            let e = out.entry((r.string(0)?, r.string(1)?)).or_default();
+            e.0 += r.i64(2)?;
+            e.1 += r.f64(3)?;
         }
     }
     Ok(out.into_iter().collect())

@@ -168,7 +168,19 @@ pub(super) fn steps() -> Vec<Step> {
         // write (`store::inspections::sums`): rankings and the shortfall list read these.
         Step::Table(sums_table("inspection_sums", false)),
         Step::Table(sums_table("inspection_item_sums", true)),
-        // The shortfall list reads a few items' sums in every community and point of an area.
-        idx("inspection_item_sums_item", "inspection_item_sums", &["grain", "item_code", "period", "unit_key"]),
+        // The shortfall list reads a few items' losses in every community and point of an
+        // area from this index alone (it carries what it reads).
+        idx("inspection_item_sums_item", "inspection_item_sums", &["grain", "item_code", "period", "unit_key", "failed", "lost"]),
+        // Each case a failure opened or added to, by the day of the inspection and the point:
+        // rectification on time is read from these and the cases, not from the item results.
+        Step::Table(
+            Table::create()
+                .table("inspection_cases")
+                .col(int("day"))
+                .col(key("point_id"))
+                .col(key("case_id"))
+                .primary_key(Index::create().col("day").col("point_id").col("case_id"))
+                .to_owned(),
+        ),
     ]
 }
