@@ -222,7 +222,7 @@ async fn rankings(State(app): State<App>, who: SignedIn<Page>, Query(q): Query<P
             red => red,
             black => black,
             cchart => minijinja::Value::from_safe_string(cchart),
-            weights => weights.map(|w| Serde(w)),
+            weights => weights.map(Serde),
             may_weigh => actor.can_somewhere(Permission::ManageManual),
             saved => q.done.is_some(),
         },
@@ -384,15 +384,22 @@ async fn rounds_page(app: &App, caller: &Caller, actor: &Actor, q: &PeriodQuery,
         })
         .collect();
     let may_plan = actor.can_somewhere(Permission::PlanInspections);
-    let (inspectors, types) = if may_plan {
+    // For the plan form: inspectors, the points by type (to draw from or tick by hand).
+    let (inspectors, types, by_type) = if may_plan {
         let inspectors = app.inspectors(actor).await.unwrap_or_default();
         let mut types: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_type: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         for p in app.points(actor, None).await.unwrap_or_default() {
             *types.entry(p.point.point_type.clone()).or_default() += 1;
+            let label = match &p.community_name {
+                Some(c) => format!("{}({c})", p.point.name),
+                None => p.point.name.clone(),
+            };
+            by_type.entry(p.point.point_type.clone()).or_default().push((p.point.id.clone(), label));
         }
-        (inspectors, types)
+        (inspectors, types, by_type)
     } else {
-        (Vec::new(), BTreeMap::new())
+        (Vec::new(), BTreeMap::new(), BTreeMap::new())
     };
     if typed.starts_on.is_empty() {
         let monday = today - chrono::Duration::days(chrono::Datelike::weekday(&today).num_days_from_monday() as i64);
@@ -414,6 +421,7 @@ async fn rounds_page(app: &App, caller: &Caller, actor: &Actor, q: &PeriodQuery,
             may_plan => may_plan,
             inspectors => Serde(&inspectors),
             types => Serde(&types),
+            by_type => Serde(&by_type),
             kinds => Serde(&kinds),
             typed => Serde(&typed),
             error => error,
@@ -450,7 +458,14 @@ async fn plan(State(app): State<App>, upload: Upload<Page>) -> Response {
     if typed.name.is_empty() {
         return again(field_error("name")).await;
     }
-    let selection = if kind == RoundKind::Recheck || typed.by == "recheck" {
+    let selection = if typed.by == "chosen" {
+        // Ticked by hand: one field `point.<id>` per point.
+        let points: Vec<String> = upload.fields.keys().filter_map(|k| k.strip_prefix("point.")).map(str::to_string).collect();
+        if points.is_empty() {
+            return again(field_error("points")).await;
+        }
+        Selection::Chosen { points }
+    } else if kind == RoundKind::Recheck || typed.by == "recheck" {
         if typed.recheck.is_empty() {
             return again(field_error("recheck")).await;
         }

@@ -383,7 +383,8 @@ async fn inspection_pages_open_for_each_role_and_bad_forms_say_what_is_wrong() {
     // The inspector's phone list, and a form sent with an item left out: the page says which.
     let inspector = web_login(&t, "inspector").await;
     let mine = inspector.get(t.url("/inspect")).send().await.unwrap().text().await.unwrap();
-    let href = mine.split("href=\"/inspect/").nth(1).unwrap_or_else(|| panic!("a point waits: {mine}")).split('"').next().unwrap().to_string();
+    let href =
+        mine.split("href=\"/inspect/").nth(1).unwrap_or_else(|| panic!("a point waits: {mine}")).split('"').next().unwrap().to_string();
     let form = inspector.get(t.url(&format!("/inspect/{href}"))).send().await.unwrap().text().await.unwrap();
     assert!(form.contains("提交督查") && form.contains("不适用"));
     let token = csrf_in(&form);
@@ -415,6 +416,23 @@ async fn inspection_pages_open_for_each_role_and_bad_forms_say_what_is_wrong() {
         .await
         .unwrap();
     assert!(r.text().await.unwrap().contains("请检查“名称”"));
+    // Two points ticked by hand: the round's page lists exactly them.
+    let ticked: Vec<String> = page.split("name=\"point.").skip(1).take(2).map(|s| s.split('"').next().unwrap().to_string()).collect();
+    assert_eq!(ticked.len(), 2, "the plan form offers the points to tick");
+    let mut form = Form::new()
+        .text("csrf_token", token.clone())
+        .text("name", "手选督查")
+        .text("kind", "unannounced")
+        .text("starts_on", "2026-12-01")
+        .text("ends_on", "2026-12-07")
+        .text("by", "chosen");
+    for id in &ticked {
+        form = form.text(format!("point.{id}"), "1");
+    }
+    let r = inspector.post(t.url("/inspections/rounds")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let round = inspector.get(t.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(round.contains("手选督查") && round.contains("0/2"), "the round holds the two points");
     let bad_points = "名称,点位类型,纬度,经度,责任单位,地址\n新点位,游乐场,36.97,117.17,开元社区,\n".as_bytes().to_vec();
     let r = inspector
         .post(t.url("/inspections/points"))

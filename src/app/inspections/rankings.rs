@@ -221,36 +221,42 @@ impl App {
         let (pf, pt) = previous(from, to);
         let (now_spans, prev_spans) = (spans(from, to), spans(pf, pt));
         let (k1, k2) = (keys.clone(), keys);
-        let (now_ms, scope, (fd, td)) = (self.now(), vec![area.path.clone()], (day_key(from), day_key(to)));
-        let (current, before, rectified, points) = self
+        let (now_ms, (fd, td)) = (self.now(), (day_key(from), day_key(to)));
+        use crate::store::inspections::PointColumn;
+        let column = match by {
+            RankBy::Community => PointColumn::Community,
+            RankBy::Grid => PointColumn::Grid,
+            RankBy::Unit => PointColumn::Unit,
+            RankBy::PointType => PointColumn::PointType,
+            RankBy::Point => PointColumn::Id,
+        };
+        let within = area.path.clone();
+        let (current, before, rectified) = self
             .store()
             .read(move |c| {
                 Ok::<_, AppError>((
                     sums::units(c, &k1, &now_spans)?,
                     sums::units(c, &k2, &prev_spans)?,
-                    db::rectification(c, fd, td, now_ms)?,
-                    db::points(c, &scope, None)?,
+                    db::rectification(c, fd, td, now_ms, &within, column)?,
                 ))
             })
             .await?;
-        // Each point's cases under the key it is ranked by, and under the area.
-        let key_of = |p: &crate::store::inspections::PointRow| -> Option<String> {
+        // The cases under the key each group is ranked by, and under the area.
+        let key_of = |group: &str| -> String {
             match by {
-                RankBy::Community => p.community_id.as_deref().map(area_key),
-                RankBy::Grid => p.grid_id.as_ref().map(|g| format!("g:{g}")),
-                RankBy::Unit => Some(format!("u:{}", p.unit_id)),
-                RankBy::PointType => Some(type_key(&area.id, &p.point_type)),
-                RankBy::Point => Some(format!("p:{}", p.id)),
+                RankBy::Community => area_key(group),
+                RankBy::Grid => format!("g:{group}"),
+                RankBy::Unit => format!("u:{group}"),
+                RankBy::PointType => type_key(&area.id, group),
+                RankBy::Point => format!("p:{group}"),
             }
         };
-        let point_keys: HashMap<&str, Option<String>> = points.iter().map(|p| (p.id.as_str(), key_of(p))).collect();
         let mut cases: HashMap<String, (i64, i64, i64)> = HashMap::new();
         let mut all = (0, 0, 0);
-        for r in &rectified {
-            let Some(key) = point_keys.get(r.point_id.as_str()) else { continue };
+        for (group, r) in &rectified {
             all = (all.0 + r.cases, all.1 + r.due, all.2 + r.on_time);
-            if let Some(k) = key {
-                let e = cases.entry(k.clone()).or_default();
+            if let Some(g) = group {
+                let e = cases.entry(key_of(g)).or_default();
                 *e = (e.0 + r.cases, e.1 + r.due, e.2 + r.on_time);
             }
         }
@@ -416,11 +422,11 @@ impl App {
             .filter(|u| u.kind == OrgKind::Community && u.path.starts_with(&area.path) && u.id != area.id)
             .map(|u| (area_key(&u.id), u.name.clone()))
             .collect();
-        let scope = vec![area.path.clone()];
         let community_keys: std::collections::HashSet<String> = communities.iter().map(|(k, _)| k.clone()).collect();
+        let within = area.path.clone();
         // Everything from the kept sums: the area's items, the same period before, and the
-        // top items in each community and point.
-        let (rows, before, in_units, points) = self
+        // top items in each community and point; then the names of the few points shown.
+        let (rows, before, places, at_points) = self
             .store()
             .read(move |c| {
                 let mut rows = sums::items_of(c, &key, &now_spans)?;
@@ -429,25 +435,44 @@ impl App {
                 rows.truncate(top.max(1));
                 let before: HashMap<String, Sums> = sums::items_of(c, &key, &prev_spans)?.into_iter().collect();
                 let codes: Vec<String> = rows.iter().map(|(code, _)| code.clone()).collect();
-                let in_units = sums::losses_by_unit(c, &codes, &now_spans)?;
-                let points: HashMap<String, String> =
-                    db::points(c, &scope, None)?.into_iter().map(|p| (format!("p:{}", p.id), p.name)).collect();
-                Ok::<_, AppError>((rows, before, in_units, points))
+                let mut places: HashMap<String, Vec<(String, Sums)>> = HashMap::new();
+                let mut candidates: HashMap<String, Vec<(String, i64, f64)>> = HashMap::new();
+                for ((unit, code), (failed, lost)) in sums::losses_by_unit(c, &codes, &now_spans)? {
+                    if lost <= 0.0 {
+                        continue;
+                    }
+                    if community_keys.contains(&unit) {
+                        places.entry(code).or_default().push((unit, Sums { failed, lost, ..Default::default() }));
+                    } else if let Some(id) = unit.strip_prefix("p:") {
+                        candidates.entry(code).or_default().push((id.to_string(), failed, lost));
+                    }
+                }
+                // Per item the points that lost most, those inside the area: the first few
+                // dozen candidates are read, not every point.
+                let mut at_points: HashMap<String, Vec<Where>> = HashMap::new();
+                for (code, mut list) in candidates {
+                    list.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+                    let mut shown = Vec::new();
+                    for chunk in list.chunks(30) {
+                        let ids: Vec<String> = chunk.iter().map(|(id, ..)| id.clone()).collect();
+                        let found: HashMap<String, crate::store::inspections::PointRow> =
+                            db::points_by_ids(c, &ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+                        for (id, failed, lost) in chunk {
+                            if let Some(p) = found.get(id).filter(|p| p.scope_path.starts_with(within.as_str())) {
+                                shown.push(Where { name: p.name.clone(), lost: (lost * 100.0).round() / 100.0, failed: *failed });
+                            }
+                        }
+                        if shown.len() >= 3 {
+                            break;
+                        }
+                    }
+                    shown.truncate(3);
+                    at_points.insert(code, shown);
+                }
+                Ok::<_, AppError>((rows, before, places, at_points))
             })
             .await?;
-        // Per item: where it lost score, communities and points apart.
-        let mut places: HashMap<String, Vec<(String, Sums)>> = HashMap::new();
-        let mut at_points: HashMap<String, Vec<Where>> = HashMap::new();
-        for ((unit, code), (failed, lost)) in in_units {
-            if lost <= 0.0 {
-                continue;
-            }
-            if community_keys.contains(&unit) {
-                places.entry(code).or_default().push((unit, Sums { failed, lost, ..Default::default() }));
-            } else if let Some(name) = points.get(&unit) {
-                at_points.entry(code).or_default().push(Where { name: name.clone(), lost: (lost * 100.0).round() / 100.0, failed });
-            }
-        }
+        let mut at_points = at_points;
         let names: HashMap<String, String> = communities.into_iter().collect();
         Ok(rows
             .into_iter()

@@ -171,6 +171,18 @@ pub fn points(conn: &mut dyn Conn, within: &[String], point_type: Option<&str>) 
     conn.query(&q)?.iter().map(PointRow::decode).collect()
 }
 
+/// The points with these ids (those that exist).
+pub fn points_by_ids(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<PointRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(300) {
+        let rows = conn.query(&PointRow::select().and_where(Expr::col("id").is_in(chunk.iter().map(String::as_str))).to_owned())?;
+        for r in &rows {
+            out.push(PointRow::decode(r)?);
+        }
+    }
+    Ok(out)
+}
+
 pub fn point(conn: &mut dyn Conn, id: &str) -> StoreResult<Option<PointRow>> {
     conn.query_opt(&PointRow::select().and_where(Expr::col("id").eq(id)).to_owned())?.map(|r| PointRow::decode(&r)).transpose()
 }
@@ -466,9 +478,39 @@ pub fn link_cases(conn: &mut dyn Conn, links: &[(i64, String, String)]) -> Store
     Ok(())
 }
 
-/// Rectification per point for the inspections of `[from_day, to_day]`: the period's linked
-/// cases (each once per point), grouped in SQL with their state.
-pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) -> StoreResult<Vec<Rectification>> {
+/// What rectification is grouped by: a column of the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointColumn {
+    Id,
+    PointType,
+    Grid,
+    Community,
+    Unit,
+}
+
+impl PointColumn {
+    fn name(self) -> &'static str {
+        match self {
+            PointColumn::Id => "id",
+            PointColumn::PointType => "point_type",
+            PointColumn::Grid => "grid_id",
+            PointColumn::Community => "community_id",
+            PointColumn::Unit => "unit_id",
+        }
+    }
+}
+
+/// Rectification for the inspections of `[from_day, to_day]` at points inside `within` (a
+/// scope path), grouped by a column of the point (`None` for points without one): the
+/// period's linked cases, each once per point, with their state — grouped in SQL.
+pub fn rectification(
+    conn: &mut dyn Conn,
+    from_day: i64,
+    to_day: i64,
+    now: i64,
+    within: &str,
+    by: PointColumn,
+) -> StoreResult<Vec<(Option<String>, Rectification)>> {
     let linked = Query::select()
         .distinct()
         .column("point_id")
@@ -488,17 +530,22 @@ pub fn rectification(conn: &mut dyn Conn, from_day: i64, to_day: i64, now: i64) 
     );
     conn.query(
         &Query::select()
-            .column((x.clone(), sea_query::Alias::new("point_id")))
+            .column(("points", by.name()))
             .expr(Expr::col((x.clone(), sea_query::Alias::new("case_id"))).count())
             .expr(Expr::expr(count_if(due)).sum().cast_as("BIGINT"))
             .expr(Expr::expr(count_if(on_time)).sum().cast_as("BIGINT"))
             .from_subquery(linked, x.clone())
-            .inner_join("cases", Expr::col(("cases", "id")).equals((x.clone(), sea_query::Alias::new("case_id"))))
-            .group_by_col((x, sea_query::Alias::new("point_id")))
+            .inner_join("points", Expr::col(("points", "id")).equals((x.clone(), sea_query::Alias::new("point_id"))))
+            .inner_join("cases", Expr::col(("cases", "id")).equals((x, sea_query::Alias::new("case_id"))))
+            .and_where(Expr::col(("points", "scope_path")).like(format!("{within}%")))
+            .group_by_col(("points", by.name()))
             .to_owned(),
     )?
     .iter()
-    .map(|r| Ok(Rectification { point_id: r.string(0)?, cases: r.i64(1)?, due: r.i64(2)?, on_time: r.i64(3)? }))
+    .map(|r| {
+        let group = r.opt_string(0)?;
+        Ok((group.clone(), Rectification { point_id: group.unwrap_or_default(), cases: r.i64(1)?, due: r.i64(2)?, on_time: r.i64(3)? }))
+    })
     .collect()
 }
 

@@ -123,14 +123,13 @@ pub fn items_of(conn: &mut dyn Conn, unit: &str, spans: &[(Grain, i64, i64)]) ->
     Ok(out.into_iter().collect())
 }
 
+/// An item's losses in one unit: ((unit key, item code), (failed, lost)).
+pub type UnitLoss = ((String, String), (i64, f64));
+
 /// What some items lost over the spans in every unit they are kept for (areas, and points
 /// where they lost score): ((unit key, item code), (failed, lost)). Read from the (grain,
 /// item, period, unit, failed, lost) index alone: a few items' entries, not the period's rows.
-pub fn losses_by_unit(
-    conn: &mut dyn Conn,
-    item_codes: &[String],
-    spans: &[(Grain, i64, i64)],
-) -> StoreResult<Vec<((String, String), (i64, f64))>> {
+pub fn losses_by_unit(conn: &mut dyn Conn, item_codes: &[String], spans: &[(Grain, i64, i64)]) -> StoreResult<Vec<UnitLoss>> {
     let mut out: std::collections::HashMap<(String, String), (i64, f64)> = std::collections::HashMap::new();
     if item_codes.is_empty() {
         return Ok(Vec::new());
