@@ -113,7 +113,7 @@ impl App {
                     let public: Vec<&EventRecord> = events.iter().filter(|e| e.public).collect();
                     let latest_note = public.iter().rev().find_map(|e| e.note.clone());
                     let photo_id =
-                        crate::store::attachments::public_photos(c, AttachmentOwner::Case, &record.details.id)?.into_iter().next();
+                        crate::store::attachments::attached(c, AttachmentOwner::Case, &record.details.id, true)?.into_iter().next();
                     let agency = match &record.state.assignee_unit_id {
                         Some(id) => dir.unit(id).map(|u| u.name.clone()),
                         // 定格认责: before anyone is dispatched the grid says who answers for
@@ -148,7 +148,7 @@ impl App {
                     }
                     let case_id = db::case_by_id(c, &e.case_number)?.map(|r| r.details.id).unwrap_or_default();
                     if !public.contains_key(&case_id) {
-                        let list = crate::store::attachments::public_photos(c, AttachmentOwner::Case, &case_id)?;
+                        let list = crate::store::attachments::attached(c, AttachmentOwner::Case, &case_id, true)?;
                         public.insert(case_id.clone(), list);
                     }
                     let allowed = &public[&case_id];

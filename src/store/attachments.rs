@@ -75,35 +75,18 @@ pub fn attachments_of(conn: &mut dyn Conn, photo_id: &str) -> StoreResult<Vec<At
     conn.query(&Attachment::select().and_where(Expr::col("photo_id").eq(photo_id)).to_owned())?.iter().map(Attachment::decode).collect()
 }
 
-/// The photos of an owner that may be shown publicly, oldest first.
-pub fn public_photos(conn: &mut dyn Conn, owner_kind: AttachmentOwner, owner_id: &str) -> StoreResult<Vec<String>> {
-    conn.query(
-        &sea_query::Query::select()
-            .column("photo_id")
-            .from(Attachment::TABLE)
-            .and_where(Expr::col("owner_kind").eq(owner_kind.as_str()))
-            .and_where(Expr::col("owner_id").eq(owner_id))
-            .and_where(Expr::col("public").eq(true))
-            .order_by("created_at", sea_query::Order::Asc)
-            .to_owned(),
-    )?
-    .iter()
-    .map(|r| r.string(0))
-    .collect()
-}
-
-/// The photos attached to an owner, oldest first.
-pub fn attached(conn: &mut dyn Conn, owner_kind: AttachmentOwner, owner_id: &str) -> StoreResult<Vec<String>> {
-    conn.query(
-        &sea_query::Query::select()
-            .column("photo_id")
-            .from(Attachment::TABLE)
-            .and_where(Expr::col("owner_kind").eq(owner_kind.as_str()))
-            .and_where(Expr::col("owner_id").eq(owner_id))
-            .order_by("created_at", sea_query::Order::Asc)
-            .to_owned(),
-    )?
-    .iter()
-    .map(|r| r.string(0))
-    .collect()
+/// The photos attached to an owner, oldest first; with `public_only`, only those that may
+/// be shown publicly.
+pub fn attached(conn: &mut dyn Conn, owner_kind: AttachmentOwner, owner_id: &str, public_only: bool) -> StoreResult<Vec<String>> {
+    let mut q = sea_query::Query::select()
+        .column("photo_id")
+        .from(Attachment::TABLE)
+        .and_where(Expr::col("owner_kind").eq(owner_kind.as_str()))
+        .and_where(Expr::col("owner_id").eq(owner_id))
+        .order_by("created_at", sea_query::Order::Asc)
+        .to_owned();
+    if public_only {
+        q.and_where(Expr::col("public").eq(true));
+    }
+    conn.query(&q)?.iter().map(|r| r.string(0)).collect()
 }

@@ -90,33 +90,10 @@
     pendingBox.hidden = n === 0;
     pendingBox.textContent = pendingBox.dataset.template.replace("{n}", n);
   }
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
-  }
-  function shrink(file) {
-    return new Promise(function (resolve) {
-      var img = new Image();
-      img.onload = function () {
-        var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
-        var c = document.createElement("canvas");
-        c.width = Math.round(img.width * scale); c.height = Math.round(img.height * scale);
-        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
-        resolve(c.toDataURL("image/jpeg", 0.82));
-      };
-      img.onerror = function () { resolve(null); };
-      img.src = URL.createObjectURL(file);
-    });
-  }
-  function toBlob(dataUrl) {
-    var parts = dataUrl.split(","), bin = atob(parts[1]), bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Blob([bytes], { type: "image/jpeg" });
-  }
   function send(entry) {
     var data = new FormData();
     entry.fields.forEach(function (f) { data.append(f[0], f[1]); });
-    entry.photos.forEach(function (p) { data.append(p[0], toBlob(p[1]), p[0] + ".jpg"); });
+    entry.photos.forEach(function (p) { data.append(p[0], ccPhotos.toBlob(p[1]), p[0] + ".jpg"); });
     return fetch(entry.action, { method: "POST", body: data, credentials: "same-origin", headers: { "Idempotency-Key": entry.key } });
   }
   function flush() {
@@ -140,8 +117,8 @@
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
       fields.push([el.name, el.value]);
     });
-    Promise.all(files.map(function (f) { return shrink(f[1]).then(function (d) { return d && [f[0], d]; }); })).then(function (photos) {
-      var entry = { key: newKey(), action: form.action, fields: fields, photos: photos.filter(Boolean) };
+    Promise.all(files.map(function (f) { return ccPhotos.shrink(f[1]).then(function (d) { return d && [f[0], d]; }); })).then(function (photos) {
+      var entry = { key: ccPhotos.newKey(), action: form.action, fields: fields, photos: photos.filter(Boolean) };
       send(entry).then(function (r) {
         if (r.redirected) { localStorage.removeItem(draftKey); window.location = r.url; return; }
         return r.text().then(function (html) { document.open(); document.write(html); document.close(); });

@@ -16,10 +16,6 @@
     pendingBox.hidden = n === 0;
     pendingBox.textContent = pendingBox.dataset.template.replace("{n}", n);
   }
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
-  }
 
   if (navigator.geolocation) {
     navigator.geolocation.getCurrentPosition(function (pos) {
@@ -42,34 +38,10 @@
     where.textContent = "";
   }
 
-  // Photos shrink to 1600 px before sending: faster on a weak signal, and small enough to
-  // keep in the browser while offline.
-  function shrink(file) {
-    return new Promise(function (resolve) {
-      var img = new Image();
-      img.onload = function () {
-        var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
-        var c = document.createElement("canvas");
-        c.width = Math.round(img.width * scale);
-        c.height = Math.round(img.height * scale);
-        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
-        resolve(c.toDataURL("image/jpeg", 0.82));
-      };
-      img.onerror = function () { resolve(null); };
-      img.src = URL.createObjectURL(file);
-    });
-  }
-
-  function toBlob(dataUrl) {
-    var parts = dataUrl.split(","), bin = atob(parts[1]), bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Blob([bytes], { type: "image/jpeg" });
-  }
-
   function send(report) {
     var data = new FormData();
     Object.keys(report.fields).forEach(function (k) { data.append(k, report.fields[k]); });
-    report.photos.forEach(function (p, i) { data.append("photos", toBlob(p), "photo" + i + ".jpg"); });
+    report.photos.forEach(function (p, i) { data.append("photos", ccPhotos.toBlob(p), "photo" + i + ".jpg"); });
     return fetch("/report", { method: "POST", body: data, credentials: "same-origin", headers: { "Idempotency-Key": report.key } });
   }
 
@@ -91,8 +63,8 @@
     if (form.elements.self_handled && form.elements.self_handled.checked) fields.self_handled = "1";
     if (form.elements.photos_public && form.elements.photos_public.checked) fields.photos_public = "1";
     var files = Array.prototype.slice.call(form.elements.photos.files, 0, 3);
-    Promise.all(files.map(shrink)).then(function (photos) {
-      var report = { key: newKey(), fields: fields, photos: photos.filter(Boolean) };
+    Promise.all(files.map(ccPhotos.shrink)).then(function (photos) {
+      var report = { key: ccPhotos.newKey(), fields: fields, photos: photos.filter(Boolean) };
       send(report).then(function (r) {
         if (r.redirected) { window.location = r.url; return; }
         return r.text().then(function (html) { document.open(); document.write(html); document.close(); });

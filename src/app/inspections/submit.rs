@@ -340,7 +340,7 @@ impl App {
                     {
                         cases.insert(k.clone(), CaseBrief { id: case.details.id, number: case.details.number, status: case.state.status });
                     }
-                    photos.insert(r.id.clone(), attachments::attached(c, AttachmentOwner::InspectionItem, &r.id)?);
+                    photos.insert(r.id.clone(), attachments::attached(c, AttachmentOwner::InspectionItem, &r.id, false)?);
                 }
                 let name = people::person_name(c, &i.inspector_id)?;
                 Ok::<_, AppError>((i, round, point, results, cases, name, photos))
