@@ -219,9 +219,20 @@ impl App {
                     Some(codes) => items.iter().filter(|i| codes.contains(&i.code)).cloned().collect(),
                     None => items,
                 };
+                let point_name = rp.point.point.name.clone();
                 let inputs = wanted
                     .iter()
                     .map(|i| {
+                        // A simulated test point takes only its own test (the 12345 call is
+                        // not the 12315 complaint); the others do not apply there.
+                        if rp.point.simulated && !simulated_test_matches(&point_name, &i.text) {
+                            return ItemInput {
+                                code: i.code.clone(),
+                                observation: Observation::NotApplicable,
+                                note: None,
+                                photos: Vec::new(),
+                            };
+                        }
                         // A re-check finds most failures fixed; an item fails less as the season
                         // goes on and in communities that keep up.
                         let base = difficulty.get(&i.code).copied().unwrap_or(0.1) * (1.3 - keep) * (1.0 - 0.5 * progress);
@@ -288,4 +299,10 @@ impl App {
         }
         Ok(out)
     }
+}
+
+/// Whether a simulated-test item is the test a simulated point stands for (the demo's points
+/// are named after their test: "12345 热线拨打测试", "12315 消费投诉测试", "创城知晓率街头询问").
+fn simulated_test_matches(point_name: &str, item_text: &str) -> bool {
+    ["12345", "12315", "询问", "网站"].iter().any(|k| point_name.contains(k) && item_text.contains(k))
 }
