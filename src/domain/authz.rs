@@ -86,6 +86,10 @@ permissions! {
     Inspect = "inspect",
     /// See inspections, scores, rankings and the shortfall list.
     ReadInspections = "read_inspections",
+    /// Draft, edit, issue and correct inspection bulletins (督查通报) of the subtree.
+    WriteBulletins = "write_bulletins",
+    /// Answer the rectification notices (整改通知) sent to a unit of the subtree.
+    AnswerNotices = "answer_notices",
 }
 
 impl Role {
@@ -109,15 +113,33 @@ impl Role {
                 ReadInspections,
             ],
             Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections],
-            Role::Dispatcher => {
-                &[ReadOrg, RevealPersonalData, ReadCases, DispatchCases, HandleCases, VerifyCases, ReadIndicators, ReadInspections]
-            }
-            Role::CommunityAdmin => {
-                &[ReadOrg, ManageOrg, ManagePeople, RevealPersonalData, ReadCases, HandleCases, ReadIndicators, ReadInspections]
-            }
+            Role::Dispatcher => &[
+                ReadOrg,
+                RevealPersonalData,
+                ReadCases,
+                DispatchCases,
+                HandleCases,
+                VerifyCases,
+                ReadIndicators,
+                ReadInspections,
+                AnswerNotices,
+            ],
+            Role::CommunityAdmin => &[
+                ReadOrg,
+                ManageOrg,
+                ManagePeople,
+                RevealPersonalData,
+                ReadCases,
+                HandleCases,
+                ReadIndicators,
+                ReadInspections,
+                AnswerNotices,
+            ],
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
-            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections],
-            Role::Inspector => &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections],
+            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices],
+            Role::Inspector => {
+                &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections, WriteBulletins]
+            }
             Role::Volunteer => &[ReadOrg],
         }
     }

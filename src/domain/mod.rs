@@ -1,6 +1,7 @@
 //! Pure domain logic: types, rules and calculations. No I/O, no async.
 
 pub mod authz;
+pub mod bulletin;
 pub mod calendar;
 pub mod case;
 pub mod category;

@@ -13,6 +13,7 @@ pub mod access_log;
 pub mod apikeys;
 pub mod attachments;
 pub mod bulk;
+pub mod bulletins;
 pub mod cases;
 pub mod ceiling;
 pub mod inspections;

@@ -397,3 +397,23 @@ pub fn all_case_states(conn: &mut dyn Conn) -> StoreResult<Vec<(String, String, 
         }
     }
 }
+
+/// Open cases under `within` past their handling deadline at `now`: (assignee unit, number),
+/// most overdue first, at most `limit` — read along the deadline index.
+pub fn overdue_cases(conn: &mut dyn Conn, within: &str, now: i64, limit: u64) -> StoreResult<Vec<(Option<String>, String)>> {
+    conn.query(
+        &Query::select()
+            .column("assignee_unit_id")
+            .column("number")
+            .from("cases")
+            .and_where(Expr::col("status").is_in(["dispatched", "in_progress"]))
+            .and_where(Expr::col("handling_deadline").lt(now))
+            .and_where(Expr::col("grid_path").like(format!("{within}%")))
+            .order_by("handling_deadline", Order::Asc)
+            .limit(limit)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok((r.opt_string(0)?, r.string(1)?)))
+    .collect()
+}

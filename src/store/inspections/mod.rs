@@ -581,3 +581,123 @@ pub fn insert_batch(
 pub fn some_case_ids(conn: &mut dyn Conn, limit: u64) -> StoreResult<Vec<String>> {
     conn.query(&Query::select().column("id").from("cases").limit(limit).to_owned())?.iter().map(|r| r.string(0)).collect()
 }
+
+// ---- what bulletins read ----
+
+/// A failed item result with a photo: the photo, the point, its responsible unit and the
+/// score the item lost there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedPhoto {
+    pub photo_id: String,
+    pub point: String,
+    pub unit_id: String,
+    pub lost: f64,
+}
+
+/// Photos of `code`'s failures at points under `within` over `[from_day, to_day]`, most
+/// score lost first, at most `limit`.
+pub fn failed_photos(
+    conn: &mut dyn Conn,
+    code: &str,
+    from_day: i64,
+    to_day: i64,
+    within: &str,
+    limit: u64,
+) -> StoreResult<Vec<FailedPhoto>> {
+    let lost = Expr::col(("inspection_items", "standard")).sub(Expr::col(("inspection_items", "score")));
+    conn.query(
+        &Query::select()
+            .column(("attachments", "photo_id"))
+            .column(("points", "name"))
+            .column(("points", "unit_id"))
+            .expr(lost.clone())
+            .from("inspections")
+            .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
+            .inner_join("points", Expr::col(("points", "id")).equals(("inspections", "point_id")))
+            .inner_join(
+                "attachments",
+                Expr::col(("attachments", "owner_id"))
+                    .equals(("inspection_items", "id"))
+                    .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
+            )
+            .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
+            .and_where(Expr::col(("inspection_items", "item_code")).eq(code))
+            .and_where(Expr::col(("inspection_items", "failed")).eq(true))
+            .and_where(Expr::col(("points", "scope_path")).like(format!("{within}%")))
+            .order_by_expr(lost, Order::Desc)
+            .order_by(("inspections", "at"), Order::Desc)
+            .order_by(("attachments", "photo_id"), Order::Asc)
+            .limit(limit)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok(FailedPhoto { photo_id: r.string(0)?, point: r.string(1)?, unit_id: r.string(2)?, lost: r.f64(3)? }))
+    .collect()
+}
+
+/// A case an inspection failure opened or added to, still open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedCase {
+    pub case_id: String,
+    pub case_number: String,
+    pub point: String,
+    pub unit_id: String,
+    pub item_code: String,
+}
+
+/// The open cases linked to failures at points under `within` over `[from_day, to_day]`,
+/// by responsible unit and case number.
+pub fn linked_open_cases(conn: &mut dyn Conn, from_day: i64, to_day: i64, within: &str) -> StoreResult<Vec<LinkedCase>> {
+    let linked = Query::select()
+        .distinct()
+        .column("point_id")
+        .column("case_id")
+        .from("inspection_cases")
+        .and_where(Expr::col("day").between(from_day, to_day))
+        .to_owned();
+    let x = sea_query::Alias::new("x");
+    let rows = conn.query(
+        &Query::select()
+            .column(("cases", "id"))
+            .column(("cases", "number"))
+            .column(("points", "name"))
+            .column(("points", "unit_id"))
+            .from_subquery(linked, x.clone())
+            .inner_join("points", Expr::col(("points", "id")).equals((x.clone(), sea_query::Alias::new("point_id"))))
+            .inner_join("cases", Expr::col(("cases", "id")).equals((x, sea_query::Alias::new("case_id"))))
+            .and_where(Expr::col(("points", "scope_path")).like(format!("{within}%")))
+            .and_where(Expr::col(("cases", "closed_at")).is_null())
+            .and_where(Expr::col(("cases", "status")).is_not_in(["closed", "rejected", "merged"]))
+            .order_by(("points", "unit_id"), Order::Asc)
+            .order_by(("cases", "number"), Order::Asc)
+            .to_owned(),
+    )?;
+    let mut out: Vec<LinkedCase> = Vec::with_capacity(rows.len());
+    for r in rows {
+        let case_id = r.string(0)?;
+        if out.iter().any(|c| c.case_id == case_id) {
+            continue;
+        }
+        out.push(LinkedCase { case_id, case_number: r.string(1)?, point: r.string(2)?, unit_id: r.string(3)?, item_code: String::new() });
+    }
+    // The item each case was opened for (the first failure linked to it).
+    for chunk in out.chunks_mut(200) {
+        let ids: Vec<&str> = chunk.iter().map(|c| c.case_id.as_str()).collect();
+        let codes = conn.query(
+            &Query::select()
+                .column("case_id")
+                .expr(Expr::col("item_code").min())
+                .from("inspection_items")
+                .and_where(Expr::col("case_id").is_in(ids))
+                .group_by_col("case_id")
+                .to_owned(),
+        )?;
+        for r in codes {
+            let (id, code) = (r.string(0)?, r.string(1)?);
+            if let Some(c) = chunk.iter_mut().find(|c| c.case_id == id) {
+                c.item_code = code;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -11,6 +11,8 @@ use std::io::Write;
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
+pub mod docx;
+
 use crate::error::AppError;
 
 crate::string_enum! {
