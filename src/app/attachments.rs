@@ -183,6 +183,21 @@ impl App {
                     })
                     .await
             }
+            // A bulletin's photos: whoever may read the bulletin.
+            AttachmentOwner::Bulletin => {
+                let Some(viewer) = viewer else { return Ok(false) };
+                Ok(self.bulletin(viewer, id).await.is_ok())
+            }
+            // Rectification photos: whoever may see the notice.
+            AttachmentOwner::NoticeItem => {
+                let Some(viewer) = viewer else { return Ok(false) };
+                let id = id.to_string();
+                let notice = self.store().read(move |c| crate::store::bulletins::notice_of_item(c, &id)).await?;
+                Ok(match notice {
+                    Some(n) => self.notice(viewer, &n).await.is_ok(),
+                    None => false,
+                })
+            }
         }
     }
 

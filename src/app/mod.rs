@@ -9,6 +9,7 @@ pub mod access;
 pub mod attachments;
 pub mod auth;
 pub mod backup;
+pub mod bulletins;
 pub mod cache;
 pub mod cases;
 pub mod demo;

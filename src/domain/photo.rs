@@ -30,6 +30,10 @@ crate::string_enum! {
         Case = "case",
         /// One item's result in an inspection.
         InspectionItem = "inspection_item",
+        /// A photo an issued bulletin shows (its readers see it).
+        Bulletin = "bulletin",
+        /// A unit's photo of a problem it rectified (整改反馈).
+        NoticeItem = "notice_item",
     }
 }
 

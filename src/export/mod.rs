@@ -100,6 +100,8 @@ enum Out {
         book: Box<Workbook>,
         sheet_rows: u32,
         sheets: usize,
+        /// Sheets of the current table (a workbook may hold several tables, `next_table`).
+        table_sheets: usize,
         formats: Box<Formats>,
     },
     /// Taken and put back new each time the ready bytes are handed out.
@@ -137,7 +139,7 @@ impl TableWriter {
                         .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin),
                     percent: Format::new().set_num_format("0.0%"),
                 };
-                Out::Xlsx { book: Box::new(book), sheet_rows: 0, sheets: 0, formats: Box::new(formats) }
+                Out::Xlsx { book: Box::new(book), sheet_rows: 0, sheets: 0, table_sheets: 0, formats: Box::new(formats) }
             }
             ExportFormat::Csv => {
                 let mut w = csv_writer();
@@ -172,15 +174,16 @@ impl TableWriter {
                     Cell::Percent(None) | Cell::Empty => String::new(),
                 }))?;
             }
-            Out::Xlsx { book, sheet_rows, sheets, formats } => {
-                if *sheets == 0 || *sheet_rows >= self.sheet_limit {
-                    if *sheets > 0 {
+            Out::Xlsx { book, sheet_rows, sheets, table_sheets, formats } => {
+                if *table_sheets == 0 || *sheet_rows >= self.sheet_limit {
+                    if *table_sheets > 0 {
                         let sheet = book.worksheet_from_index(*sheets - 1)?;
                         finish_sheet(sheet, &self.widths, *sheet_rows)?;
                     }
                     *sheets += 1;
+                    *table_sheets += 1;
                     let sheet = book.add_worksheet_with_constant_memory()?;
-                    start_sheet(sheet, &self.head, *sheets, formats)?;
+                    start_sheet(sheet, &self.head, *table_sheets, formats)?;
                     *sheet_rows = XLSX_HEAD_ROWS;
                 }
                 let sheet = book.worksheet_from_index(*sheets - 1)?;
@@ -205,6 +208,37 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Ends the current table and begins another under `head`: a new sheet of the workbook,
+    /// or, in a CSV, a blank line and the new head.
+    pub fn next_table(&mut self, head: TableHead) -> Result<(), ExportError> {
+        match &mut self.out {
+            Out::Csv(w) => {
+                let w = w.get_or_insert_with(csv_writer);
+                w.write_record([""])?;
+                w.write_record([&head.title])?;
+                for n in &head.notes {
+                    w.write_record([n])?;
+                }
+                w.write_record(&head.columns)?;
+            }
+            Out::Xlsx { book, sheet_rows, sheets, table_sheets, formats } => {
+                if *table_sheets == 0 {
+                    let sheet = book.add_worksheet_with_constant_memory()?;
+                    start_sheet(sheet, &self.head, 1, formats)?;
+                    finish_sheet(sheet, &self.widths, XLSX_HEAD_ROWS)?;
+                    *sheets += 1;
+                } else {
+                    let sheet = book.worksheet_from_index(*sheets - 1)?;
+                    finish_sheet(sheet, &self.widths, *sheet_rows)?;
+                }
+                *table_sheets = 0;
+            }
+        }
+        self.widths = head.columns.iter().map(|c| Cell::Text(c.clone()).display_width().max(8)).collect();
+        self.head = head;
+        Ok(())
+    }
+
     /// Bytes ready to send: CSV as it goes (the caller sends them and the buffer starts
     /// again); nothing for an .xlsx, which is whole only at the end.
     pub fn take_ready(&mut self) -> Result<Vec<u8>, ExportError> {
@@ -226,8 +260,8 @@ impl TableWriter {
                     dest.write_all(&bytes)?;
                 }
             }
-            Out::Xlsx { mut book, sheet_rows, sheets, formats } => {
-                if sheets == 0 {
+            Out::Xlsx { mut book, sheet_rows, sheets, table_sheets, formats } => {
+                if table_sheets == 0 {
                     let sheet = book.add_worksheet_with_constant_memory()?;
                     start_sheet(sheet, &self.head, 1, &formats)?;
                     finish_sheet(sheet, &self.widths, XLSX_HEAD_ROWS)?;
@@ -338,6 +372,26 @@ mod tests {
         assert_eq!(lines[1], "济阳街道");
         assert_eq!(lines[3], "编号,数量,比率");
         assert_eq!(lines[4], "JY20261130-0001,3,87.5%");
+    }
+
+    #[test]
+    fn a_workbook_holds_several_tables_one_sheet_each() {
+        use calamine::Reader;
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = TableWriter::new(ExportFormat::Xlsx, head(), dir.path()).unwrap();
+        w.row(&rows()[0]).unwrap();
+        let empty = TableHead { sheet: "空表".into(), ..head() };
+        w.next_table(empty).unwrap();
+        let third = TableHead { sheet: "第三".into(), columns: vec!["名称".into()], ..head() };
+        w.next_table(third).unwrap();
+        w.row(&[text_cell("迎宾社区")]).unwrap();
+        let bytes = w.finish().unwrap();
+        let mut book = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(book.sheet_names(), vec!["问题清单2026".to_string(), "空表".into(), "第三".into()]);
+        let third = book.worksheet_range("第三").unwrap();
+        assert_eq!(third.get_value((2, 0)).map(|v| v.to_string()), Some("名称".into()));
+        assert_eq!(third.get_value((3, 0)).map(|v| v.to_string()), Some("迎宾社区".into()));
+        assert_eq!(book.worksheet_range("空表").unwrap().get_value((3, 0)), None);
     }
 
     #[test]

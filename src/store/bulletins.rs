@@ -254,6 +254,13 @@ pub fn notice_items(conn: &mut dyn Conn, notice_id: &str) -> StoreResult<Vec<Not
         .collect()
 }
 
+/// The notice a problem row belongs to.
+pub fn notice_of_item(conn: &mut dyn Conn, item_id: &str) -> StoreResult<Option<String>> {
+    conn.query_opt(&Query::select().column("notice_id").from(NoticeItemRow::TABLE).and_where(Expr::col("id").eq(item_id)).to_owned())?
+        .map(|r| r.string(0))
+        .transpose()
+}
+
 /// The notices a bulletin sent.
 pub fn notices_of(conn: &mut dyn Conn, bulletin_id: &str) -> StoreResult<Vec<NoticeRow>> {
     conn.query(&NoticeRow::select().and_where(Expr::col("bulletin_id").eq(bulletin_id)).order_by("unit_path", Order::Asc).to_owned())?

@@ -150,7 +150,7 @@ fn rate(s: &Sums) -> Option<f64> {
 impl App {
     /// The area a viewer asks about (a district, subdistrict or community they may read);
     /// their widest area when they name none.
-    fn area(&self, actor: &Actor, code: Option<&str>) -> AppResult<OrgUnit> {
+    pub(crate) fn area(&self, actor: &Actor, code: Option<&str>) -> AppResult<OrgUnit> {
         let dir = self.directory();
         let unit = match code.map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => dir.unit_named(c).cloned().ok_or(AppError::NotFound(Thing::OrgUnit))?,
