@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers are thin: parse, call the app, shape the answer.
 
 mod admin;
+mod bulletins;
 mod cases;
 mod inspections;
 pub mod open311;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<App> {
         .merge(cases::routes())
         .merge(admin::routes())
         .merge(inspections::routes())
+        .merge(bulletins::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
@@ -193,6 +195,16 @@ async fn create_token(State(app): State<App>, who: SignedIn, ApiJson(body): ApiJ
 }
 
 /// A streamed export as an attachment (the chunks are written as the table is).
+/// A whole file (a Word document, a small workbook) as a download.
+pub(crate) fn file(name: &str, mime: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        name.chars().filter(char::is_ascii).collect::<String>(),
+        percent_encode(name)
+    );
+    ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
 pub(crate) fn download(d: Download) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",

@@ -131,7 +131,7 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     };
     let (own_person, other_person) = (person_in(KAIYUAN).await, person_in(WEIERLU).await);
     // 对标对表: the demo's points, one round planned by the inspector with one point for them.
-    t.app.seed_demo_inspections(0).await.unwrap();
+    t.app.seed_demo_inspections(3).await.unwrap();
     let (inspector, ic) = t.login("inspector").await;
     let inspector_id = get_json(&inspector, t.url("/api/v1/auth/me")).await["person_id"].as_str().unwrap().to_string();
     let points = get_json(&inspector, t.url("/api/v1/inspections/points")).await;
@@ -166,6 +166,30 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         .await
         .unwrap();
     let inspection = done["inspection"]["id"].as_str().unwrap().to_string();
+    // 督查通报: a draft for the rows to edit and issue, and one issued here for its notices.
+    let today = chuangcheng::domain::calendar::beijing_date(t.app.now());
+    let span = json!({ "kind": "custom", "from": (today - chrono::Duration::days(30)).to_string(), "to": today.to_string() });
+    let draft_of = || async {
+        let v: Value =
+            inspector.post(t.url("/api/v1/bulletins")).header("X-CSRF-Token", &ic).json(&span).send().await.unwrap().json().await.unwrap();
+        v["id"].as_str().unwrap_or_else(|| panic!("no draft: {v}")).to_string()
+    };
+    let bulletin = draft_of().await;
+    let issued = draft_of().await;
+    let sent: Value = inspector
+        .post(t.url(&format!("/api/v1/bulletins/{issued}/issue")))
+        .header("X-CSRF-Token", &ic)
+        .json(&json!({ "revision": 0 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notice = sent["notices"].as_array().and_then(|n| n.iter().find(|n| n["unit_name"].as_str().is_some_and(|u| u.ends_with("社区"))));
+    let notice = notice.unwrap_or_else(|| panic!("no notice to a community: {sent}"));
+    let (notice_id, notice_item) = (notice["id"].as_str().unwrap().to_string(), notice["items"][0]["id"].as_str().unwrap().to_string());
+    let answered = json!({ "outcome": "not_fixed", "note": "已约谈物业,周五前清理" });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -499,6 +523,74 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("volunteer"), M::GET, "GET /inspections/shortfall", "/inspections/shortfall", Body::None, 403),
         row(Some("leader"), M::GET, "GET /inspections/shortfall/export.{format}", "/inspections/shortfall/export.xlsx", Body::None, 200),
         row(None, M::GET, "GET /inspections/shortfall/export.{format}", "/inspections/shortfall/export.xlsx", Body::None, 401),
+        // 督查通报: inspectors write; readers of inspections read issued ones; units answer.
+        row(Some("leader"), M::GET, "GET /bulletins", "/bulletins", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /bulletins", "/bulletins", Body::None, 403),
+        row(None, M::GET, "GET /bulletins", "/bulletins", Body::None, 401),
+        row(Some("inspector"), M::POST, "POST /bulletins", "/bulletins", Body::Json(span.clone()), 201),
+        row(Some("dispatcher"), M::POST, "POST /bulletins", "/bulletins", Body::Json(span.clone()), 403),
+        row(None, M::POST, "POST /bulletins", "/bulletins", Body::Json(span), 401),
+        row(Some("inspector"), M::GET, "GET /bulletins/{id}", format!("/bulletins/{bulletin}"), Body::None, 200),
+        row(Some("leader"), M::GET, "GET /bulletins/{id}", format!("/bulletins/{bulletin}"), Body::None, 404),
+        row(Some("leader"), M::GET, "GET /bulletins/{id}", format!("/bulletins/{issued}"), Body::None, 200),
+        row(
+            Some("leader"),
+            M::PUT,
+            "PUT /bulletins/{id}",
+            format!("/bulletins/{bulletin}"),
+            Body::Json(json!({ "revision": 0, "intro": "x" })),
+            403,
+        ),
+        row(
+            Some("inspector"),
+            M::PUT,
+            "PUT /bulletins/{id}",
+            format!("/bulletins/{bulletin}"),
+            Body::Json(json!({ "revision": 0, "intro": "本周" })),
+            200,
+        ),
+        row(
+            Some("dispatcher"),
+            M::POST,
+            "POST /bulletins/{id}/issue",
+            format!("/bulletins/{bulletin}/issue"),
+            Body::Json(json!({ "revision": 1 })),
+            403,
+        ),
+        row(
+            Some("inspector"),
+            M::POST,
+            "POST /bulletins/{id}/issue",
+            format!("/bulletins/{bulletin}/issue"),
+            Body::Json(json!({ "revision": 1 })),
+            200,
+        ),
+        row(Some("leader"), M::POST, "POST /bulletins/{id}/correct", format!("/bulletins/{bulletin}/correct"), Body::None, 403),
+        row(Some("inspector"), M::POST, "POST /bulletins/{id}/correct", format!("/bulletins/{bulletin}/correct"), Body::None, 201),
+        row(Some("leader"), M::GET, "GET /bulletins/{id}/document.docx", format!("/bulletins/{issued}/document.docx"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /bulletins/{id}/document.docx", format!("/bulletins/{issued}/document.docx"), Body::None, 404),
+        row(Some("leader"), M::GET, "GET /bulletins/{id}/tables.xlsx", format!("/bulletins/{issued}/tables.xlsx"), Body::None, 200),
+        row(None, M::GET, "GET /bulletins/{id}/tables.xlsx", format!("/bulletins/{issued}/tables.xlsx"), Body::None, 401),
+        row(Some("community"), M::GET, "GET /notices", "/notices", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /notices", "/notices", Body::None, 403),
+        row(Some("inspector"), M::GET, "GET /notices/{id}", format!("/notices/{notice_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /notices/{id}", format!("/notices/{notice_id}"), Body::None, 404),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /notices/{id}/items/{item}/answer",
+            format!("/notices/{notice_id}/items/{notice_item}/answer"),
+            Body::Json(answered.clone()),
+            403,
+        ),
+        row(
+            Some("dispatcher"),
+            M::POST,
+            "POST /notices/{id}/items/{item}/answer",
+            format!("/notices/{notice_id}/items/{notice_item}/answer"),
+            Body::Json(answered),
+            200,
+        ),
     ];
 
     let mut logins = Logins { t, clients: HashMap::new() };

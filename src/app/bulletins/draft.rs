@@ -149,12 +149,11 @@ impl App {
         let shortfall = self.shortfall(actor, code, from, to, TYPICAL).await?;
         let dir = self.directory();
         let kind_of = |key: &str| key.strip_prefix("u:").and_then(|id| dir.unit(id)).map(|u| u.kind);
-        let mut tables = vec![RankTable {
-            kind: "community".into(),
-            title: "社区督查得分排名".into(),
-            rows: lines(&communities, |_| true),
-        }];
-        for (k, kind, title) in [("department", OrgKind::Department, "职能部门督查得分排名"), ("sponsor_unit", OrgKind::SponsorUnit, "帮包单位督查得分排名")] {
+        let mut tables =
+            vec![RankTable { kind: "community".into(), title: "社区督查得分排名".into(), rows: lines(&communities, |_| true) }];
+        for (k, kind, title) in
+            [("department", OrgKind::Department, "职能部门督查得分排名"), ("sponsor_unit", OrgKind::SponsorUnit, "帮包单位督查得分排名")]
+        {
             let rows = lines(&units, |key| kind_of(key) == Some(kind));
             if !rows.is_empty() {
                 tables.push(RankTable { kind: k.into(), title: title.into(), rows });
@@ -209,8 +208,10 @@ impl App {
             .iter()
             .zip(photos)
             .map(|(s, found)| {
-                let candidates: Vec<PhotoChoice> =
-                    found.iter().map(|p| PhotoChoice { photo_id: p.photo_id.clone(), point: p.point.clone(), unit: unit_name(&p.unit_id) }).collect();
+                let candidates: Vec<PhotoChoice> = found
+                    .iter()
+                    .map(|p| PhotoChoice { photo_id: p.photo_id.clone(), point: p.point.clone(), unit: unit_name(&p.unit_id) })
+                    .collect();
                 let first = candidates.first().cloned();
                 TypicalProblem {
                     code: s.code.clone(),
@@ -256,8 +257,18 @@ impl App {
         let item_text = |code: &str| manual.items.iter().find(|i| i.code == code).map(|i| i.text.clone()).unwrap_or_default();
         let mut lists: BTreeMap<String, ProblemList> = BTreeMap::new();
         for l in linked {
-            let list = lists.entry(l.unit_id.clone()).or_insert_with(|| ProblemList { unit_id: l.unit_id.clone(), unit: unit_name(&l.unit_id), problems: Vec::new() });
-            list.problems.push(ListedProblem { text: item_text(&l.item_code), case_id: l.case_id, case_number: l.case_number, item_code: l.item_code, point: l.point });
+            let list = lists.entry(l.unit_id.clone()).or_insert_with(|| ProblemList {
+                unit_id: l.unit_id.clone(),
+                unit: unit_name(&l.unit_id),
+                problems: Vec::new(),
+            });
+            list.problems.push(ListedProblem {
+                text: item_text(&l.item_code),
+                case_id: l.case_id,
+                case_number: l.case_number,
+                item_code: l.item_code,
+                point: l.point,
+            });
         }
         let mut lists: Vec<ProblemList> = lists.into_values().collect();
         lists.sort_by(|a, b| a.unit.cmp(&b.unit));

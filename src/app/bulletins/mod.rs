@@ -19,9 +19,9 @@ use crate::domain::bulletin::{self as rules, BulletinKind, BulletinStatus, Conte
 use crate::domain::calendar::beijing_date;
 use crate::domain::inspection::{day_key, serialize_day_key};
 use crate::domain::org::OrgUnit;
+use crate::domain::photo::AttachmentOwner;
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::bulletins::{self as db, BulletinQuery, BulletinRow};
-use crate::domain::photo::AttachmentOwner;
 use crate::store::{attachments, cases::numbers, new_id};
 
 /// A bulletin as pages and the API show it, with what the viewer may do to it.
@@ -184,7 +184,14 @@ impl App {
         let dir = self.directory();
         let areas: Vec<String> = dir
             .units()
-            .filter(|u| matches!(u.kind, crate::domain::org::OrgKind::District | crate::domain::org::OrgKind::Subdistrict | crate::domain::org::OrgKind::Community))
+            .filter(|u| {
+                matches!(
+                    u.kind,
+                    crate::domain::org::OrgKind::District
+                        | crate::domain::org::OrgKind::Subdistrict
+                        | crate::domain::org::OrgKind::Community
+                )
+            })
             .filter(|u| {
                 actor.can(Permission::ReadInspections, &u.path)
                     || actor.can(Permission::WriteBulletins, &u.path)

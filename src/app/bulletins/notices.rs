@@ -49,7 +49,13 @@ pub struct AnswerInput {
 }
 
 /// The rows issuing writes: a notice per unit with problems, a row per problem.
-pub(super) fn notice_rows(dir: &GridDirectory, bulletin_id: &str, lists: &[ProblemList], deadline: i64, now: i64) -> (Vec<NoticeRow>, Vec<NoticeItemRow>) {
+pub(super) fn notice_rows(
+    dir: &GridDirectory,
+    bulletin_id: &str,
+    lists: &[ProblemList],
+    deadline: i64,
+    now: i64,
+) -> (Vec<NoticeRow>, Vec<NoticeItemRow>) {
     let (mut notices, mut items) = (Vec::new(), Vec::new());
     for list in lists.iter().filter(|l| !l.problems.is_empty()) {
         let Some(unit) = dir.unit(&list.unit_id) else { continue };
@@ -91,7 +97,8 @@ pub(super) fn notice_rows(dir: &GridDirectory, bulletin_id: &str, lists: &[Probl
 /// Whether `actor` may answer a notice: the unit it is sent to, or once escalated the unit
 /// above.
 fn may_answer(actor: &Actor, n: &NoticeRow) -> bool {
-    actor.can(Permission::AnswerNotices, &n.unit_path) || (!n.escalated_path.is_empty() && actor.can(Permission::AnswerNotices, &n.escalated_path))
+    actor.can(Permission::AnswerNotices, &n.unit_path)
+        || (!n.escalated_path.is_empty() && actor.can(Permission::AnswerNotices, &n.escalated_path))
 }
 
 /// Whether `actor` may see a notice: whoever may answer it, and the bulletin's writers.
@@ -237,7 +244,8 @@ impl App {
         let Some(record) = self.store().read(move |c| cases::case_by_id(c, &id)).await? else { return Ok(()) };
         let mut version = record.state.version;
         let mut status = record.state.status;
-        let tolerated = |e: &AppError| matches!(e, AppError::ActionNotAllowed { .. } | AppError::Forbidden | AppError::NotFound(_) | AppError::Stale);
+        let tolerated =
+            |e: &AppError| matches!(e, AppError::ActionNotAllowed { .. } | AppError::Forbidden | AppError::NotFound(_) | AppError::Stale);
         if status == Status::Dispatched {
             match self.act(actor, case_id, Action::Accept, ActInput { version: Some(version), ..Default::default() }, None).await {
                 Ok(v) => {

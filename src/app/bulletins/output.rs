@@ -26,7 +26,11 @@ fn change(c: Option<f64>) -> String {
 fn table_rows(t: &RankTable) -> (Vec<String>, Vec<u32>, Vec<Vec<String>>) {
     if t.kind == "composite" {
         let columns = ["名次", "社区", "综合得分", "督查点位次", "按期结案率"].map(String::from).to_vec();
-        let rows = t.rows.iter().map(|r| vec![r.rank.to_string(), r.name.clone(), pct(r.rate), r.inspections.to_string(), pct(r.rectified_rate)]).collect();
+        let rows = t
+            .rows
+            .iter()
+            .map(|r| vec![r.rank.to_string(), r.name.clone(), pct(r.rate), r.inspections.to_string(), pct(r.rectified_rate)])
+            .collect();
         return (columns, vec![2, 5, 3, 3, 3], rows);
     }
     let columns = ["名次", "单位", "得分率", "较上期", "督查点位次", "发现问题", "按期整改率"].map(String::from).to_vec();
@@ -131,7 +135,11 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
             rows: c
                 .lists
                 .iter()
-                .flat_map(|l| l.problems.iter().map(move |p| vec![l.unit.clone(), p.case_number.clone(), format!("{} {}", p.item_code, p.text), p.point.clone()]))
+                .flat_map(|l| {
+                    l.problems
+                        .iter()
+                        .map(move |p| vec![l.unit.clone(), p.case_number.clone(), format!("{} {}", p.item_code, p.text), p.point.clone()])
+                })
                 .collect(),
         });
     }
@@ -213,24 +221,63 @@ impl App {
                 .problems
                 .iter()
                 .filter(|p| p.shown)
-                .map(|p| vec![text_cell(&p.code), text_cell(&p.text), text_cell(&p.point_type), Cell::Number(p.lost), Cell::Number(p.failed as f64), text_cell(p.places.join("、")), text_cell(p.units.join("、"))])
+                .map(|p| {
+                    vec![
+                        text_cell(&p.code),
+                        text_cell(&p.text),
+                        text_cell(&p.point_type),
+                        Cell::Number(p.lost),
+                        Cell::Number(p.failed as f64),
+                        text_cell(p.places.join("、")),
+                        text_cell(p.units.join("、")),
+                    ]
+                })
                 .collect();
             let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
             sheets.push((
-                TableHead { title: "典型问题".into(), notes: notes.clone(), sheet: "典型问题".into(), columns: cols(&["细则编号", "细则", "点位类型", "失分", "不达标次数", "点位", "社区"]) },
+                TableHead {
+                    title: "典型问题".into(),
+                    notes: notes.clone(),
+                    sheet: "典型问题".into(),
+                    columns: cols(&["细则编号", "细则", "点位类型", "失分", "不达标次数", "点位", "社区"]),
+                },
                 problems,
             ));
             let listed = c
                 .lists
                 .iter()
-                .flat_map(|l| l.problems.iter().map(move |p| vec![text_cell(&l.unit), text_cell(&p.case_number), text_cell(&p.item_code), text_cell(&p.text), text_cell(&p.point)]))
+                .flat_map(|l| {
+                    l.problems.iter().map(move |p| {
+                        vec![
+                            text_cell(&l.unit),
+                            text_cell(&p.case_number),
+                            text_cell(&p.item_code),
+                            text_cell(&p.text),
+                            text_cell(&p.point),
+                        ]
+                    })
+                })
                 .collect();
             sheets.push((
-                TableHead { title: "问题清单".into(), notes: notes.clone(), sheet: "问题清单".into(), columns: cols(&["责任单位", "案卷编号", "细则编号", "细则", "点位"]) },
+                TableHead {
+                    title: "问题清单".into(),
+                    notes: notes.clone(),
+                    sheet: "问题清单".into(),
+                    columns: cols(&["责任单位", "案卷编号", "细则编号", "细则", "点位"]),
+                },
                 listed,
             ));
-            let overdue = c.overdue.iter().map(|o| vec![text_cell(&o.unit), Cell::Number(o.count as f64), text_cell(o.numbers.join("、"))]).collect();
-            sheets.push((TableHead { title: "逾期未办结".into(), notes, sheet: "逾期未办结".into(), columns: cols(&["责任单位", "逾期件数", "案卷编号(部分)"]) }, overdue));
+            let overdue =
+                c.overdue.iter().map(|o| vec![text_cell(&o.unit), Cell::Number(o.count as f64), text_cell(o.numbers.join("、"))]).collect();
+            sheets.push((
+                TableHead {
+                    title: "逾期未办结".into(),
+                    notes,
+                    sheet: "逾期未办结".into(),
+                    columns: cols(&["责任单位", "逾期件数", "案卷编号(部分)"]),
+                },
+                overdue,
+            ));
             let mut it = sheets.into_iter();
             let Some((head, rows)) = it.next() else { return Err(AppError::Internal("no table".into())) };
             let mut w = TableWriter::new(ExportFormat::Xlsx, head, &temp)?;

@@ -1,5 +1,5 @@
 //! The deadline scanner: warns at 80 % of the time used and escalates overdue cases one tier
-//! up (分级响应), acting as the system.
+//! up (分级响应), acting as the system; overdue rectification notices go up the same way.
 
 use serde::Serialize;
 
@@ -17,6 +17,8 @@ use crate::store::org;
 pub struct ScanReport {
     pub warned: usize,
     pub escalated: usize,
+    /// Rectification notices past their deadline, escalated to the unit above.
+    pub notices_escalated: usize,
 }
 
 impl App {
@@ -72,6 +74,7 @@ impl App {
                 }
             }
         }
+        report.notices_escalated = self.scan_notices().await?;
         Ok(report)
     }
 
