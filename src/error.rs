@@ -112,6 +112,8 @@ impl AppError {
             AppError::BadRequest(_) | AppError::MissingParameter(_) | AppError::InvalidParameter(_) | AppError::Coordinate(_) => {
                 StatusCode::BAD_REQUEST
             }
+            // Someone else changed or issued the record since it was read: a conflict.
+            AppError::Invalid(Invalid::BulletinChanged) => StatusCode::CONFLICT,
             AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -188,7 +188,7 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         .unwrap();
     let notice = sent["notices"].as_array().and_then(|n| n.iter().find(|n| n["unit_name"].as_str().is_some_and(|u| u.ends_with("社区"))));
     let notice = notice.unwrap_or_else(|| panic!("no notice to a community: {sent}"));
-    let (notice_id, notice_item) = (notice["id"].as_str().unwrap().to_string(), notice["items"][0]["id"].as_str().unwrap().to_string());
+    let (notice_id, notice_item) = (notice["id"].as_str().unwrap().to_string(), notice["problems"][0]["id"].as_str().unwrap().to_string());
     let answered = json!({ "outcome": "not_fixed", "note": "已约谈物业,周五前清理" });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();

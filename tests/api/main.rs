@@ -4,6 +4,7 @@
 mod accounts;
 mod authz;
 mod browser;
+mod bulletins;
 mod cases;
 mod cli;
 mod crash;

@@ -35,7 +35,8 @@ pub struct NoticeView {
     pub bulletin_label: Option<String>,
     pub overdue: bool,
     pub may_answer: bool,
-    pub items: Vec<NoticeItemView>,
+    /// The problems on the list (`items` is their count).
+    pub problems: Vec<NoticeItemView>,
 }
 
 /// A unit's answer to one problem.
@@ -130,7 +131,7 @@ impl App {
             bulletin_label: b.and_then(|b| b.year.zip(b.number)).map(|(y, n)| rules::number_label(y as i32, n)),
             overdue: n.status == NoticeStatus::Overdue || (n.status == NoticeStatus::Open && now > n.deadline),
             may_answer: may_answer(actor, &n) && rules::takes_answers(n.status),
-            items: items.into_iter().zip(photos).map(|(item, photos)| NoticeItemView { item, photos }).collect(),
+            problems: items.into_iter().zip(photos).map(|(item, photos)| NoticeItemView { item, photos }).collect(),
             notice: n,
         })
     }
