@@ -115,7 +115,7 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
         heading(&mut blocks, "上期问题整改情况");
         blocks.push(Block::Paragraph(format!(
             "{}通报问题清单共{}个问题,已整改{}个,未整改{}个,未反馈{}个。",
-            if l.label.is_empty() { "上期".to_string() } else { format!("{}", l.label) },
+            if l.label.is_empty() { "上期".to_string() } else { l.label.clone() },
             l.items,
             l.fixed,
             l.not_fixed,
