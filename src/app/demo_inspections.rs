@@ -24,6 +24,52 @@ use crate::i18n::Lang;
 use crate::store::people;
 
 const SEED: u64 = 20_261_202;
+
+/// A drawn street scene (sky, buildings, pavement and a clutter of boxes), JPEG, standing in
+/// for an inspector's photo of a problem.
+pub(crate) fn demo_scene(rng: &mut StdRng) -> Vec<u8> {
+    let (w, h) = (480u32, 360u32);
+    let horizon = rng.random_range(120..170);
+    let buildings: Vec<(u32, u32, [u8; 3])> = (0..5)
+        .map(|k| {
+            (
+                k * 100 + rng.random_range(0..20),
+                rng.random_range(40..horizon - 10),
+                [rng.random_range(150..210), rng.random_range(140..190), rng.random_range(120..170)],
+            )
+        })
+        .collect();
+    let clutter: Vec<(u32, u32, u32, u32, [u8; 3])> = (0..rng.random_range(3..9))
+        .map(|_| {
+            let (x, y) = (rng.random_range(0..w - 60), rng.random_range(horizon + 40..h - 30));
+            (
+                x,
+                y,
+                rng.random_range(20..70),
+                rng.random_range(15..40),
+                [rng.random_range(40..240), rng.random_range(40..200), rng.random_range(20..160)],
+            )
+        })
+        .collect();
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        if let Some((_, _, _, _, c)) = clutter.iter().find(|(cx, cy, cw, ch, _)| x >= *cx && x < cx + cw && y >= *cy && y < cy + ch) {
+            return image::Rgb(*c);
+        }
+        if y < horizon {
+            if let Some((_, top, c)) = buildings.iter().find(|(bx, top, _)| x >= *bx && x < bx + 80 && y >= *top) {
+                let window = (x % 16 < 7) && (y.saturating_sub(*top) % 18 < 8);
+                return image::Rgb(if window { [90, 110, 130] } else { *c });
+            }
+            let t = y as f32 / horizon as f32;
+            return image::Rgb([(150.0 + 60.0 * t) as u8, (190.0 + 40.0 * t) as u8, 235]);
+        }
+        let shade = 110 + ((x / 40 + y / 40) % 2) as u8 * 12;
+        image::Rgb([shade, shade, shade + 6])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    let _ = img.write_to(&mut out, image::ImageFormat::Jpeg);
+    out.into_inner()
+}
 const DAY: i64 = 86_400_000;
 
 /// Names the demo gives places, per point type.
@@ -41,7 +87,7 @@ pub struct InspectionDemo {
 }
 
 impl App {
-    async fn demo_actor(&self, username: &str) -> AppResult<Actor> {
+    pub(crate) async fn demo_actor(&self, username: &str) -> AppResult<Actor> {
         let u = username.to_string();
         self.store()
             .read(move |c| {
@@ -55,7 +101,7 @@ impl App {
 
     /// Someone who handles what is assigned to `unit_id` (its grid worker, community admin,
     /// department handler, or a dispatcher for the subdistrict).
-    async fn demo_handler(&self, unit_id: &str) -> AppResult<Option<Actor>> {
+    pub(crate) async fn demo_handler(&self, unit_id: &str) -> AppResult<Option<Actor>> {
         let dir = self.directory();
         let Some(unit) = dir.unit(unit_id).cloned() else { return Ok(None) };
         let role = match unit.kind {
@@ -226,12 +272,7 @@ impl App {
                         // A simulated test point takes only its own test (the 12345 call is
                         // not the 12315 complaint); the others do not apply there.
                         if rp.point.simulated && !simulated_test_matches(&point_name, &i.text) {
-                            return ItemInput {
-                                code: i.code.clone(),
-                                observation: Observation::NotApplicable,
-                                note: None,
-                                photos: Vec::new(),
-                            };
+                            return (i.code.clone(), Observation::NotApplicable, false);
                         }
                         // A re-check finds most failures fixed; an item fails less as the season
                         // goes on and in communities that keep up.
@@ -253,14 +294,21 @@ impl App {
                                 count: if fails { rng.random_range(0..*required) } else { *required + rng.random_range(0..3) },
                             },
                         };
-                        ItemInput {
-                            code: i.code.clone(),
-                            observation,
-                            note: fails.then(|| "现场检查发现问题".to_string()),
-                            photos: Vec::new(),
-                        }
+                        (i.code.clone(), observation, fails)
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                // Most failures are photographed (a drawn scene stands in for the camera).
+                let mut inputs_with_photos = Vec::with_capacity(inputs.len());
+                for (code, observation, fails) in inputs {
+                    let mut photos = Vec::new();
+                    if fails && rng.random_bool(0.6) {
+                        let scene = demo_scene(&mut rng);
+                        photos.push(self.upload_photo(Some(&inspector), scene).await?.record.id);
+                    }
+                    inputs_with_photos
+                        .push(ItemInput { code, observation, note: fails.then(|| "现场检查发现问题".to_string()), photos });
+                }
+                let inputs = inputs_with_photos;
                 let input = SubmitInput { items: inputs, note: None };
                 let done = self.submit_inspection_at(&inspector, &round.round.id, &rp.point.point.id, input, None, at).await?;
                 out.inspections += 1;

@@ -38,6 +38,12 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::ReadInspections) {
         out.push(item("inspections", "/inspections", false));
     }
+    if actor.can_somewhere(Permission::ReadInspections) || actor.can_somewhere(Permission::WriteBulletins) {
+        out.push(item("bulletins", "/bulletins", false));
+    }
+    if actor.can_somewhere(Permission::AnswerNotices) {
+        out.push(item("notices", "/notices", true));
+    }
     let admin = [
         Permission::ManageOrg,
         Permission::ManagePeople,

@@ -13,6 +13,7 @@ pub mod bulletins;
 pub mod cache;
 pub mod cases;
 pub mod demo;
+pub mod demo_bulletins;
 pub mod demo_cases;
 pub mod demo_inspections;
 pub mod export;

@@ -310,6 +310,11 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
                 "已生成督查点位 {} 个、近 12 周督查轮次 {} 轮、督查 {} 次、由此立案 {} 件 (inspection points, rounds, inspections, cases they opened)",
                 season.points, season.rounds, season.inspections, season.cases
             );
+            let b = app.seed_demo_bulletins(12).await.map_err(explain(lang))?;
+            println!(
+                "已印发督查通报 {} 期、整改通知 {} 份,反馈问题 {} 个,逾期升级 {} 份 (bulletins, notices, answers, escalated)",
+                b.bulletins, b.notices, b.answered, b.escalated
+            );
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);

@@ -2,6 +2,7 @@
 //! binary; every string comes from the message catalogue.
 
 mod admin;
+mod bulletins;
 mod cases;
 mod dashboard;
 mod grids;
@@ -107,6 +108,7 @@ pub fn routes() -> Router<App> {
         .merge(admin::routes())
         .merge(inspect::routes())
         .merge(inspections::routes())
+        .merge(bulletins::routes())
         .fallback(page_not_found)
 }
 

@@ -464,3 +464,92 @@ async fn inspecting_on_a_phone_and_reading_the_rankings_on_the_desk() {
     desk.quit().await;
     leader.quit().await;
 }
+
+#[tokio::test]
+async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
+    let t = spawn_demo().await;
+    t.app.seed_demo_inspections(4).await.unwrap();
+    t.app.seed_demo_bulletins(2).await.unwrap();
+    let Some(desk) = Browser::start(1366, 768).await else { return };
+    let base = t.base.clone();
+
+    // The inspector drafts last week's bulletin from the list page and edits it.
+    desk.log_in(&base, "inspector").await;
+    desk.goto(&format!("{base}/bulletins")).await;
+    desk.wait_for_text("起草督查通报").await;
+    assert!(desk.text().await.contains("年第"), "the demo's issued bulletins are listed");
+    desk.screenshot("desk-bulletins").await;
+    desk.click("#draft button[type=submit]").await;
+    desk.wait_for_text("修改草稿").await;
+    assert!(desk.current_url().await.contains("/bulletins/"));
+    let text = desk.text().await;
+    for part in ["一、总体情况", "二、得分排名", "社区督查得分排名", "典型问题", "下步工作", "济阳街道创城办"]
+    {
+        assert!(text.contains(part), "the draft has {part}");
+    }
+    let figures = desk.script("return document.querySelectorAll('.doc figure img').length").await;
+    assert!(figures.as_u64().unwrap_or(0) >= 1, "typical problems show their photos");
+    let all_loaded = "return Array.prototype.every.call(document.querySelectorAll('.doc figure img'), function (i) { return i.complete && i.naturalWidth > 0; })";
+    let mut loaded = json!(false);
+    for _ in 0..30 {
+        loaded = desk.script(all_loaded).await;
+        if loaded == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(loaded, json!(true), "the photos load");
+    desk.script(
+        "var t = document.querySelector('#edit textarea[name=next_steps]'); t.value = '一是立行立改。\\n二是举一反三,建立长效机制。';",
+    )
+    .await;
+    desk.click("#edit button[type=submit]").await;
+    desk.wait_for_text("已保存").await;
+    assert!(desk.text().await.contains("二是举一反三,建立长效机制。"));
+    desk.screenshot("desk-bulletin").await;
+    // Issued: numbered, frozen, notices sent.
+    desk.script("window.confirm = function () { return true; };").await;
+    desk.click(".actions form[action$='/issue'] button").await;
+    desk.wait_for_text("发起更正").await;
+    let text = desk.text().await;
+    assert!(text.contains("年第") && text.contains("期"), "the number is printed");
+    assert!(!text.contains("修改草稿"), "no editor after issuing");
+
+    // A unit's phone: the notice, and an answer with a photo.
+    let id = desk.current_url().await.rsplit('/').next().unwrap().to_string();
+    let (api, _) = t.login("inspector").await;
+    let b = get_json(&api, t.url(&format!("/api/v1/bulletins/{id}"))).await;
+    let notices = b["notices"].as_array().unwrap();
+    assert!(!notices.is_empty(), "the bulletin sent notices");
+    let pick = |name: &str| notices.iter().find(|n| n["unit_name"] == name).cloned();
+    let (login, notice) = match (pick("开元社区"), pick("城管执法中队")) {
+        (Some(n), _) => ("community", n),
+        (None, Some(n)) => ("handler", n),
+        _ => ("dispatcher", notices[0].clone()),
+    };
+    let phone = Browser::start(390, 844).await.expect("browser");
+    phone.log_in(&base, login).await;
+    phone.goto(&format!("{base}/notices")).await;
+    phone.wait_for_text("整改期限").await;
+    phone.goto(&format!("{base}/notices/{}", notice["id"].as_str().unwrap())).await;
+    phone.wait_for_text("提交反馈").await;
+    let photo_path = std::env::temp_dir().join(format!("cc-after-{}.jpg", std::process::id()));
+    std::fs::write(&photo_path, crate::photos::camera_jpeg(36.965, 117.155)).unwrap();
+    phone.click("section.problem input[value=fixed]").await;
+    phone.type_into("section.problem textarea[name=note]", "楼道杂物已清理,已与物业签订长效保洁责任书").await;
+    phone.type_into("section.problem input[type=file]", photo_path.to_str().unwrap()).await;
+    phone.screenshot("phone-notice").await;
+    phone.click("section.problem button[type=submit]").await;
+    phone.wait_for_text("已与物业签订长效保洁责任书").await;
+    assert!(phone.text().await.contains("已整改"));
+    assert_eq!(phone.script("return document.querySelectorAll('section.problem .thumbs img').length").await, json!(1));
+    phone.screenshot("phone-notice-answered").await;
+    // The bulletin reads on a phone too.
+    phone.goto(&format!("{base}/bulletins/{id}")).await;
+    phone.wait_for_text("一、总体情况").await;
+    let wide = phone.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+    assert_eq!(wide, json!(true), "no sideways scrolling of the page on a phone");
+    phone.screenshot("phone-bulletin").await;
+    phone.quit().await;
+    desk.quit().await;
+}

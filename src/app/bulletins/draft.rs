@@ -62,8 +62,8 @@ fn lines(r: &Ranking, keep: impl Fn(&str) -> bool) -> Vec<RankLine> {
 
 impl App {
     /// The period a draft covers.
-    fn bulletin_period(&self, n: &NewBulletin) -> AppResult<(NaiveDate, NaiveDate)> {
-        let today = beijing_date(self.now());
+    fn bulletin_period(&self, n: &NewBulletin, now: i64) -> AppResult<(NaiveDate, NaiveDate)> {
+        let today = beijing_date(now);
         let (from, to) = match n.kind {
             BulletinKind::Custom => match (n.from, n.to) {
                 (Some(f), Some(t)) => (f, t),
@@ -85,10 +85,15 @@ impl App {
 
     /// Drafts a bulletin of an area for a period from the inspections and cases.
     pub async fn draft_bulletin(&self, actor: &Actor, n: NewBulletin) -> AppResult<BulletinView> {
+        self.draft_bulletin_at(actor, n, self.now()).await
+    }
+
+    /// The same at a given moment (the demo drafts a season of bulletins).
+    pub(crate) async fn draft_bulletin_at(&self, actor: &Actor, n: NewBulletin, now: i64) -> AppResult<BulletinView> {
         if !actor.can_somewhere(Permission::WriteBulletins) {
             return Err(AppError::Forbidden);
         }
-        let (from, to) = self.bulletin_period(&n)?;
+        let (from, to) = self.bulletin_period(&n, now)?;
         let code = match n.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             Some(c) => Some(c.to_string()),
             None => actor.scopes(Permission::WriteBulletins).first().and_then(|s| {
@@ -102,8 +107,7 @@ impl App {
         if !actor.can(Permission::WriteBulletins, &area.path) {
             return Err(AppError::NotFound(crate::error::Thing::OrgUnit));
         }
-        let content = self.draft_content(actor, &area, n.kind, from, to).await?;
-        let now = self.now();
+        let content = self.draft_content(actor, &area, n.kind, from, to, now).await?;
         let (fd, td) = period_keys(from, to);
         let row = BulletinRow {
             id: new_id(),
@@ -138,6 +142,7 @@ impl App {
         kind: BulletinKind,
         from: NaiveDate,
         to: NaiveDate,
+        now: i64,
     ) -> AppResult<Content> {
         let code = Some(area.code.as_str());
         let communities = self.ranking(actor, code, from, to, RankBy::Community).await?;
@@ -181,7 +186,6 @@ impl App {
         });
         let t = communities.total;
         let (fd, td) = period_keys(from, to);
-        let now = self.now();
         let (area_id, path) = (area.id.clone(), area.path.clone());
         let codes: Vec<String> = shortfall.iter().map(|s| s.code.clone()).collect();
         let (photos, overdue, last, linked) = self

@@ -248,11 +248,15 @@ impl App {
     /// only — sends each unit on its problem lists a rectification notice. All in one write:
     /// two editors issuing the same draft at once get one number between them.
     pub async fn issue_bulletin(&self, actor: &Actor, id: &str, revision: i64) -> AppResult<BulletinView> {
+        self.issue_bulletin_at(actor, id, revision, self.now()).await
+    }
+
+    /// The same at a given moment (the demo issues a season of bulletins).
+    pub(crate) async fn issue_bulletin_at(&self, actor: &Actor, id: &str, revision: i64, now: i64) -> AppResult<BulletinView> {
         let (b, area) = self.writable_draft(actor, id).await?;
         if b.revision != revision {
             return Err(AppError::Invalid(Invalid::BulletinChanged));
         }
-        let now = self.now();
         let year = chrono::Datelike::year(&beijing_date(now));
         let calendar = self.calendar().clone();
         let dir = self.directory();

@@ -191,6 +191,18 @@ impl App {
     /// reported fixed then moves its case as the answering person (accept, handle) where the
     /// case allows it — a case already handled or closed stays as it is.
     pub async fn answer_notice(&self, actor: &Actor, notice_id: &str, item_id: &str, input: AnswerInput) -> AppResult<NoticeView> {
+        self.answer_notice_at(actor, notice_id, item_id, input, self.now()).await
+    }
+
+    /// The same at a given moment (the demo answers a season of notices).
+    pub(crate) async fn answer_notice_at(
+        &self,
+        actor: &Actor,
+        notice_id: &str,
+        item_id: &str,
+        input: AnswerInput,
+        now: i64,
+    ) -> AppResult<NoticeView> {
         let note = input.note.as_deref().map(str::trim).unwrap_or("").to_string();
         if note.is_empty() {
             return Err(AppError::MissingParameter("note".into()));
@@ -199,7 +211,7 @@ impl App {
             return Err(AppError::Invalid(Invalid::NoteTooLong));
         }
         self.check_photos(Some(actor), &input.photos).await?;
-        let (nid, iid, who, now) = (notice_id.to_string(), item_id.to_string(), actor.clone(), self.now());
+        let (nid, iid, who) = (notice_id.to_string(), item_id.to_string(), actor.clone());
         let photos = input.photos.clone();
         let outcome = input.outcome;
         let written = note.clone();
