@@ -331,8 +331,8 @@ pub fn draft_intro(area: &str, from: NaiveDate, to: NaiveDate, f: &Figures, prev
 /// The 下步工作 paragraph a draft starts with.
 pub fn draft_next_steps(deadline_days: u32) -> String {
     format!(
-        "一是立行立改。各责任单位对照问题清单,于{deadline_days}个工作日内完成整改,并在系统中逐项反馈整改情况和整改后照片。\
-         二是举一反三。对同类问题开展自查,建立长效机制,防止问题反弹。\
+        "一是立行立改。各责任单位对照问题清单,于{deadline_days}个工作日内完成整改,并在系统中逐项反馈整改情况和整改后照片。\n\
+         二是举一反三。对同类问题开展自查,建立长效机制,防止问题反弹。\n\
          三是强化督导。街道创城办将对本期问题开展“回头看”,整改不到位的在下期通报中点名。"
     )
 }

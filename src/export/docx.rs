@@ -112,13 +112,14 @@ fn table(columns: &[String], widths: &[u32], rows: &[Vec<String>]) -> Table {
     let width_twips = mm_twips(TEXT_WIDTH_MM) as u32;
     let grid: Vec<usize> =
         (0..columns.len()).map(|i| (widths.get(i).copied().unwrap_or(1) as u64 * width_twips as u64 / total as u64) as usize).collect();
+    // The header row keeps with the first row below it: a table never starts at a page's foot.
     let cell = |text: &str, w: usize, head: bool| {
         let mut run = Run::new().add_text(text).size(TABLE_SIZE);
         run = if head { run.bold().fonts(fonts(HEADING_FONT, "Arial")) } else { run.fonts(fonts(BODY_FONT, "Times New Roman")) };
         let mut c = TableCell::new()
             .width(w, WidthType::Dxa)
             .vertical_align(VAlignType::Center)
-            .add_paragraph(Paragraph::new().align(AlignmentType::Center).add_run(run));
+            .add_paragraph(Paragraph::new().align(AlignmentType::Center).keep_next(head).add_run(run));
         if head {
             c = c.shading(Shading::new().fill("E7E7E7"));
         }
@@ -178,7 +179,9 @@ pub fn write(doc: &OfficialDoc) -> Result<Vec<u8>, ExportError> {
     }
     d = d.add_paragraph(Paragraph::new().line_spacing(pitch()));
     let indent = Some(SpecialIndentType::FirstLine(640));
-    for b in &doc.blocks {
+    // The last paragraph keeps with the signature: 署名 and date never stand alone on a page.
+    let last_paragraph = doc.blocks.iter().rposition(|b| matches!(b, Block::Paragraph(_)));
+    for (i, b) in doc.blocks.iter().enumerate() {
         d = match b {
             Block::Heading(t) => d.add_paragraph(
                 Paragraph::new()
@@ -195,7 +198,12 @@ pub fn write(doc: &OfficialDoc) -> Result<Vec<u8>, ExportError> {
                     .add_run(Run::new().add_text(t).size(BODY_SIZE).fonts(fonts(SUBHEADING_FONT, "Times New Roman"))),
             ),
             Block::Paragraph(t) => d.add_paragraph(
-                Paragraph::new().line_spacing(pitch()).indent(None, indent, None, None).widow_control(true).add_run(body_run(t)),
+                Paragraph::new()
+                    .line_spacing(pitch())
+                    .indent(None, indent, None, None)
+                    .widow_control(true)
+                    .keep_next(Some(i) == last_paragraph)
+                    .add_run(body_run(t)),
             ),
             Block::Table { columns, widths, rows } => {
                 d.add_table(table(columns, widths, rows)).add_paragraph(Paragraph::new().line_spacing(LineSpacing::new().after(120)))
@@ -233,8 +241,8 @@ pub fn write(doc: &OfficialDoc) -> Result<Vec<u8>, ExportError> {
         Paragraph::new().align(AlignmentType::Right).line_spacing(pitch()).indent(None, None, Some(4 * 320), None).add_run(body_run(t))
     };
     d = d
-        .add_paragraph(Paragraph::new().line_spacing(pitch()))
-        .add_paragraph(Paragraph::new().line_spacing(pitch()))
+        .add_paragraph(Paragraph::new().line_spacing(pitch()).keep_next(true))
+        .add_paragraph(Paragraph::new().line_spacing(pitch()).keep_next(true))
         .add_paragraph(right(&doc.issuer).keep_next(true))
         .add_paragraph(right(&doc.date));
     let mut out = Cursor::new(Vec::new());

@@ -31,7 +31,7 @@ fn table_rows(t: &RankTable) -> (Vec<String>, Vec<u32>, Vec<Vec<String>>) {
             .iter()
             .map(|r| vec![r.rank.to_string(), r.name.clone(), pct(r.rate), r.inspections.to_string(), pct(r.rectified_rate)])
             .collect();
-        return (columns, vec![2, 5, 3, 3, 3], rows);
+        return (columns, vec![2, 6, 4, 4, 5], rows);
     }
     let columns = ["名次", "单位", "得分率", "较上期", "督查点位次", "发现问题", "按期整改率"].map(String::from).to_vec();
     let rows = t
@@ -49,7 +49,7 @@ fn table_rows(t: &RankTable) -> (Vec<String>, Vec<u32>, Vec<Vec<String>>) {
             ]
         })
         .collect();
-    (columns, vec![2, 5, 3, 3, 3, 3, 3], rows)
+    (columns, vec![2, 6, 3, 3, 4, 4, 4], rows)
 }
 
 /// The document of a bulletin; `photos` holds the bytes of each shown photo (`None`: gone).
@@ -65,7 +65,7 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
     blocks.push(Block::Paragraph(c.intro.clone()));
     heading(&mut blocks, "得分排名");
     for (i, table) in c.tables.iter().enumerate() {
-        blocks.push(Block::Subheading(format!("({}){}", NUMERALS.get(i).copied().unwrap_or("十"), table.title)));
+        blocks.push(Block::Subheading(format!("\u{ff08}{}\u{ff09}{}", NUMERALS.get(i).copied().unwrap_or("十"), table.title)));
         let (columns, widths, rows) = table_rows(table);
         blocks.push(Block::Table { columns, widths, rows });
     }
@@ -82,7 +82,7 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
     if !shown.is_empty() {
         heading(&mut blocks, "典型问题");
         for (i, p) in shown.iter().enumerate() {
-            blocks.push(Block::Subheading(format!("({}){} {}", NUMERALS.get(i).copied().unwrap_or("十"), p.code, p.text)));
+            blocks.push(Block::Subheading(format!("\u{ff08}{}\u{ff09}{} {}", NUMERALS.get(i).copied().unwrap_or("十"), p.code, p.text)));
             let mut s = format!("本期失分{}分,不达标{}次", p.lost, p.failed);
             if !p.places.is_empty() {
                 s.push_str(&format!(",主要在{}", p.places.join("、")));
