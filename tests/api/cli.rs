@@ -317,3 +317,41 @@ async fn import_a_manual_and_points_from_the_command_line() {
     assert_eq!(listed[0]["name"], "开元小区");
     assert_eq!(listed[0]["community_name"], "开元社区");
 }
+
+#[tokio::test]
+async fn a_bulletin_written_from_the_command_line() {
+    let t = spawn_demo().await;
+    t.app.seed_demo_inspections(3).await.unwrap();
+    let today = chuangcheng::domain::calendar::beijing_date(t.app.now());
+    let (from, to) = ((today - chrono::Duration::days(27)).to_string(), today.to_string());
+    let docx = t.dir.path().join("通报.docx");
+    let out = run(&t, &["bulletin", "--unit", "370115001", "--from", &from, "--to", &to, "--out", docx.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("创城督查情况的通报"), "{}", stdout(&out));
+    let doc = docx_rs::read_docx(&std::fs::read(&docx).unwrap()).expect("a readable .docx");
+    let json = doc.json();
+    assert!(json.contains("关于济阳街道") && json.contains("社区督查得分排名") && json.contains("济阳街道创城办"));
+    let (leader, _) = t.login("leader").await;
+    let ranking = get_json(&leader, t.url(&format!("/api/v1/inspections/rankings?from={from}&to={to}"))).await;
+    for row in ranking["rows"].as_array().unwrap() {
+        assert!(json.contains(row["name"].as_str().unwrap()), "{} is in the ranking table", row["name"]);
+    }
+    let xlsx = t.dir.path().join("通报.xlsx");
+    let out = run(&t, &["bulletin", "--unit", "济阳街道", "--from", &from, "--to", &to, "--out", xlsx.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    assert!(book.sheet_names().contains(&"社区督查得分排名".to_string()));
+    let rows = book.worksheet_range("社区督查得分排名").unwrap().rows().skip(3).count();
+    assert_eq!(rows, ranking["rows"].as_array().unwrap().len());
+    // Nothing was stored: the list of bulletins is empty.
+    assert_eq!(get_json(&leader, t.url("/api/v1/bulletins")).await.as_array().unwrap().len(), 0);
+    // A period without inspections, and a file type it cannot write, are refused in words.
+    let out =
+        run(&t, &["bulletin", "--unit", "370115001", "--from", "2020-01-01", "--to", "2020-01-31", "--out", docx.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("没有督查记录"), "{}", stderr(&out));
+    let out = run(&t, &["bulletin", "--unit", "370115001", "--from", &from, "--to", &to, "--out", "x.pdf"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(".docx"), "{}", stderr(&out));
+}

@@ -90,6 +90,19 @@ impl App {
 
     /// The same at a given moment (the demo drafts a season of bulletins).
     pub(crate) async fn draft_bulletin_at(&self, actor: &Actor, n: NewBulletin, now: i64) -> AppResult<BulletinView> {
+        let (row, area) = self.compose_bulletin(actor, n, now).await?;
+        let stored = row.clone();
+        self.store().write(move |c| db::insert_bulletin(c, &stored)).await?;
+        self.bulletin_view(actor, row, &area).await
+    }
+
+    /// A draft as it would be stored, not stored (the command line writes it to a file).
+    pub async fn preview_bulletin(&self, actor: &Actor, n: NewBulletin) -> AppResult<BulletinView> {
+        let (row, area) = self.compose_bulletin(actor, n, self.now()).await?;
+        self.bulletin_view(actor, row, &area).await
+    }
+
+    async fn compose_bulletin(&self, actor: &Actor, n: NewBulletin, now: i64) -> AppResult<(BulletinRow, crate::domain::org::OrgUnit)> {
         if !actor.can_somewhere(Permission::WriteBulletins) {
             return Err(AppError::Forbidden);
         }
@@ -129,9 +142,7 @@ impl App {
             issued_by: None,
             issued_at: None,
         };
-        let stored = row.clone();
-        self.store().write(move |c| db::insert_bulletin(c, &stored)).await?;
-        self.bulletin_view(actor, row, &area).await
+        Ok((row, area))
     }
 
     /// Everything a draft says, from the data.

@@ -180,6 +180,12 @@ impl App {
     /// The bulletin as a .docx: (file name, bytes).
     pub async fn bulletin_docx(&self, actor: &Actor, id: &str) -> AppResult<(String, Vec<u8>)> {
         let b = self.bulletin(actor, id).await?;
+        self.docx_of(&b).await
+    }
+
+    /// A bulletin (stored or not) as a .docx.
+    pub async fn docx_of(&self, b: &BulletinView) -> AppResult<(String, Vec<u8>)> {
+        let b = b.clone();
         let photos = self.shown_photos(&b).await?;
         let doc = document(&b, &photos);
         let bytes = tokio::task::spawn_blocking(move || crate::export::docx::write(&doc))
@@ -191,6 +197,11 @@ impl App {
     /// The bulletin's tables as an .xlsx: (file name, bytes).
     pub async fn bulletin_xlsx(&self, actor: &Actor, id: &str, lang: Lang) -> AppResult<(String, Vec<u8>)> {
         let b = self.bulletin(actor, id).await?;
+        self.xlsx_of(b, lang).await
+    }
+
+    /// A bulletin (stored or not) as an .xlsx of its tables.
+    pub async fn xlsx_of(&self, b: BulletinView, lang: Lang) -> AppResult<(String, Vec<u8>)> {
         let temp = self.config().data_dir.join("tmp");
         let notes = vec![
             b.area_name.clone(),
