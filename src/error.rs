@@ -113,7 +113,7 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             // Someone else changed or issued the record since it was read: a conflict.
-            AppError::Invalid(Invalid::BulletinChanged) => StatusCode::CONFLICT,
+            AppError::Invalid(Invalid::BulletinChanged | Invalid::BulletinNotDraft) => StatusCode::CONFLICT,
             AppError::InvalidFile(_) | AppError::ReportOutsideGrids | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ActionNotAllowed { .. } | AppError::Stale => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

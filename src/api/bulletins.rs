@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::file;
 use crate::app::App;
-use crate::app::bulletins::{AnswerInput, BulletinFilter, EditInput, NewBulletin};
+use crate::app::bulletins::{AccountInput, AnswerInput, BulletinFilter, EditInput, NewBulletin, ScoreInput};
 use crate::error::AppResult;
 use crate::http::extract::{ApiJson, ApiQuery, Must, SignedIn, may};
 
@@ -23,6 +23,9 @@ pub fn routes() -> Router<App> {
         .route("/bulletins/{id}/correct", post(correct))
         .route("/bulletins/{id}/document.docx", get(docx))
         .route("/bulletins/{id}/tables.xlsx", get(xlsx))
+        .route("/bulletins/{id}/meeting", get(meeting))
+        .route("/bulletins/{id}/scores", post(score))
+        .route("/bulletins/{id}/accounts", post(account))
         .route("/notices", get(notices))
         .route("/notices/{id}", get(notice))
         .route("/notices/{id}/items/{item}/answer", post(answer))
@@ -98,4 +101,37 @@ async fn answer(
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> AppResult<Response> {
     Ok(Json(app.answer_notice(who.actor(), &id, &item, input).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct MeetingQuery {
+    #[serde(default)]
+    unit: Option<String>,
+}
+
+async fn meeting(
+    State(app): State<App>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<MeetingQuery>,
+) -> AppResult<Response> {
+    Ok(Json(app.meeting(who.actor(), &id, q.unit.as_deref()).await?).into_response())
+}
+
+async fn score(
+    State(app): State<App>,
+    who: Must<may::ReviewUnits>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ScoreInput>,
+) -> AppResult<Response> {
+    Ok(Json(app.score_unit(who.actor(), &id, input).await?).into_response())
+}
+
+async fn account(
+    State(app): State<App>,
+    who: Must<may::AnswerNotices>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AccountInput>,
+) -> AppResult<Response> {
+    Ok(Json(app.account_unit(who.actor(), &id, input).await?).into_response())
 }

@@ -88,8 +88,11 @@ permissions! {
     ReadInspections = "read_inspections",
     /// Draft, edit, issue and correct inspection bulletins (督查通报) of the subtree.
     WriteBulletins = "write_bulletins",
-    /// Answer the rectification notices (整改通知) sent to a unit of the subtree.
+    /// Answer the rectification notices (整改通知) sent to a unit of the subtree, and write
+    /// its account (述) for the 晒比评述 meeting.
     AnswerNotices = "answer_notices",
+    /// Sit on the 晒比评述 panel: score and comment on the units of the subtree.
+    ReviewUnits = "review_units",
 }
 
 impl Role {
@@ -112,7 +115,7 @@ impl Role {
                 PlanInspections,
                 ReadInspections,
             ],
-            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections],
+            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections, ReviewUnits],
             Role::Dispatcher => &[
                 ReadOrg,
                 RevealPersonalData,
@@ -138,7 +141,7 @@ impl Role {
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
             Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices],
             Role::Inspector => {
-                &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections, WriteBulletins]
+                &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections, WriteBulletins, ReviewUnits]
             }
             Role::Volunteer => &[ReadOrg],
         }

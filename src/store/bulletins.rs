@@ -362,3 +362,90 @@ pub fn outcomes(conn: &mut dyn Conn, bulletin_id: &str) -> StoreResult<(i64, i64
     }
     Ok((all, fixed, not_fixed))
 }
+
+// ---- 晒比评述 ----
+
+/// A unit's own account (述) for a bulletin's meeting.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountRow {
+    pub bulletin_id: String,
+    pub unit_id: String,
+    pub text: String,
+    pub submitted_by: String,
+    pub submitted_at: i64,
+}
+
+crate::record!(AccountRow in "meeting_accounts" { bulletin_id, unit_id, text, submitted_by, submitted_at });
+
+/// One panelist's score (评) of a unit at a bulletin's meeting.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScoreRow {
+    pub bulletin_id: String,
+    pub unit_id: String,
+    pub panelist_id: String,
+    pub score: f64,
+    pub comment: Option<String>,
+    pub at: i64,
+    /// The bulletin's last day (YYYYMMDD), so a period's panel scores read from one index.
+    pub period_to: i64,
+}
+
+crate::record!(ScoreRow in "meeting_scores" { bulletin_id, unit_id, panelist_id, score, comment, at, period_to });
+
+/// Writes (or rewrites) a unit's account.
+pub fn put_account(conn: &mut dyn Conn, a: &AccountRow) -> StoreResult<()> {
+    conn.execute(
+        &a.insert()
+            .on_conflict(
+                sea_query::OnConflict::columns(["bulletin_id", "unit_id"])
+                    .update_columns(["text", "submitted_by", "submitted_at"])
+                    .to_owned(),
+            )
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+/// Writes (or rewrites) a panelist's score of a unit.
+pub fn put_score(conn: &mut dyn Conn, s: &ScoreRow) -> StoreResult<()> {
+    conn.execute(
+        &s.insert()
+            .on_conflict(
+                sea_query::OnConflict::columns(["bulletin_id", "unit_id", "panelist_id"])
+                    .update_columns(["score", "comment", "at"])
+                    .to_owned(),
+            )
+            .to_owned(),
+    )?;
+    Ok(())
+}
+
+pub fn accounts(conn: &mut dyn Conn, bulletin_id: &str) -> StoreResult<Vec<AccountRow>> {
+    conn.query(&AccountRow::select().and_where(Expr::col("bulletin_id").eq(bulletin_id)).to_owned())?
+        .iter()
+        .map(AccountRow::decode)
+        .collect()
+}
+
+pub fn scores(conn: &mut dyn Conn, bulletin_id: &str) -> StoreResult<Vec<ScoreRow>> {
+    conn.query(&ScoreRow::select().and_where(Expr::col("bulletin_id").eq(bulletin_id)).order_by("at", Order::Asc).to_owned())?
+        .iter()
+        .map(ScoreRow::decode)
+        .collect()
+}
+
+/// Average panel score per unit over meetings of bulletins ending in `[from_day, to_day]`.
+pub fn panel_averages(conn: &mut dyn Conn, from_day: i64, to_day: i64) -> StoreResult<Vec<(String, f64)>> {
+    conn.query(
+        &Query::select()
+            .column("unit_id")
+            .expr(Expr::col("score").avg())
+            .from(ScoreRow::TABLE)
+            .and_where(Expr::col("period_to").between(from_day, to_day))
+            .group_by_col("unit_id")
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| Ok((r.string(0)?, r.f64(1)?)))
+    .collect()
+}

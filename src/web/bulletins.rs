@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::inspect::beijing;
 use super::{Page, error_page, page, percent};
 use crate::app::App;
-use crate::app::bulletins::{AnswerInput, BulletinFilter, BulletinView, EditInput, NewBulletin, NoticeView};
+use crate::app::bulletins::{
+    AccountInput, AnswerInput, BulletinFilter, BulletinView, EditInput, MeetingView, NewBulletin, NoticeView, ScoreInput,
+};
 use crate::domain::authz::Permission;
 use crate::domain::bulletin::{BulletinKind, BulletinStatus, Edit, Outcome, ProblemEdit};
 use crate::error::AppError;
@@ -29,6 +31,9 @@ pub fn routes() -> Router<App> {
         .route("/bulletins/{id}", get(view).post(edit))
         .route("/bulletins/{id}/issue", post(issue))
         .route("/bulletins/{id}/correct", post(correct))
+        .route("/bulletins/{id}/meeting", get(meeting))
+        .route("/bulletins/{id}/scores", post(score))
+        .route("/bulletins/{id}/accounts", post(account))
         .route("/notices", get(notices))
         .route("/notices/{id}", get(notice))
         .route("/notices/{id}/items/{item}", post(answer))
@@ -360,5 +365,70 @@ async fn answer(State(app): State<App>, Path((id, item)): Path<(String, String)>
     match app.answer_notice(&actor, &id, &item, input).await {
         Ok(_) => Redirect::to(&format!("/notices/{id}#p-{item}")).into_response(),
         Err(e) => refuse(e.message(lang)).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct MeetingQuery {
+    unit: Option<String>,
+}
+
+fn meeting_page(caller: &Caller, m: &MeetingView, error: Option<String>) -> Response {
+    let lang = caller.lang;
+    let neighbour =
+        |d: isize| m.units.get((m.index as isize + d).max(-1) as usize).filter(|_| m.index as isize + d >= 0).map(|u| u.unit_id.clone());
+    let bars: Vec<(String, f64, Option<&'static str>)> =
+        m.others.iter().map(|(name, rate)| (name.clone(), rate.unwrap_or(0.0), (*name == m.unit.name).then_some("mark"))).collect();
+    let mine = m.scores.iter().find(|s| s.mine);
+    page(
+        caller,
+        "bulletins/meeting.html",
+        context! {
+            m => Serde(m),
+            prev => neighbour(-1),
+            next => neighbour(1),
+            rate => percent(m.unit.line.rate),
+            change => m.unit.line.change.map(|c| format!("{c:+.1}")).unwrap_or_else(|| "—".into()),
+            bars => super::svg::rate_bars(&bars, &t(lang, "web.meeting_compare", &[])),
+            my_score => mine.map(|s| s.score.to_string()).unwrap_or_default(),
+            my_comment => mine.and_then(|s| s.comment.clone()).unwrap_or_default(),
+            error => error,
+        },
+    )
+}
+
+async fn meeting(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<String>, Query(q): Query<MeetingQuery>) -> Response {
+    match app.meeting(who.actor(), &id, q.unit.as_deref()).await {
+        Ok(m) => meeting_page(&who.0, &m, None),
+        Err(e) => error_page(who.0.lang, &e),
+    }
+}
+
+async fn score(State(app): State<App>, Path(id): Path<String>, upload: Upload<Page>) -> Response {
+    let caller = upload.caller.clone();
+    let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
+    let unit = upload.fields.get("unit").cloned().unwrap_or_default();
+    let score = upload.fields.get("score").and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let input = ScoreInput { unit: unit.clone(), score, comment: upload.fields.get("comment").cloned() };
+    match app.score_unit(&actor, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/bulletins/{id}/meeting?unit={unit}")).into_response(),
+        Err(e) => match app.meeting(&actor, &id, Some(&unit)).await {
+            Ok(m) => meeting_page(&caller, &m, Some(e.message(caller.lang))),
+            Err(_) => error_page(caller.lang, &e),
+        },
+    }
+}
+
+async fn account(State(app): State<App>, Path(id): Path<String>, upload: Upload<Page>) -> Response {
+    let caller = upload.caller.clone();
+    let Some(actor) = caller.actor.clone() else { return Redirect::to("/login").into_response() };
+    let unit = upload.fields.get("unit").cloned().unwrap_or_default();
+    let input = AccountInput { unit: unit.clone(), text: upload.fields.get("text").cloned().unwrap_or_default() };
+    match app.account_unit(&actor, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/bulletins/{id}/meeting?unit={unit}")).into_response(),
+        Err(e) => match app.meeting(&actor, &id, Some(&unit)).await {
+            Ok(m) => meeting_page(&caller, &m, Some(e.message(caller.lang))),
+            Err(_) => error_page(caller.lang, &e),
+        },
     }
 }

@@ -234,13 +234,16 @@ struct WeightsForm {
     score: String,
     on_time: String,
     rework: String,
+    #[serde(default)]
+    panel: Option<String>,
 }
 
 async fn set_weights(State(app): State<App>, form: PageForm<WeightsForm>) -> Response {
     let Some(actor) = form.caller.actor.clone() else { return Redirect::to("/login").into_response() };
     let lang = form.caller.lang;
     let parse = |s: &str| s.trim().parse::<f64>().unwrap_or(f64::NAN);
-    let w = Weights { score: parse(&form.form.score), on_time: parse(&form.form.on_time), rework: parse(&form.form.rework) };
+    let panel = form.form.panel.as_deref().map(parse).unwrap_or(0.0);
+    let w = Weights { score: parse(&form.form.score), on_time: parse(&form.form.on_time), rework: parse(&form.form.rework), panel };
     match app.set_ranking_weights(&actor, w).await {
         Ok(_) => Redirect::to("/inspections?done=weights#composite").into_response(),
         Err(e) => error_page(lang, &e),

@@ -190,6 +190,10 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     let notice = notice.unwrap_or_else(|| panic!("no notice to a community: {sent}"));
     let (notice_id, notice_item) = (notice["id"].as_str().unwrap().to_string(), notice["problems"][0]["id"].as_str().unwrap().to_string());
     let answered = json!({ "outcome": "not_fixed", "note": "已约谈物业,周五前清理" });
+    let kaiyuan_id = get_json(&inspector, t.url(&format!("/api/v1/org/units/{KAIYUAN}"))).await["unit"]["id"].as_str().map(str::to_string);
+    let kaiyuan_id = kaiyuan_id.unwrap_or_else(|| panic!("开元's id"));
+    let scored = json!({ "unit": kaiyuan_id, "score": 85, "comment": "整改及时" });
+    let account = json!({ "unit": kaiyuan_id, "text": "本周问题已全部整改" });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -575,6 +579,26 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("volunteer"), M::GET, "GET /notices", "/notices", Body::None, 403),
         row(Some("inspector"), M::GET, "GET /notices/{id}", format!("/notices/{notice_id}"), Body::None, 200),
         row(Some("volunteer"), M::GET, "GET /notices/{id}", format!("/notices/{notice_id}"), Body::None, 404),
+        row(
+            Some("leader"),
+            M::GET,
+            "GET /bulletins/{id}/meeting",
+            format!("/bulletins/{issued}/meeting?unit={kaiyuan_id}"),
+            Body::None,
+            200,
+        ),
+        row(Some("volunteer"), M::GET, "GET /bulletins/{id}/meeting", format!("/bulletins/{issued}/meeting"), Body::None, 404),
+        row(Some("leader"), M::POST, "POST /bulletins/{id}/scores", format!("/bulletins/{issued}/scores"), Body::Json(scored.clone()), 200),
+        row(Some("community"), M::POST, "POST /bulletins/{id}/scores", format!("/bulletins/{issued}/scores"), Body::Json(scored), 403),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /bulletins/{id}/accounts",
+            format!("/bulletins/{issued}/accounts"),
+            Body::Json(account.clone()),
+            200,
+        ),
+        row(Some("leader"), M::POST, "POST /bulletins/{id}/accounts", format!("/bulletins/{issued}/accounts"), Body::Json(account), 403),
         row(
             Some("gridworker"),
             M::POST,

@@ -550,6 +550,21 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     let wide = phone.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
     assert_eq!(wide, json!(true), "no sideways scrolling of the page on a phone");
     phone.screenshot("phone-bulletin").await;
+
+    // 晒比评述 on the projector: the answered unit's problems beside its fix; the panel scores.
+    desk.goto(&format!("{base}/bulletins/{id}/meeting?unit={}", notice["unit_id"].as_str().unwrap())).await;
+    desk.wait_for_text("评:评议组打分").await;
+    assert_eq!(desk.script("return document.querySelectorAll('.meeting-show .card')[1].querySelectorAll('img').length").await, json!(1));
+    assert!(
+        desk.script("return document.querySelectorAll('svg .bar.mark').length").await == json!(1),
+        "the unit stands out among the others"
+    );
+    desk.type_into("#score input[name=score]", "88").await;
+    desk.type_into("#score textarea[name=comment]", "整改及时,长效机制需巩固").await;
+    desk.click("#score button[type=submit]").await;
+    desk.wait_for_text("整改及时,长效机制需巩固").await;
+    assert!(desk.text().await.contains("88"));
+    desk.screenshot("desk-meeting").await;
     phone.quit().await;
     desk.quit().await;
 }

@@ -228,7 +228,7 @@ async fn a_bulletin_is_drafted_edited_issued_once_and_read_as_word_and_excel() {
     assert_eq!(issued["label"], format!("{year} 年第 1 期"));
     assert_eq!(issued["revision"], 2);
     // Frozen: no edit after issuing.
-    assert_error(put(json!({ "revision": 2, "intro": "改" })).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    assert_error(put(json!({ "revision": 2, "intro": "改" })).await, StatusCode::CONFLICT, "invalid_value").await;
     // The next bulletin takes number 2: no gap from the refused attempt.
     let second = draft(&t, &s).await;
     let second: Value = issue(&t, &s, &second).await.json().await.unwrap();
@@ -328,6 +328,47 @@ async fn notices_take_answers_move_cases_and_escalate_when_overdue() {
     }
     let closed = get_json(&community, t.url(&format!("/api/v1/notices/{nid}"))).await;
     assert_eq!(closed["status"], "answered");
+
+    // 晒比评述: 开元 writes its account; the panel sees its worst photos beside the fixed one,
+    // scores it, and the average weighs into the composite ranking.
+    let bid = issued["id"].as_str().unwrap();
+    let unit = notice["unit_id"].as_str().unwrap();
+    let r = post(
+        &community,
+        &cc,
+        t.url(&format!("/api/v1/bulletins/{bid}/accounts")),
+        json!({ "unit": unit, "text": "本周楼道堆物问题已全部清理,建立了楼长巡查制度。" }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (leader, lc) = t.login("leader").await;
+    let m = get_json(&leader, t.url(&format!("/api/v1/bulletins/{bid}/meeting?unit={unit}"))).await;
+    assert_eq!(m["unit"]["name"], KAIYUAN);
+    assert!(!m["worst"].as_array().unwrap().is_empty(), "the failures' photos are shown");
+    assert_eq!(m["fixed"].as_array().unwrap().len(), 1, "beside the rectification photo");
+    assert_eq!(m["account"]["text"], "本周楼道堆物问题已全部清理,建立了楼长巡查制度。");
+    assert_eq!(m["may_score"], true);
+    let scores_url = t.url(&format!("/api/v1/bulletins/{bid}/scores"));
+    let score = |c: &Client, csrf: &str, v: Value| {
+        let (c, csrf, url) = (c.clone(), csrf.to_string(), scores_url.clone());
+        async move { post(&c, &csrf, url, v).await }
+    };
+    assert_error(score(&leader, &lc, json!({ "unit": unit, "score": 101 })).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
+    assert_eq!(score(&leader, &lc, json!({ "unit": unit, "score": 80, "comment": "整改较快" })).await.status(), StatusCode::OK);
+    assert_eq!(score(&leader, &lc, json!({ "unit": unit, "score": 86, "comment": "整改及时,长效机制好" })).await.status(), StatusCode::OK);
+    let m: Value = score(&s.inspector, &s.csrf, json!({ "unit": unit, "score": 92 })).await.json().await.unwrap();
+    assert!(m["scores"].is_array(), "{m}");
+    assert_eq!(m["scores"].as_array().unwrap().len(), 2, "scoring again replaces one's score");
+    assert_eq!(m["average"], 89.0);
+    let composite = get_json(
+        &leader,
+        t.url(&format!("/api/v1/inspections/composite?from={}&to={}", issued["from"].as_str().unwrap(), issued["to"].as_str().unwrap())),
+    )
+    .await;
+    let row = composite["rows"].as_array().unwrap().iter().find(|r| r["name"] == KAIYUAN).unwrap();
+    assert_eq!(row["panel"], 89.0, "the panel's average is part of the composite: {row}");
+    let r = post(&community, &cc, t.url(&format!("/api/v1/bulletins/{bid}/scores")), json!({ "unit": unit, "score": 100 })).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a unit does not score itself");
     let e = assert_error(
         answer(&items[0], json!({ "outcome": "fixed", "note": "补充" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -4,6 +4,7 @@
 //! as a rectification notice (`notices`).
 
 mod draft;
+mod meeting;
 mod notices;
 mod output;
 
@@ -11,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use draft::NewBulletin;
+pub use meeting::{AccountInput, MeetingView, ScoreInput};
 pub use notices::{AnswerInput, NoticeItemView, NoticeView};
 
 use crate::app::App;

@@ -78,11 +78,14 @@ pub struct Weights {
     pub on_time: f64,
     /// 1 − 返工率.
     pub rework: f64,
+    /// The panel's average score at the 晒比评述 meetings of the period (0 when not sent).
+    #[serde(default)]
+    pub panel: f64,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights { score: 0.6, on_time: 0.3, rework: 0.1 }
+        Weights { score: 0.6, on_time: 0.3, rework: 0.1, panel: 0.1 }
     }
 }
 
@@ -97,6 +100,8 @@ pub struct CompositeRow {
     pub rate: Option<f64>,
     pub on_time_rate: Option<f64>,
     pub rework_rate: Option<f64>,
+    /// The panel's average score (0–100) at the period's meetings.
+    pub panel: Option<f64>,
     pub composite: Option<f64>,
     pub inspections: i64,
 }
@@ -334,7 +339,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let ok = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
-        if !(ok(w.score) && ok(w.on_time) && ok(w.rework)) || w.score + w.on_time + w.rework <= 0.0 {
+        if !(ok(w.score) && ok(w.on_time) && ok(w.rework) && ok(w.panel)) || w.score + w.on_time + w.rework + w.panel <= 0.0 {
             return Err(AppError::Invalid(Invalid::Weights));
         }
         let text = serde_json::to_string(&w).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -355,6 +360,9 @@ impl App {
         let weights = self.weights().await?;
         let scores = self.ranking(actor, area, from, to, RankBy::Community).await?;
         let cases = self.indicators(actor, Some(&scores.area), from, to, GroupBy::Community).await?;
+        let (fd, td) = (day_key(from), day_key(to));
+        let panel: HashMap<String, f64> =
+            self.store().read(move |c| crate::store::bulletins::panel_averages(c, fd, td)).await?.into_iter().collect();
         let dir = self.directory();
         let mut rows: Vec<CompositeRow> = dir
             .units()
@@ -365,7 +373,13 @@ impl App {
                 let rate = s.and_then(|r| r.rate);
                 let on_time = c.and_then(|g| g.indicators.on_time_rate);
                 let rework = c.and_then(|g| g.indicators.rework_rate);
-                let parts = [(rate, weights.score), (on_time, weights.on_time), (rework.map(|r| 1.0 - r), weights.rework)];
+                let panel_score = panel.get(&u.id).copied();
+                let parts = [
+                    (rate, weights.score),
+                    (on_time, weights.on_time),
+                    (rework.map(|r| 1.0 - r), weights.rework),
+                    (panel_score.map(|p| p / 100.0), weights.panel),
+                ];
                 let weight: f64 = parts.iter().filter(|(v, _)| v.is_some()).map(|(_, w)| w).sum();
                 let composite = (weight > 0.0)
                     .then(|| parts.iter().filter_map(|(v, w)| v.map(|v| v * w)).sum::<f64>() / weight)
@@ -377,6 +391,7 @@ impl App {
                     rate,
                     on_time_rate: on_time,
                     rework_rate: rework,
+                    panel: panel_score.map(|p| (p * 10.0).round() / 10.0),
                     composite,
                     inspections: s.map(|r| r.sums.inspections).unwrap_or(0),
                 }

@@ -55,7 +55,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
     /// Only these measurements (comma-separated): echo, intake, create, open311, desk,
-    /// dashboard, grids, locate, export, rankings, shortfall, inspect. Default: all.
+    /// dashboard, grids, locate, export, rankings, shortfall, inspect, bulletin. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Inspections to load (a year of them, in weekly rounds) for the rankings and the
@@ -271,7 +271,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
     let cases_in_store = app.case_count().await.map_err(|e| anyhow::anyhow!("{e}"))?;
 
     // ---- a year of inspections, and fresh round points to inspect during the run
-    let wants_inspections = ["rankings", "shortfall", "inspect"].iter().any(|k| args.wants(k));
+    let wants_inspections = ["rankings", "shortfall", "inspect", "bulletin"].iter().any(|k| args.wants(k));
     let inspection_load = if wants_inspections && !load.reused && args.inspections > 0 {
         let bar = indicatif::ProgressBar::new(args.inspections as u64);
         bar.set_style(
@@ -299,6 +299,25 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         .create_api_key(&crate::domain::authz::Actor::console(), &format!("bench {}", uuid::Uuid::now_v7()))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // 督查通报: the inspector's token, and a month's draft whose Word document is measured.
+    let (writer_token, bulletin_id) = if args.wants("bulletin") {
+        let inspector = app.demo_actor("inspector").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let token = app
+            .create_api_token(&crate::domain::authz::Actor::console(), &inspector.person_id, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (from, to) = last_30_days();
+        let n = crate::app::bulletins::NewBulletin {
+            area: None,
+            kind: crate::domain::bulletin::BulletinKind::Custom,
+            from: chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d").ok(),
+            to: chrono::NaiveDate::parse_from_str(&to, "%Y-%m-%d").ok(),
+        };
+        let b = app.draft_bulletin(&inspector, n).await.map_err(|e| anyhow::anyhow!("drafting the bench bulletin: {e}"))?;
+        (token, b.id)
+    } else {
+        (String::new(), String::new())
+    };
     let dir = app.directory();
     let mut rng: StdRng = rand::SeedableRng::seed_from_u64(5);
     let centres: Vec<LatLon> = dir.grids().filter_map(|g| dir.interior_point(&g.code)).collect();
@@ -517,7 +536,32 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
             (*key, name, make.clone(), *against)
         })
         .collect();
-    let runs = plan.into_iter().map(|c| (c, conns)).chain(single.into_iter().map(|c| (c, 1)));
+    // Drafting a month's bulletin and writing its Word document: one person's wait.
+    let writer = format!("Bearer {writer_token}");
+    let bulletins: Vec<Case> = vec![
+        (
+            "bulletin",
+            "draft a monthly bulletin, 1 connection",
+            {
+                let (auth, (from, to)) = (writer.clone(), last_30_days());
+                let body = Bytes::from(format!(r#"{{"kind":"custom","from":"{from}","to":"{to}"}}"#));
+                Arc::new(move |_| {
+                    request("POST", "/api/v1/bulletins", &[("content-type", "application/json"), ("authorization", &auth)], body.clone())
+                })
+            },
+            "echo",
+        ),
+        (
+            "bulletin",
+            "bulletin as .docx, 1 connection",
+            {
+                let (auth, path) = (writer.clone(), format!("/api/v1/bulletins/{bulletin_id}/document.docx"));
+                Arc::new(move |_| request("GET", &path, &[("authorization", &auth)], Bytes::new()))
+            },
+            "echo",
+        ),
+    ];
+    let runs = plan.into_iter().map(|c| (c, conns)).chain(single.into_iter().chain(bulletins).map(|c| (c, 1)));
     for ((key, name, make, against), connections) in runs {
         if !args.wants(key) {
             continue;

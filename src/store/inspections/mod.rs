@@ -701,3 +701,32 @@ pub fn linked_open_cases(conn: &mut dyn Conn, from_day: i64, to_day: i64, within
     }
     Ok(out)
 }
+
+/// Photos of failures at the points a unit answers for, over `[from_day, to_day]`, most
+/// score lost first.
+pub fn unit_failed_photos(conn: &mut dyn Conn, unit_id: &str, from_day: i64, to_day: i64, limit: u64) -> StoreResult<Vec<String>> {
+    let lost = Expr::col(("inspection_items", "standard")).sub(Expr::col(("inspection_items", "score")));
+    conn.query(
+        &Query::select()
+            .column(("attachments", "photo_id"))
+            .from("inspections")
+            .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
+            .inner_join("points", Expr::col(("points", "id")).equals(("inspections", "point_id")))
+            .inner_join(
+                "attachments",
+                Expr::col(("attachments", "owner_id"))
+                    .equals(("inspection_items", "id"))
+                    .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
+            )
+            .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
+            .and_where(Expr::col(("inspection_items", "failed")).eq(true))
+            .and_where(Expr::col(("points", "unit_id")).eq(unit_id))
+            .order_by_expr(lost, Order::Desc)
+            .order_by(("attachments", "photo_id"), Order::Asc)
+            .limit(limit)
+            .to_owned(),
+    )?
+    .iter()
+    .map(|r| r.string(0))
+    .collect()
+}
