@@ -3,6 +3,7 @@
 mod admin;
 mod bulletins;
 mod cases;
+mod info_reports;
 mod inspections;
 pub mod open311;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Router<App> {
         .merge(admin::routes())
         .merge(inspections::routes())
         .merge(bulletins::routes())
+        .merge(info_reports::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

@@ -188,6 +188,11 @@ impl App {
                 let Some(viewer) = viewer else { return Ok(false) };
                 Ok(self.bulletin(viewer, id).await.is_ok())
             }
+            // An info report's photos: whoever may see the report.
+            AttachmentOwner::InfoReport => {
+                let Some(viewer) = viewer else { return Ok(false) };
+                Ok(self.info_report(viewer, id).await.is_ok())
+            }
             // Rectification photos: whoever may see the notice.
             AttachmentOwner::NoticeItem => {
                 let Some(viewer) = viewer else { return Ok(false) };

@@ -9,14 +9,63 @@ use rand::{RngExt, SeedableRng};
 
 use super::App;
 use super::bulletins::{AnswerInput, NewBulletin};
+use super::info_reports::{ReportInput, ReviewInput};
 use crate::domain::bulletin::{BulletinKind, Outcome};
 use crate::domain::calendar::{beijing_date, beijing_day_start};
 use crate::domain::case::Status;
+use crate::domain::info_report::{Decision, ReportKind};
+use crate::domain::org::OrgKind;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::store::cases as case_db;
 
 const SEED: u64 = 20_261_203;
 const HOUR: i64 = 3_600_000;
+
+/// The demo's info reports: (unit kind, title, text, kind).
+const REPORTS: [(&str, &str, &str, ReportKind); 12] = [
+    (
+        "community",
+        "开元社区推行“楼长制”清理楼道堆物",
+        "社区在 36 栋居民楼各设楼长一名,每日巡查楼道,发现堆物当日劝导清理。推行一个月,楼道堆物由 120 处降至 8 处。",
+        ReportKind::Practice,
+    ),
+    (
+        "community",
+        "纬二路社区开展背街小巷环境集中整治",
+        "组织网格员、志愿者 40 余人,清理卫生死角 23 处,规范非机动车停放点 6 处。",
+        ReportKind::News,
+    ),
+    ("community", "翠岭社区老旧小区宣传栏更新", "更换破损宣传栏 5 块,张贴创城公益广告 30 余幅,做到内容每月更新。", ReportKind::News),
+    (
+        "community",
+        "富阳社区学校周边流动摊贩反复出现",
+        "富阳小学周边早晚高峰仍有流动摊贩,建议城管执法中队在上下学时段加强巡查。",
+        ReportKind::Suggestion,
+    ),
+    (
+        "community",
+        "银河社区“红色物业”联席会",
+        "社区党委与物业公司召开联席会,明确楼道清理、绿化养护责任分工,建立问题清单销号制度。",
+        ReportKind::Practice,
+    ),
+    ("community", "澄波湖社区志愿服务大集", "本月志愿服务大集提供义剪、缝补、义诊、法律咨询等服务,惠及居民 300 余人次。", ReportKind::News),
+    (
+        "community",
+        "龙海社区农贸市场周边占道经营",
+        "龙海农贸市场东侧早市占道经营较多,建议市场监管所与社区共同划定临时疏导点。",
+        ReportKind::Suggestion,
+    ),
+    (
+        "community",
+        "迎宾社区文明劝导岗常态化",
+        "在迎宾路两处路口设文明劝导岗,每天早晚高峰各 1 小时,劝导闯红灯、乱穿马路行为。",
+        ReportKind::Practice,
+    ),
+    ("community", "汇鑫社区入户宣传创城知识", "网格员入户发放《市民文明手册》1,200 份,开展创城知晓率问卷调查。", ReportKind::News),
+    ("department", "城管执法中队开展夜间占道经营整治", "连续一周夜间巡查,规范占道经营 46 处,清理乱堆乱放 18 处。", ReportKind::News),
+    ("department", "园林绿化所补植公园绿地", "对澄波湖公园、文化广场裸露土地补植草皮 1,800 平方米。", ReportKind::News),
+    ("team", "“向阳花开”志愿服务队调解邻里矛盾", "志愿者上门调解楼上楼下漏水纠纷 3 起,均达成和解。", ReportKind::Practice),
+];
 
 /// How the demo's bulletins went.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -89,5 +138,59 @@ impl App {
         }
         out.escalated = self.scan_notices().await?;
         Ok(out)
+    }
+
+    /// A month's info reports from communities, departments and a team: most adopted, two
+    /// waiting for review, one returned for changes. Returns how many were sent.
+    pub async fn seed_demo_info_reports(&self) -> AppResult<usize> {
+        let reviewer = self.demo_actor("inspector").await?;
+        let volunteer = self.demo_actor("volunteer").await?;
+        let dir = self.directory();
+        let mut communities: Vec<_> = dir.units().filter(|u| u.kind == OrgKind::Community).map(|u| u.id.clone()).collect();
+        communities.sort();
+        let mut departments: Vec<_> = dir.units().filter(|u| u.kind == OrgKind::Department).map(|u| u.id.clone()).collect();
+        departments.sort();
+        let today = beijing_date(self.now());
+        let mut sent = 0;
+        let (mut c, mut d) = (0, 0);
+        for (i, (who, title, body, kind)) in REPORTS.iter().enumerate() {
+            let sender = match *who {
+                "community" => {
+                    c += 1;
+                    let Some(id) = communities.get(c - 1) else { continue };
+                    self.demo_handler(id).await?
+                }
+                "department" => {
+                    d += 1;
+                    let Some(id) = departments.get(d - 1) else { continue };
+                    self.demo_handler(id).await?
+                }
+                _ => Some(volunteer.clone()),
+            };
+            let Some(sender) = sender else { continue };
+            let input = ReportInput {
+                kind: *kind,
+                title: title.to_string(),
+                body: body.to_string(),
+                date: Some(today - chrono::Duration::days((i as i64 * 5) % 28)),
+                unit: None,
+                photos: Vec::new(),
+            };
+            let r = match self.submit_report(&sender, input).await {
+                Ok(r) => r,
+                Err(AppError::Forbidden | AppError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            sent += 1;
+            let review = match i {
+                3 | 6 => None,
+                2 => Some(ReviewInput { decision: Decision::Return, note: Some("请补充更新前后的照片".into()) }),
+                _ => Some(ReviewInput { decision: Decision::Approve, note: None }),
+            };
+            if let Some(review) = review {
+                self.review_report(&reviewer, &r.report.id, review).await?;
+            }
+        }
+        Ok(sent)
     }
 }

@@ -44,6 +44,9 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::AnswerNotices) {
         out.push(item("notices", "/notices", true));
     }
+    if actor.can_somewhere(Permission::SubmitReports) || actor.can_somewhere(Permission::ReviewReports) {
+        out.push(item("reports", "/reports", actor.can_somewhere(Permission::SubmitReports)));
+    }
     let admin = [
         Permission::ManageOrg,
         Permission::ManagePeople,

@@ -19,6 +19,7 @@ pub mod demo_inspections;
 pub mod export;
 pub mod grids;
 pub mod indicators;
+pub mod info_reports;
 pub mod inspections;
 pub mod menu;
 pub mod open311;

@@ -352,6 +352,8 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
                 "已印发督查通报 {} 期、整改通知 {} 份,反馈问题 {} 个,逾期升级 {} 份 (bulletins, notices, answers, escalated)",
                 b.bulletins, b.notices, b.answered, b.escalated
             );
+            let reports = app.seed_demo_info_reports().await.map_err(explain(lang))?;
+            println!("已报送信息 {reports} 篇 (info reports sent)");
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);

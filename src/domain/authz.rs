@@ -93,6 +93,10 @@ permissions! {
     AnswerNotices = "answer_notices",
     /// Sit on the 晒比评述 panel: score and comment on the units of the subtree.
     ReviewUnits = "review_units",
+    /// Send info reports (信息报送) for one's unit.
+    SubmitReports = "submit_reports",
+    /// Review the info reports of the subtree (the publicity group): adopt, return, reject.
+    ReviewReports = "review_reports",
 }
 
 impl Role {
@@ -126,6 +130,7 @@ impl Role {
                 ReadIndicators,
                 ReadInspections,
                 AnswerNotices,
+                SubmitReports,
             ],
             Role::CommunityAdmin => &[
                 ReadOrg,
@@ -137,13 +142,23 @@ impl Role {
                 ReadIndicators,
                 ReadInspections,
                 AnswerNotices,
+                SubmitReports,
             ],
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
-            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices],
-            Role::Inspector => {
-                &[ReadOrg, ReadCases, VerifyCases, ReadIndicators, PlanInspections, Inspect, ReadInspections, WriteBulletins, ReviewUnits]
-            }
-            Role::Volunteer => &[ReadOrg],
+            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices, SubmitReports],
+            Role::Inspector => &[
+                ReadOrg,
+                ReadCases,
+                VerifyCases,
+                ReadIndicators,
+                PlanInspections,
+                Inspect,
+                ReadInspections,
+                WriteBulletins,
+                ReviewUnits,
+                ReviewReports,
+            ],
+            Role::Volunteer => &[ReadOrg, SubmitReports],
         }
     }
 }

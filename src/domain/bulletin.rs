@@ -193,6 +193,21 @@ pub struct ProblemList {
     pub problems: Vec<ListedProblem>,
 }
 
+/// An adopted info report a bulletin quotes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub report_id: String,
+    pub title: String,
+    pub unit: String,
+    pub excerpt: String,
+}
+
+/// The first `n` characters of a text, with an ellipsis when cut.
+pub fn excerpt(text: &str, n: usize) -> String {
+    let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() <= n { t } else { format!("{}……", t.chars().take(n).collect::<String>()) }
+}
+
 /// Everything a bulletin says; drafted from the data, edited, then frozen by issuing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Content {
@@ -210,6 +225,9 @@ pub struct Content {
     pub overdue: Vec<OverdueLine>,
     pub last_outcome: Option<LastOutcome>,
     pub lists: Vec<ProblemList>,
+    /// 信息选登: adopted info reports the bulletin quotes.
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
     /// 下步工作.
     pub next_steps: String,
     /// Working days the units have to report rectification.
@@ -227,6 +245,9 @@ pub struct Edit {
     /// Per typical problem (by item code): shown or not, the photo, the caption.
     #[serde(default)]
     pub problems: Vec<ProblemEdit>,
+    /// Ids of adopted info reports to quote (信息选登), replacing those quoted before.
+    #[serde(default)]
+    pub quote_reports: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -381,6 +402,7 @@ mod tests {
             overdue: vec![],
             last_outcome: None,
             lists: vec![],
+            quotes: vec![],
             next_steps: String::new(),
             deadline_days: 5,
         }
@@ -436,6 +458,13 @@ mod tests {
         assert!(s.contains("共督查点位20个次,发现问题7处"), "{s}");
         assert!(s.contains("得分率上升2.0个百分点"), "{s}");
         assert!(!draft_intro("济阳街道", d(2026, 11, 23), d(2026, 11, 29), &now, None).contains("上期"));
+    }
+
+    #[test]
+    fn excerpts_cut_long_texts_only() {
+        assert_eq!(excerpt("短文", 10), "短文");
+        assert_eq!(excerpt("一二三四五六", 3), "一二三……");
+        assert_eq!(excerpt("a\n b", 10), "a b");
     }
 
     #[test]

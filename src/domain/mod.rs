@@ -9,6 +9,7 @@ pub mod coords;
 pub mod grid_import;
 pub mod grid_index;
 pub mod indicators;
+pub mod info_report;
 pub mod inspection;
 pub mod manual;
 pub mod net;

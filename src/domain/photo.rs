@@ -34,6 +34,8 @@ crate::string_enum! {
         Bulletin = "bulletin",
         /// A unit's photo of a problem it rectified (整改反馈).
         NoticeItem = "notice_item",
+        /// A photo of an info report (信息报送).
+        InfoReport = "info_report",
     }
 }
 

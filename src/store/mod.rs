@@ -16,6 +16,7 @@ pub mod bulk;
 pub mod bulletins;
 pub mod cases;
 pub mod ceiling;
+pub mod info_reports;
 pub mod inspections;
 pub mod org;
 pub mod people;

@@ -175,7 +175,29 @@ fn notice_lines(lang: Lang, notices: &[NoticeView]) -> Vec<NoticeLine> {
         .collect()
 }
 
-fn view_page(caller: &Caller, b: &BulletinView, error: Option<String>, saved: bool) -> Response {
+/// Adopted info reports a draft may quote: (id, title, unit, quoted now).
+async fn quotable(app: &App, caller: &Caller, b: &BulletinView) -> Vec<(String, String, String, bool)> {
+    let Some(actor) = caller.actor.as_ref() else { return Vec::new() };
+    if !b.may_edit {
+        return Vec::new();
+    }
+    let feed = app.info_reports(actor, crate::app::info_reports::ReportFilter::default()).await.unwrap_or_default();
+    feed.into_iter()
+        .take(20)
+        .map(|r| {
+            let quoted = b.content.quotes.iter().any(|q| q.report_id == r.report.id);
+            (r.report.id.clone(), r.report.title.clone(), r.unit_name.clone(), quoted)
+        })
+        .collect()
+}
+
+fn view_page(
+    caller: &Caller,
+    b: &BulletinView,
+    error: Option<String>,
+    saved: bool,
+    reports: Vec<(String, String, String, bool)>,
+) -> Response {
     let lang = caller.lang;
     let c = &b.content;
     let change = |v: Option<f64>| v.map(|c| format!("{c:+.1}")).unwrap_or_else(|| "—".into());
@@ -218,6 +240,7 @@ fn view_page(caller: &Caller, b: &BulletinView, error: Option<String>, saved: bo
             next_steps => Serde(c.next_steps.split('\n').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>()),
             error => error,
             saved => saved,
+            reports => Serde(reports),
         },
     )
 }
@@ -229,7 +252,10 @@ struct ViewQuery {
 
 async fn view(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<String>, Query(q): Query<ViewQuery>) -> Response {
     match app.bulletin(who.actor(), &id).await {
-        Ok(b) => view_page(&who.0, &b, None, q.saved.is_some()),
+        Ok(b) => {
+            let reports = quotable(&app, &who.0, &b).await;
+            view_page(&who.0, &b, None, q.saved.is_some(), reports)
+        }
         Err(e) => error_page(who.0.lang, &e),
     }
 }
@@ -238,7 +264,10 @@ async fn view(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<String
 async fn again(app: &App, caller: &Caller, id: &str, e: AppError) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.bulletin(actor, id).await {
-        Ok(b) => view_page(caller, &b, Some(e.message(caller.lang)), false),
+        Ok(b) => {
+            let reports = quotable(app, caller, &b).await;
+            view_page(caller, &b, Some(e.message(caller.lang)), false, reports)
+        }
         Err(e2) => error_page(caller.lang, &e2),
     }
 }
@@ -277,6 +306,10 @@ async fn edit(State(app): State<App>, Path(id): Path<String>, upload: Upload<Pag
         next_steps: text("next_steps").map(|s| s.replace("\r\n", "\n")),
         deadline_days,
         problems,
+        // Ticked adopted reports (`quote.<id>`), when the form offers them.
+        quote_reports: fields
+            .contains_key("quotes_offered")
+            .then(|| fields.keys().filter_map(|k| k.strip_prefix("quote.")).map(str::to_string).collect()),
     };
     match app.edit_bulletin(&actor, &id, EditInput { revision, edit }).await {
         Ok(_) => Redirect::to(&format!("/bulletins/{id}?saved=1")).into_response(),

@@ -6,6 +6,7 @@ mod bulletins;
 mod cases;
 mod dashboard;
 mod grids;
+mod info_reports;
 mod inspect;
 mod inspections;
 mod report;
@@ -109,6 +110,7 @@ pub fn routes() -> Router<App> {
         .merge(inspect::routes())
         .merge(inspections::routes())
         .merge(bulletins::routes())
+        .merge(info_reports::routes())
         .fallback(page_not_found)
 }
 

@@ -194,6 +194,13 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     let kaiyuan_id = kaiyuan_id.unwrap_or_else(|| panic!("开元's id"));
     let scored = json!({ "unit": kaiyuan_id, "score": 85, "comment": "整改及时" });
     let account = json!({ "unit": kaiyuan_id, "text": "本周问题已全部整改" });
+    // 信息报送: one report sent by 开元's admin for the rows to read and review.
+    let (community_c, ccs) = t.login("community").await;
+    let info = json!({ "kind": "practice", "title": "开元社区楼长制", "body": "每栋楼设楼长,每日巡查楼道。" });
+    let sent: Value =
+        community_c.post(t.url("/api/v1/reports")).header("X-CSRF-Token", &ccs).json(&info).send().await.unwrap().json().await.unwrap();
+    let report_id = sent["id"].as_str().unwrap_or_else(|| panic!("no report: {sent}")).to_string();
+    let adopt = json!({ "decision": "approve" });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -599,6 +606,28 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
             200,
         ),
         row(Some("leader"), M::POST, "POST /bulletins/{id}/accounts", format!("/bulletins/{issued}/accounts"), Body::Json(account), 403),
+        row(Some("volunteer"), M::GET, "GET /reports", "/reports", Body::None, 200),
+        row(None, M::GET, "GET /reports", "/reports", Body::None, 401),
+        row(Some("leader"), M::GET, "GET /reports", "/reports?view=review", Body::None, 403),
+        row(Some("handler"), M::POST, "POST /reports", "/reports", Body::Json(info.clone()), 201),
+        row(Some("leader"), M::POST, "POST /reports", "/reports", Body::Json(info.clone()), 403),
+        row(Some("community"), M::GET, "GET /reports/{id}", format!("/reports/{report_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /reports/{id}", format!("/reports/{report_id}"), Body::None, 404),
+        row(Some("leader"), M::PUT, "PUT /reports/{id}", format!("/reports/{report_id}"), Body::Json(info.clone()), 403),
+        row(Some("handler"), M::PUT, "PUT /reports/{id}", format!("/reports/{report_id}"), Body::Json(info), 404),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /reports/{id}/review",
+            format!("/reports/{report_id}/review"),
+            Body::Json(adopt.clone()),
+            403,
+        ),
+        row(Some("inspector"), M::POST, "POST /reports/{id}/review", format!("/reports/{report_id}/review"), Body::Json(adopt), 200),
+        row(Some("volunteer"), M::GET, "GET /reports/{id}/document.docx", format!("/reports/{report_id}/document.docx"), Body::None, 200),
+        row(None, M::GET, "GET /reports/{id}/document.docx", format!("/reports/{report_id}/document.docx"), Body::None, 401),
+        row(Some("leader"), M::GET, "GET /reports/counts", "/reports/counts", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /reports/counts", "/reports/counts", Body::None, 403),
         row(
             Some("gridworker"),
             M::POST,

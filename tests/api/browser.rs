@@ -470,6 +470,7 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     let t = spawn_demo().await;
     t.app.seed_demo_inspections(4).await.unwrap();
     t.app.seed_demo_bulletins(2).await.unwrap();
+    t.app.seed_demo_info_reports().await.unwrap();
     let Some(desk) = Browser::start(1366, 768).await else { return };
     let base = t.base.clone();
 
@@ -544,6 +545,17 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     assert!(phone.text().await.contains("已整改"));
     assert_eq!(phone.script("return document.querySelectorAll('section.problem .thumbs img').length").await, json!(1));
     phone.screenshot("phone-notice-answered").await;
+    // 信息报送 from the phone; the feed shows the demo's adopted ones.
+    phone.goto(&format!("{base}/reports/new")).await;
+    phone.wait_for_text("信息类别").await;
+    phone.click("input[name=kind][value=practice]").await;
+    phone.type_into("input[name=title]", "楼道整治“回头看”全部销号").await;
+    phone.type_into("textarea[name=body]", "对通报问题逐项整改,整改后照片已上传。").await;
+    phone.type_into("input[name=photo]", photo_path.to_str().unwrap()).await;
+    phone.click("form.stack button[type=submit]").await;
+    phone.wait_for_text("楼道整治“回头看”全部销号").await;
+    assert!(phone.text().await.contains("待审核"));
+    phone.screenshot("phone-info-report").await;
     // The bulletin reads on a phone too.
     phone.goto(&format!("{base}/bulletins/{id}")).await;
     phone.wait_for_text("一、总体情况").await;

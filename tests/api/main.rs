@@ -11,6 +11,7 @@ mod crash;
 mod defects;
 mod grids;
 mod helpers;
+mod info_reports;
 mod inspections;
 mod layers;
 mod limits;

@@ -309,6 +309,7 @@ impl App {
             overdue,
             last_outcome,
             lists,
+            quotes: Vec::new(),
             next_steps: rules::draft_next_steps(deadline_days),
             deadline_days,
         })

@@ -235,7 +235,22 @@ impl App {
         if b.revision != input.revision {
             return Err(AppError::Invalid(Invalid::BulletinChanged));
         }
-        let content = rules::apply_edit(b.content.clone(), &input.edit).map_err(edit_error)?;
+        let mut content = rules::apply_edit(b.content.clone(), &input.edit).map_err(edit_error)?;
+        if let Some(ids) = &input.edit.quote_reports {
+            content.quotes = Vec::new();
+            for id in ids.iter().take(10) {
+                let r = self.info_report(actor, id).await?;
+                if r.report.status != crate::domain::info_report::ReportStatus::Approved {
+                    return Err(AppError::Invalid(Invalid::QuoteNotAdopted));
+                }
+                content.quotes.push(rules::Quote {
+                    report_id: r.report.id.clone(),
+                    title: r.report.title.clone(),
+                    unit: r.unit_name.clone(),
+                    excerpt: rules::excerpt(&r.report.body, 120),
+                });
+            }
+        }
         let (key, now, written) = (b.id.clone(), self.now(), content.clone());
         let ok = self.store().write(move |c| db::update_draft(c, &key, input.revision, &written, now)).await?;
         if !ok {

@@ -143,6 +143,13 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
                 .collect(),
         });
     }
+    if !c.quotes.is_empty() {
+        heading(&mut blocks, "信息选登");
+        for q in &c.quotes {
+            blocks.push(Block::Subheading(format!("{}({})", q.title, q.unit)));
+            blocks.push(Block::Paragraph(q.excerpt.clone()));
+        }
+    }
     if !c.next_steps.is_empty() {
         heading(&mut blocks, "下步工作");
         for part in c.next_steps.split('\n').map(str::trim).filter(|p| !p.is_empty()) {

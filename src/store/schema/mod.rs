@@ -27,6 +27,7 @@ mod m013_export_index;
 mod m014_inspections;
 mod m015_bulletins;
 mod m016_meetings;
+mod m017_info_reports;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -67,6 +68,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "evaluation manual, points, rounds, inspections and their sums", steps: m014_inspections::steps },
     Migration { version: 15, name: "inspection bulletins and rectification notices", steps: m015_bulletins::steps },
     Migration { version: 16, name: "晒比评述: units' accounts and the panel's scores", steps: m016_meetings::steps },
+    Migration { version: 17, name: "info reports and their review", steps: m017_info_reports::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {
