@@ -5,6 +5,7 @@ mod bulletins;
 mod cases;
 mod info_reports;
 mod inspections;
+mod key_tasks;
 pub mod open311;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<App> {
         .merge(inspections::routes())
         .merge(bulletins::routes())
         .merge(info_reports::routes())
+        .merge(key_tasks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

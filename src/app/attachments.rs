@@ -193,6 +193,16 @@ impl App {
                 let Some(viewer) = viewer else { return Ok(false) };
                 Ok(self.info_report(viewer, id).await.is_ok())
             }
+            // Progress photos: whoever may read the task.
+            AttachmentOwner::TaskProgress => {
+                let Some(viewer) = viewer else { return Ok(false) };
+                let id = id.to_string();
+                let task = self.store().read(move |c| crate::store::key_tasks::task_of_progress(c, &id)).await?;
+                Ok(match task {
+                    Some(t) => self.key_task(viewer, &t).await.is_ok(),
+                    None => false,
+                })
+            }
             // Rectification photos: whoever may see the notice.
             AttachmentOwner::NoticeItem => {
                 let Some(viewer) = viewer else { return Ok(false) };

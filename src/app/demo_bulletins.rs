@@ -67,6 +67,46 @@ const REPORTS: [(&str, &str, &str, ReportKind); 12] = [
     ("team", "“向阳花开”志愿服务队调解邻里矛盾", "志愿者上门调解楼上楼下漏水纠纷 3 起,均达成和解。", ReportKind::Practice),
 ];
 
+/// The campaign's ten key tasks: (name, lead unit kind and index, drive categories,
+/// milestones as (days from the start, title), progress so far by milestone).
+type DemoTask = (&'static str, &'static str, &'static [&'static str], &'static [(i64, &'static str)], &'static [i64]);
+const TASKS: [DemoTask; 10] = [
+    (
+        "单元网格定格认责",
+        "subdistrict",
+        &[],
+        &[(14, "150 个网格责任人全部到位"), (45, "网格员每日巡查全覆盖"), (90, "网格考核兑现")],
+        &[100, 90, 30],
+    ),
+    (
+        "“门前五包”责任制落实",
+        "department",
+        &["0401", "0402"],
+        &[(20, "沿街商户责任书签订"), (60, "红黑榜每月公示"), (100, "长效机制验收")],
+        &[100, 60, 0],
+    ),
+    ("不文明行为教育引导", "team", &["0601", "0602", "0603"], &[(30, "劝导岗设立"), (75, "劝导志愿者轮值常态化")], &[100, 40]),
+    (
+        "背街小巷环境整治",
+        "department",
+        &["0101", "0102", "0106"],
+        &[(25, "卫生死角摸底"), (50, "集中清理"), (80, "验收销号")],
+        &[100, 70, 10],
+    ),
+    (
+        "老旧小区楼道堆积专项整治",
+        "community",
+        &["0103", "0105"],
+        &[(10, "摸底排查"), (40, "党员带头集中清理"), (70, "物业长效保洁")],
+        &[100, 55, 0],
+    ),
+    ("“红色物业”建设", "community", &[], &[(30, "党建联建协议签订"), (90, "物业服务评议")], &[80, 0]),
+    ("志愿服务大集常态化", "team", &[], &[(30, "每月一次服务大集"), (90, "服务时长记录规范")], &[100, 35]),
+    ("创城宣传氛围营造", "community", &[], &[(20, "宣传栏、公益广告更新"), (60, "知晓率入户宣传")], &[70, 20]),
+    ("新时代文明实践站提升", "community", &[], &[(45, "站点功能完善"), (100, "文艺团体进小区演出")], &[60, 10]),
+    ("督查通报和晒比评述", "subdistrict", &[], &[(7, "督查通报每周一期"), (30, "晒比评述推进会每月一次")], &[100, 100]),
+];
+
 /// How the demo's bulletins went.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BulletinDemo {
@@ -138,6 +178,64 @@ impl App {
         }
         out.escalated = self.scan_notices().await?;
         Ok(out)
+    }
+
+    /// The ten key tasks, started 40 days ago, with progress reported by their lead units.
+    pub async fn seed_demo_key_tasks(&self) -> AppResult<usize> {
+        use super::key_tasks::{MilestoneInput, ProgressInput, TaskInput};
+        use crate::domain::key_task::TaskKind;
+        let leader = self.demo_actor("leader").await?;
+        let dispatcher = self.demo_actor("dispatcher").await?;
+        let dir = self.directory();
+        let first = |kind: OrgKind, n: usize| {
+            let mut v: Vec<_> = dir.units().filter(|u| u.kind == kind).cloned().collect();
+            v.sort_by(|a, b| a.code.cmp(&b.code));
+            v.get(n % v.len().max(1)).cloned()
+        };
+        let start = beijing_date(self.now()) - chrono::Duration::days(40);
+        let mut made = 0;
+        for (i, (name, lead_kind, categories, milestones, progress)) in TASKS.iter().enumerate() {
+            let lead = match *lead_kind {
+                "subdistrict" => first(OrgKind::Subdistrict, 0),
+                "department" => first(OrgKind::Department, i),
+                "team" => first(OrgKind::Subdistrict, 0),
+                _ => first(OrgKind::Community, i),
+            };
+            let Some(lead) = lead else { continue };
+            let ends = start + chrono::Duration::days(milestones.iter().map(|m| m.0).max().unwrap_or(30));
+            let input = TaskInput {
+                kind: if categories.is_empty() { TaskKind::Task } else { TaskKind::Drive },
+                name: name.to_string(),
+                description: String::new(),
+                lead: lead.code.clone(),
+                cooperating: first(OrgKind::Department, i + 1).map(|u| vec![u.code]).unwrap_or_default(),
+                area: None,
+                starts_on: start,
+                ends_on: ends,
+                milestones: milestones
+                    .iter()
+                    .map(|(d, t)| MilestoneInput { title: t.to_string(), due: start + chrono::Duration::days(*d) })
+                    .collect(),
+                categories: categories.iter().map(|c| c.to_string()).collect(),
+                points: Vec::new(),
+            };
+            let task = self.create_task(&leader, input).await?;
+            made += 1;
+            let reporter = if lead.kind == OrgKind::Subdistrict { Some(dispatcher.clone()) } else { self.demo_handler(&lead.id).await? };
+            let Some(reporter) = reporter else { continue };
+            for (m, pct) in task.milestones.iter().zip(progress.iter()) {
+                if *pct == 0 {
+                    continue;
+                }
+                let text = if *pct >= 100 { "已按节点完成,台账资料齐全" } else { "正在推进,已完成部分工作量" };
+                let input = ProgressInput { percent: *pct, text: text.into(), photos: Vec::new() };
+                match self.report_progress(&reporter, &task.task.id, &m.milestone.id, input).await {
+                    Ok(_) | Err(AppError::Forbidden) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(made)
     }
 
     /// A month's info reports from communities, departments and a team: most adopted, two

@@ -44,6 +44,9 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::AnswerNotices) {
         out.push(item("notices", "/notices", true));
     }
+    if actor.can_somewhere(Permission::ReadIndicators) {
+        out.push(item("tasks", "/tasks", false));
+    }
     if actor.can_somewhere(Permission::SubmitReports) || actor.can_somewhere(Permission::ReviewReports) {
         out.push(item("reports", "/reports", actor.can_somewhere(Permission::SubmitReports)));
     }
@@ -113,7 +116,8 @@ mod tests {
         assert!(!keys(&actor(Role::Leader)).contains(&"todo"));
         assert!(!keys(&actor(Role::GridWorker)).contains(&"admin"));
         assert!(keys(&actor(Role::SystemAdmin)).contains(&"admin"));
-        assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report"]);
+        assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report", "reports"], "a team sends info reports");
+        assert!(keys(&actor(Role::Leader)).contains(&"tasks") && keys(&actor(Role::Leader)).contains(&"bulletins"));
         assert!(keys(&actor(Role::Inspector)).contains(&"inspect"), "inspectors inspect on the phone");
         assert!(keys(&actor(Role::Leader)).contains(&"inspections") && !keys(&actor(Role::Leader)).contains(&"inspect"));
         let admin: Vec<_> = admin_sections(&actor(Role::CommunityAdmin)).into_iter().map(|s| s.key).collect();

@@ -21,6 +21,7 @@ pub mod grids;
 pub mod indicators;
 pub mod info_reports;
 pub mod inspections;
+pub mod key_tasks;
 pub mod menu;
 pub mod open311;
 pub mod people;

@@ -354,6 +354,8 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
             );
             let reports = app.seed_demo_info_reports().await.map_err(explain(lang))?;
             println!("已报送信息 {reports} 篇 (info reports sent)");
+            let tasks = app.seed_demo_key_tasks().await.map_err(explain(lang))?;
+            println!("已部署重点任务 {tasks} 项 (key tasks under way)");
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);

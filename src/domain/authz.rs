@@ -97,6 +97,10 @@ permissions! {
     SubmitReports = "submit_reports",
     /// Review the info reports of the subtree (the publicity group): adopt, return, reject.
     ReviewReports = "review_reports",
+    /// Set the key tasks (重点任务) and drives of the subtree: lead units, milestones.
+    ManageTasks = "manage_tasks",
+    /// Report progress on the milestones of tasks one's unit leads or cooperates in.
+    ReportProgress = "report_progress",
 }
 
 impl Role {
@@ -119,7 +123,7 @@ impl Role {
                 PlanInspections,
                 ReadInspections,
             ],
-            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections, ReviewUnits],
+            Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections, ReviewUnits, ManageTasks],
             Role::Dispatcher => &[
                 ReadOrg,
                 RevealPersonalData,
@@ -131,6 +135,7 @@ impl Role {
                 ReadInspections,
                 AnswerNotices,
                 SubmitReports,
+                ReportProgress,
             ],
             Role::CommunityAdmin => &[
                 ReadOrg,
@@ -143,9 +148,12 @@ impl Role {
                 ReadInspections,
                 AnswerNotices,
                 SubmitReports,
+                ReportProgress,
             ],
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
-            Role::DepartmentHandler => &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices, SubmitReports],
+            Role::DepartmentHandler => {
+                &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices, SubmitReports, ReportProgress]
+            }
             Role::Inspector => &[
                 ReadOrg,
                 ReadCases,

@@ -11,6 +11,7 @@ pub mod grid_index;
 pub mod indicators;
 pub mod info_report;
 pub mod inspection;
+pub mod key_task;
 pub mod manual;
 pub mod net;
 pub mod org;

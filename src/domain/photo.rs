@@ -36,6 +36,8 @@ crate::string_enum! {
         NoticeItem = "notice_item",
         /// A photo of an info report (信息报送).
         InfoReport = "info_report",
+        /// A photo of progress on a key task's milestone.
+        TaskProgress = "task_progress",
     }
 }
 

@@ -18,6 +18,7 @@ pub mod cases;
 pub mod ceiling;
 pub mod info_reports;
 pub mod inspections;
+pub mod key_tasks;
 pub mod org;
 pub mod people;
 mod postgres;

@@ -99,6 +99,10 @@ async fn work_page(State(app): State<App>, who: SignedIn<Page>) -> Response {
     let overdue = todo.iter().filter(|c| c.light == Some(crate::domain::calendar::Light::Red)).count();
     // An inspector's points to inspect, when they may inspect.
     let inspect = app.my_inspections(actor).await.ok().map(|w| w.len());
+    // Rectification notices waiting for the person's units, and key-task milestones their
+    // units lead that are behind.
+    let notices = app.my_notices(actor, false).await.map(|n| n.len()).unwrap_or(0);
+    let warnings = app.task_warnings(actor).await.unwrap_or_default();
     page(
         &who.0,
         "cases/work.html",
@@ -109,6 +113,8 @@ async fn work_page(State(app): State<App>, who: SignedIn<Page>) -> Response {
             urgent => Serde(&urgent),
             today => Serde(&mine),
             has_queue => !crate::domain::case::work_queues(actor).is_empty(),
+            notices => notices,
+            warnings => Serde(&warnings),
         },
     )
 }

@@ -9,6 +9,7 @@ mod grids;
 mod info_reports;
 mod inspect;
 mod inspections;
+mod key_tasks;
 mod report;
 mod svg;
 
@@ -111,6 +112,7 @@ pub fn routes() -> Router<App> {
         .merge(inspections::routes())
         .merge(bulletins::routes())
         .merge(info_reports::routes())
+        .merge(key_tasks::routes())
         .fallback(page_not_found)
 }
 

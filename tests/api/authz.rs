@@ -201,6 +201,15 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         community_c.post(t.url("/api/v1/reports")).header("X-CSRF-Token", &ccs).json(&info).send().await.unwrap().json().await.unwrap();
     let report_id = sent["id"].as_str().unwrap_or_else(|| panic!("no report: {sent}")).to_string();
     let adopt = json!({ "decision": "approve" });
+    // 重点任务: one led by 开元 for the rows to read and report on.
+    let (leader_c, lcs) = t.login("leader").await;
+    let task_body = json!({ "kind": "drive", "name": "楼道堆积专项整治", "lead": KAIYUAN, "starts_on": "2026-11-01", "ends_on": "2027-01-31",
+                            "milestones": [{ "title": "摸底排查", "due": "2026-12-20" }], "categories": ["0103"] });
+    let task: Value =
+        leader_c.post(t.url("/api/v1/tasks")).header("X-CSRF-Token", &lcs).json(&task_body).send().await.unwrap().json().await.unwrap();
+    let task_id = task["id"].as_str().unwrap_or_else(|| panic!("no task: {task}")).to_string();
+    let milestone = task["milestones"][0]["id"].as_str().unwrap().to_string();
+    let step = json!({ "percent": 40, "text": "已摸排 12 栋楼" });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -606,6 +615,30 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
             200,
         ),
         row(Some("leader"), M::POST, "POST /bulletins/{id}/accounts", format!("/bulletins/{issued}/accounts"), Body::Json(account), 403),
+        row(Some("handler"), M::GET, "GET /tasks", "/tasks", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /tasks", "/tasks", Body::None, 403),
+        row(Some("leader"), M::POST, "POST /tasks", "/tasks", Body::Json(task_body.clone()), 201),
+        row(Some("community"), M::POST, "POST /tasks", "/tasks", Body::Json(task_body), 403),
+        row(Some("community"), M::GET, "GET /tasks/warnings", "/tasks/warnings", Body::None, 200),
+        row(Some("leader"), M::GET, "GET /tasks/warnings", "/tasks/warnings", Body::None, 403),
+        row(Some("gridworker"), M::GET, "GET /tasks/{id}", format!("/tasks/{task_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /tasks/{id}", format!("/tasks/{task_id}"), Body::None, 404),
+        row(
+            Some("handler"),
+            M::POST,
+            "POST /tasks/{id}/milestones/{milestone}/progress",
+            format!("/tasks/{task_id}/milestones/{milestone}/progress"),
+            Body::Json(step.clone()),
+            403,
+        ),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /tasks/{id}/milestones/{milestone}/progress",
+            format!("/tasks/{task_id}/milestones/{milestone}/progress"),
+            Body::Json(step),
+            200,
+        ),
         row(Some("volunteer"), M::GET, "GET /reports", "/reports", Body::None, 200),
         row(None, M::GET, "GET /reports", "/reports", Body::None, 401),
         row(Some("leader"), M::GET, "GET /reports", "/reports?view=review", Body::None, 403),

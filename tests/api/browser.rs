@@ -471,6 +471,7 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     t.app.seed_demo_inspections(4).await.unwrap();
     t.app.seed_demo_bulletins(2).await.unwrap();
     t.app.seed_demo_info_reports().await.unwrap();
+    t.app.seed_demo_key_tasks().await.unwrap();
     let Some(desk) = Browser::start(1366, 768).await else { return };
     let base = t.base.clone();
 
@@ -577,6 +578,19 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     desk.wait_for_text("整改及时,长效机制需巩固").await;
     assert!(desk.text().await.contains("88"));
     desk.screenshot("desk-meeting").await;
+
+    // The leader's board of the ten key tasks, lights and all.
+    desk.quit().await;
+    let desk = Browser::start(1366, 768).await.expect("browser");
+    desk.log_in(&base, "leader").await;
+    desk.goto(&format!("{base}/tasks")).await;
+    desk.wait_for_text("老旧小区楼道堆积专项整治").await;
+    assert_eq!(desk.script("return document.querySelectorAll('table.board tbody tr').length").await, json!(10));
+    assert!(
+        desk.script("return document.querySelectorAll('table.board .light.red').length").await.as_u64().unwrap_or(0) >= 1,
+        "some milestone is behind"
+    );
+    desk.screenshot("desk-tasks").await;
     phone.quit().await;
     desk.quit().await;
 }

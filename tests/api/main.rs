@@ -13,6 +13,7 @@ mod grids;
 mod helpers;
 mod info_reports;
 mod inspections;
+mod key_tasks;
 mod layers;
 mod limits;
 mod locate;

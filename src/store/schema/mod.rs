@@ -28,6 +28,7 @@ mod m014_inspections;
 mod m015_bulletins;
 mod m016_meetings;
 mod m017_info_reports;
+mod m018_key_tasks;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -69,6 +70,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 15, name: "inspection bulletins and rectification notices", steps: m015_bulletins::steps },
     Migration { version: 16, name: "晒比评述: units' accounts and the panel's scores", steps: m016_meetings::steps },
     Migration { version: 17, name: "info reports and their review", steps: m017_info_reports::steps },
+    Migration { version: 18, name: "key tasks, drives, milestones and progress", steps: m018_key_tasks::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {
