@@ -530,7 +530,9 @@ async fn rankings_weights_composite_and_shortfall_answer_for_a_season() {
     assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
     assert!(lost[0] > 0.0);
     assert!(!s[0]["points"].as_array().unwrap().is_empty(), "{}", s[0]);
-    assert!(!s[0]["communities"].as_array().unwrap().is_empty(), "{}", s[0]);
+    // Where it fails most: communities, except for a simulated test, which has no place.
+    let placed = s.as_array().unwrap().iter().find(|r| r["point_type"] != "模拟测试").expect("an item with a place");
+    assert!(!placed["communities"].as_array().unwrap().is_empty(), "{placed}");
 
     // Every table exports to Excel with its rows.
     for path in [format!("/api/v1/inspections/rankings/export.xlsx?{q}"), format!("/api/v1/inspections/shortfall/export.xlsx?{q}&top=10")] {
