@@ -20,6 +20,7 @@ use crate::domain::calendar::beijing_date;
 use crate::domain::org::OrgKind;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::store::bulletins::{self as db, BulletinRow};
+use crate::store::inspections::PhotoFilter;
 use crate::store::{cases, inspections, new_id};
 
 /// Typical problems a draft shows, and photos offered for each.
@@ -204,7 +205,13 @@ impl App {
             .read(move |c| {
                 let mut photos = Vec::new();
                 for code in &codes {
-                    photos.push(inspections::failed_photos(c, code, fd, td, &path, CANDIDATES)?);
+                    photos.push(inspections::failed_photos(
+                        c,
+                        PhotoFilter { code: Some(code), within: Some(&path), ..Default::default() },
+                        fd,
+                        td,
+                        CANDIDATES,
+                    )?);
                 }
                 let overdue = cases::overdue_cases(c, &path, now, 2_000)?;
                 let last = match db::last_issued(c, &area_id, fd)? {

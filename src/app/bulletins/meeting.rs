@@ -127,7 +127,8 @@ impl App {
         let (worst, fixed, account, scores) = self
             .store()
             .read(move |c| {
-                let worst = inspections::unit_failed_photos(c, &uid, from, to, 4)?;
+                let filter = inspections::PhotoFilter { unit_id: Some(&uid), ..Default::default() };
+                let worst: Vec<String> = inspections::failed_photos(c, filter, from, to, 4)?.into_iter().map(|p| p.photo_id).collect();
                 let mut fixed = Vec::new();
                 for item in &notice_items {
                     fixed.extend(attachments::attached(c, AttachmentOwner::NoticeItem, item, false)?);

@@ -594,45 +594,59 @@ pub struct FailedPhoto {
     pub lost: f64,
 }
 
-/// Photos of `code`'s failures at points under `within` over `[from_day, to_day]`, most
-/// score lost first, at most `limit`.
+/// Which failures' photos to read: of one item, at the points of one responsible unit,
+/// and/or at points under a path.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhotoFilter<'a> {
+    pub code: Option<&'a str>,
+    pub unit_id: Option<&'a str>,
+    pub within: Option<&'a str>,
+}
+
+/// Photos of failures over `[from_day, to_day]` as `filter` says, most score lost first,
+/// at most `limit`.
 pub fn failed_photos(
     conn: &mut dyn Conn,
-    code: &str,
+    filter: PhotoFilter<'_>,
     from_day: i64,
     to_day: i64,
-    within: &str,
     limit: u64,
 ) -> StoreResult<Vec<FailedPhoto>> {
     let lost = Expr::col(("inspection_items", "standard")).sub(Expr::col(("inspection_items", "score")));
-    conn.query(
-        &Query::select()
-            .column(("attachments", "photo_id"))
-            .column(("points", "name"))
-            .column(("points", "unit_id"))
-            .expr(lost.clone())
-            .from("inspections")
-            .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
-            .inner_join("points", Expr::col(("points", "id")).equals(("inspections", "point_id")))
-            .inner_join(
-                "attachments",
-                Expr::col(("attachments", "owner_id"))
-                    .equals(("inspection_items", "id"))
-                    .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
-            )
-            .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
-            .and_where(Expr::col(("inspection_items", "item_code")).eq(code))
-            .and_where(Expr::col(("inspection_items", "failed")).eq(true))
-            .and_where(Expr::col(("points", "scope_path")).like(format!("{within}%")))
-            .order_by_expr(lost, Order::Desc)
-            .order_by(("inspections", "at"), Order::Desc)
-            .order_by(("attachments", "photo_id"), Order::Asc)
-            .limit(limit)
-            .to_owned(),
-    )?
-    .iter()
-    .map(|r| Ok(FailedPhoto { photo_id: r.string(0)?, point: r.string(1)?, unit_id: r.string(2)?, lost: r.f64(3)? }))
-    .collect()
+    let mut q = Query::select()
+        .column(("attachments", "photo_id"))
+        .column(("points", "name"))
+        .column(("points", "unit_id"))
+        .expr(lost.clone())
+        .from("inspections")
+        .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
+        .inner_join("points", Expr::col(("points", "id")).equals(("inspections", "point_id")))
+        .inner_join(
+            "attachments",
+            Expr::col(("attachments", "owner_id"))
+                .equals(("inspection_items", "id"))
+                .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
+        )
+        .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
+        .and_where(Expr::col(("inspection_items", "failed")).eq(true))
+        .to_owned();
+    if let Some(code) = filter.code {
+        q.and_where(Expr::col(("inspection_items", "item_code")).eq(code));
+    }
+    if let Some(unit) = filter.unit_id {
+        q.and_where(Expr::col(("points", "unit_id")).eq(unit));
+    }
+    if let Some(within) = filter.within {
+        q.and_where(Expr::col(("points", "scope_path")).like(format!("{within}%")));
+    }
+    q.order_by_expr(lost, Order::Desc)
+        .order_by(("inspections", "at"), Order::Desc)
+        .order_by(("attachments", "photo_id"), Order::Asc)
+        .limit(limit);
+    conn.query(&q)?
+        .iter()
+        .map(|r| Ok(FailedPhoto { photo_id: r.string(0)?, point: r.string(1)?, unit_id: r.string(2)?, lost: r.f64(3)? }))
+        .collect()
 }
 
 /// A case an inspection failure opened or added to, still open.
@@ -700,33 +714,4 @@ pub fn linked_open_cases(conn: &mut dyn Conn, from_day: i64, to_day: i64, within
         }
     }
     Ok(out)
-}
-
-/// Photos of failures at the points a unit answers for, over `[from_day, to_day]`, most
-/// score lost first.
-pub fn unit_failed_photos(conn: &mut dyn Conn, unit_id: &str, from_day: i64, to_day: i64, limit: u64) -> StoreResult<Vec<String>> {
-    let lost = Expr::col(("inspection_items", "standard")).sub(Expr::col(("inspection_items", "score")));
-    conn.query(
-        &Query::select()
-            .column(("attachments", "photo_id"))
-            .from("inspections")
-            .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
-            .inner_join("points", Expr::col(("points", "id")).equals(("inspections", "point_id")))
-            .inner_join(
-                "attachments",
-                Expr::col(("attachments", "owner_id"))
-                    .equals(("inspection_items", "id"))
-                    .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
-            )
-            .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
-            .and_where(Expr::col(("inspection_items", "failed")).eq(true))
-            .and_where(Expr::col(("points", "unit_id")).eq(unit_id))
-            .order_by_expr(lost, Order::Desc)
-            .order_by(("attachments", "photo_id"), Order::Asc)
-            .limit(limit)
-            .to_owned(),
-    )?
-    .iter()
-    .map(|r| r.string(0))
-    .collect()
 }
