@@ -208,6 +208,17 @@ impl App {
         })
     }
 
+    /// Every task and every milestone.
+    async fn all_tasks(&self) -> AppResult<(Vec<TaskRow>, Vec<MilestoneRow>)> {
+        self.store()
+            .read(|c| {
+                let tasks = db::tasks(c)?;
+                let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
+                Ok::<_, AppError>((tasks, db::milestones(c, &ids)?))
+            })
+            .await
+    }
+
     /// Sets a key task or drive with its milestones.
     pub async fn create_task(&self, actor: &Actor, input: TaskInput) -> AppResult<TaskView> {
         if !actor.can_somewhere(Permission::ManageTasks) {
@@ -277,14 +288,7 @@ impl App {
         if !actor.can_somewhere(Permission::ReadIndicators) {
             return Err(AppError::Forbidden);
         }
-        let (tasks, milestones) = self
-            .store()
-            .read(|c| {
-                let tasks = db::tasks(c)?;
-                let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
-                Ok::<_, AppError>((tasks, db::milestones(c, &ids)?))
-            })
-            .await?;
+        let (tasks, milestones) = self.all_tasks().await?;
         let mut out = Vec::new();
         for t in tasks.into_iter().filter(|t| self.may_read_task(actor, t)) {
             let ms = milestones.iter().filter(|m| m.task_id == t.id).cloned().collect();
@@ -348,14 +352,7 @@ impl App {
         if !actor.can_somewhere(Permission::ReportProgress) {
             return Ok(Vec::new());
         }
-        let (tasks, milestones) = self
-            .store()
-            .read(|c| {
-                let tasks = db::tasks(c)?;
-                let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
-                Ok::<_, AppError>((tasks, db::milestones(c, &ids)?))
-            })
-            .await?;
+        let (tasks, milestones) = self.all_tasks().await?;
         let today = beijing_date(self.now());
         let mut out = Vec::new();
         for t in tasks.iter().filter(|t| actor.can(Permission::ReportProgress, &t.lead_path)) {

@@ -3,14 +3,6 @@
 
 use super::*;
 
-fn key(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn opt_key(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).null().to_owned()
-}
-
 fn sums_table(name: &'static str, per_item: bool) -> sea_query::TableCreateStatement {
     let mut t = Table::create()
         .table(name)

@@ -3,14 +3,6 @@
 
 use super::*;
 
-fn key(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn opt_key(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).null().to_owned()
-}
-
 pub(super) fn steps() -> Vec<Step> {
     vec![
         Step::Table(

@@ -77,6 +77,15 @@ pub(super) fn id(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).string_len(36).not_null().primary_key().to_owned()
 }
 
+/// A UUIDv7 id referring to another row.
+pub(super) fn key(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).not_null().to_owned()
+}
+
+pub(super) fn opt_key(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).null().to_owned()
+}
+
 pub(super) fn text(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().not_null().to_owned()
 }
