@@ -31,7 +31,7 @@ fn table_rows(t: &RankTable) -> (Vec<String>, Vec<u32>, Vec<Vec<String>>) {
             .iter()
             .map(|r| vec![r.rank.to_string(), r.name.clone(), pct(r.rate), r.inspections.to_string(), pct(r.rectified_rate)])
             .collect();
-        return (columns, vec![2, 6, 4, 4, 5], rows);
+        return (columns, vec![3, 6, 4, 4, 5], rows);
     }
     let columns = ["名次", "单位", "得分率", "较上期", "督查点位次", "发现问题", "按期整改率"].map(String::from).to_vec();
     let rows = t
@@ -49,7 +49,7 @@ fn table_rows(t: &RankTable) -> (Vec<String>, Vec<u32>, Vec<Vec<String>>) {
             ]
         })
         .collect();
-    (columns, vec![2, 6, 3, 3, 4, 4, 4], rows)
+    (columns, vec![3, 6, 3, 3, 4, 4, 4], rows)
 }
 
 /// The document of a bulletin; `photos` holds the bytes of each shown photo (`None`: gone).
@@ -81,6 +81,8 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
     let shown: Vec<_> = c.problems.iter().filter(|p| p.shown).collect();
     if !shown.is_empty() {
         heading(&mut blocks, "典型问题");
+        // Figures are numbered in order, counting only problems that have one.
+        let mut figure = 0;
         for (i, p) in shown.iter().enumerate() {
             blocks.push(Block::Subheading(format!("\u{ff08}{}\u{ff09}{} {}", NUMERALS.get(i).copied().unwrap_or("十"), p.code, p.text)));
             let mut s = format!("本期失分{}分,不达标{}次", p.lost, p.failed);
@@ -93,7 +95,8 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
             s.push('。');
             blocks.push(Block::Paragraph(s));
             if let Some(id) = &p.photo_id {
-                let caption = format!("图{} {}", i + 1, p.caption);
+                figure += 1;
+                let caption = format!("图{figure} {}", p.caption);
                 match photos.get(id) {
                     Some(Some(bytes)) => blocks.push(Block::Photo { bytes: bytes.clone(), caption }),
                     _ => blocks.push(Block::Missing(format!("{caption}(照片已不存在)"))),
