@@ -6,6 +6,7 @@ mod cases;
 mod info_reports;
 mod inspections;
 mod key_tasks;
+mod merchants;
 pub mod open311;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<App> {
         .merge(bulletins::routes())
         .merge(info_reports::routes())
         .merge(key_tasks::routes())
+        .merge(merchants::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

@@ -23,6 +23,7 @@ pub mod info_reports;
 pub mod inspections;
 pub mod key_tasks;
 pub mod menu;
+pub mod merchants;
 pub mod open311;
 pub mod people;
 

@@ -24,7 +24,7 @@ pub struct NewAccount {
     pub org_code: String,
 }
 
-fn check_phone(phone: &str) -> bool {
+pub(crate) fn check_phone(phone: &str) -> bool {
     let digits = phone.chars().filter(|c| c.is_ascii_digit()).count();
     (5..=20).contains(&digits) && phone.chars().all(|c| c.is_ascii_digit() || "-+ ".contains(c))
 }

@@ -126,6 +126,9 @@ enum ImportCommand {
     },
     /// Inspection points (点位) from .xlsx or .csv (名称, 点位类型, 纬度, 经度, 责任单位, 地址).
     Points { file: PathBuf },
+    /// Merchants (门前五包) from .xlsx or .csv (商户名称, 地址, 纬度, 经度, 联系人, 电话,
+    /// 经营类别, 签订日期; optionally 营业执照号, 所在道路, 责任区).
+    Merchants { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -399,6 +402,11 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
             spinner.set_message(format!("checking and importing {}", file.display()));
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             app.import_points(&Actor::console(), &bytes, lang).await.map(|(a, u)| format!("points imported: {a} new, {u} updated"))
+        }
+        ImportCommand::Merchants { file } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            app.import_merchants(&Actor::console(), &bytes, lang).await.map(|n| format!("已导入商户 {n} 家 (merchants imported: {n})"))
         }
     };
     spinner.finish_and_clear();

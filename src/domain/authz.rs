@@ -101,6 +101,8 @@ permissions! {
     ManageTasks = "manage_tasks",
     /// Report progress on the milestones of tasks one's unit leads or cooperates in.
     ReportProgress = "report_progress",
+    /// Keep the merchant registry (门前五包) of the subtree: import, pledges.
+    ManageMerchants = "manage_merchants",
 }
 
 impl Role {
@@ -136,6 +138,7 @@ impl Role {
                 AnswerNotices,
                 SubmitReports,
                 ReportProgress,
+                ManageMerchants,
             ],
             Role::CommunityAdmin => &[
                 ReadOrg,
@@ -149,6 +152,7 @@ impl Role {
                 AnswerNotices,
                 SubmitReports,
                 ReportProgress,
+                ManageMerchants,
             ],
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
             Role::DepartmentHandler => {

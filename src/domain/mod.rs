@@ -13,6 +13,7 @@ pub mod info_report;
 pub mod inspection;
 pub mod key_task;
 pub mod manual;
+pub mod merchant;
 pub mod net;
 pub mod org;
 pub mod photo;

@@ -19,6 +19,7 @@ pub mod ceiling;
 pub mod info_reports;
 pub mod inspections;
 pub mod key_tasks;
+pub mod merchants;
 pub mod org;
 pub mod people;
 mod postgres;

@@ -210,6 +210,16 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     let task_id = task["id"].as_str().unwrap_or_else(|| panic!("no task: {task}")).to_string();
     let milestone = task["milestones"][0]["id"].as_str().unwrap().to_string();
     let step = json!({ "percent": 40, "text": "已摸排 12 栋楼" });
+    // 门前五包: one merchant in the grid worker's grid, imported by 开元's admin.
+    let shop = |name: &str, licence: &str| {
+        format!("商户名称,地址,纬度,经度,联系人,电话,经营类别,签订日期,营业执照号\n{name},开元路 1 号,{lat},{lon},王建国,13800001111,餐饮,2026-11-30,{licence}\n").into_bytes()
+    };
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(shop("老王烧烤", "91370115MA3C0001")).file_name("m.csv"));
+    let r = community_c.post(t.url("/api/v1/merchants/import")).header("X-CSRF-Token", &ccs).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let merchants = get_json(&community_c, t.url("/api/v1/merchants")).await;
+    let merchant_id = merchants[0]["id"].as_str().unwrap_or_else(|| panic!("no merchant: {merchants}")).to_string();
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -615,6 +625,35 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
             200,
         ),
         row(Some("leader"), M::POST, "POST /bulletins/{id}/accounts", format!("/bulletins/{issued}/accounts"), Body::Json(account), 403),
+        row(Some("volunteer"), M::GET, "GET /merchants", "/merchants", Body::None, 200),
+        row(None, M::GET, "GET /merchants", "/merchants", Body::None, 401),
+        row(
+            Some("community"),
+            M::POST,
+            "POST /merchants/import",
+            "/merchants/import",
+            Body::File("file", shop("张记面馆", "91370115MA3C0002"), "m.csv"),
+            200,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /merchants/import",
+            "/merchants/import",
+            Body::File("file", shop("李记", "91370115MA3C0003"), "m.csv"),
+            403,
+        ),
+        row(Some("community"), M::GET, "GET /merchants/{id}", format!("/merchants/{merchant_id}"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /merchants/{id}", format!("/merchants/{merchant_id}"), Body::None, 404),
+        row(
+            Some("gridworker"),
+            M::GET,
+            "GET /merchants/{id}/pledge.docx",
+            format!("/merchants/{merchant_id}/pledge.docx"),
+            Body::None,
+            200,
+        ),
+        row(Some("volunteer"), M::GET, "GET /merchants/{id}/pledge.docx", format!("/merchants/{merchant_id}/pledge.docx"), Body::None, 404),
         row(Some("handler"), M::GET, "GET /tasks", "/tasks", Body::None, 200),
         row(Some("volunteer"), M::GET, "GET /tasks", "/tasks", Body::None, 403),
         row(Some("leader"), M::POST, "POST /tasks", "/tasks", Body::Json(task_body.clone()), 201),

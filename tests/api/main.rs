@@ -17,6 +17,7 @@ mod key_tasks;
 mod layers;
 mod limits;
 mod locate;
+mod merchants;
 mod open311;
 mod openapi;
 mod photos;

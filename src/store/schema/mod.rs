@@ -29,6 +29,7 @@ mod m015_bulletins;
 mod m016_meetings;
 mod m017_info_reports;
 mod m018_key_tasks;
+mod m019_merchants;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -71,6 +72,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 16, name: "晒比评述: units' accounts and the panel's scores", steps: m016_meetings::steps },
     Migration { version: 17, name: "info reports and their review", steps: m017_info_reports::steps },
     Migration { version: 18, name: "key tasks, drives, milestones and progress", steps: m018_key_tasks::steps },
+    Migration { version: 19, name: "merchants and their pledges (门前五包)", steps: m019_merchants::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {
