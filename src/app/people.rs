@@ -71,6 +71,33 @@ pub fn read_table(path: &Path) -> Result<Vec<Vec<String>>, String> {
     read_table_bytes(&bytes, ext == "csv")
 }
 
+/// Which column of a sheet's header holds each field: `columns` lists, per field, the titles
+/// an office may write (matched without case, spaces or a byte-order mark); the first match
+/// wins.
+pub(crate) fn column_map(header: &[String], columns: &[(&'static str, &[&str])]) -> HashMap<&'static str, usize> {
+    let mut col = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
+        if let Some((field, _)) = columns.iter().find(|(_, names)| names.contains(&h.as_str())) {
+            col.entry(*field).or_insert(i);
+        }
+    }
+    col
+}
+
+/// The first title of each `required` field the header lacks.
+pub(crate) fn missing_columns(
+    col: &HashMap<&'static str, usize>,
+    columns: &[(&'static str, &[&'static str])],
+    required: &[&'static str],
+) -> Vec<&'static str> {
+    required
+        .iter()
+        .filter(|f| !col.contains_key(*f))
+        .map(|f| columns.iter().find(|(k, _)| k == f).map(|(_, n)| n[0]).unwrap_or(f))
+        .collect()
+}
+
 /// The same from bytes: a spreadsheet (recognised by content), or CSV when `csv` is set or
 /// the bytes are not a workbook.
 pub fn read_table_bytes(bytes: &[u8], csv: bool) -> Result<Vec<Vec<String>>, String> {
@@ -109,13 +136,7 @@ pub fn parse_people(
     let Some(header) = rows.first() else {
         return Err(vec![problem(0, "import.people.empty", &[])]);
     };
-    let mut col: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
-        let h = h.trim().to_lowercase();
-        if let Some((field, _)) = HEADERS.iter().find(|(_, names)| names.contains(&h.as_str())) {
-            col.entry(field).or_insert(i);
-        }
-    }
+    let col = column_map(header, &HEADERS);
     let missing: Vec<&str> = ["name", "role", "org"].into_iter().filter(|f| !col.contains_key(f)).collect();
     if !missing.is_empty() {
         return Err(vec![problem(1, "import.people.missing_columns", &[("columns", &missing.join(", "))])]);

@@ -139,18 +139,8 @@ impl App {
         };
         let table = crate::app::people::read_table_bytes(bytes, false).map_err(unreadable)?;
         let Some(header) = table.first() else { return Err(unreadable("empty".into())) };
-        let mut col: HashMap<&str, usize> = HashMap::new();
-        for (i, h) in header.iter().enumerate() {
-            let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
-            if let Some((field, _)) = COLUMNS.iter().find(|(_, names)| names.contains(&h.as_str())) {
-                col.entry(field).or_insert(i);
-            }
-        }
-        let missing: Vec<&str> = ["name", "point_type", "unit"]
-            .iter()
-            .filter(|f| !col.contains_key(*f))
-            .map(|f| COLUMNS.iter().find(|(k, _)| k == f).map(|(_, n)| n[0]).unwrap_or(f))
-            .collect();
+        let col = crate::app::people::column_map(header, &COLUMNS);
+        let missing = crate::app::people::missing_columns(&col, &COLUMNS, &["name", "point_type", "unit"]);
         if !missing.is_empty() {
             return Err(AppError::InvalidFile(vec![FileProblem {
                 row: 1,
