@@ -148,7 +148,7 @@ struct LoginBody {
 }
 
 #[derive(Serialize)]
-struct SessionInfo<'a> {
+pub(crate) struct SessionInfo<'a> {
     person_id: &'a str,
     name: &'a str,
     roles: &'a [crate::domain::authz::Grant],
@@ -160,7 +160,7 @@ struct SessionInfo<'a> {
 }
 
 impl<'a> SessionInfo<'a> {
-    fn of(actor: &'a crate::domain::authz::Actor, csrf_token: Option<&'a str>) -> Self {
+    pub(crate) fn of(actor: &'a crate::domain::authz::Actor, csrf_token: Option<&'a str>) -> Self {
         SessionInfo {
             person_id: &actor.person_id,
             name: &actor.name,

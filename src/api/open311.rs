@@ -461,8 +461,7 @@ async fn create_request(app: &App, fmt: Fmt, params: Params, media: Option<Vec<u
 }
 
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
+    crate::http::public_base(headers)
 }
 
 fn open_or_closed(s: Status) -> &'static str {

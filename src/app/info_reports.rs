@@ -278,6 +278,7 @@ impl App {
                 }
             }
             let doc = OfficialDoc {
+                paper: Default::default(),
                 title: v.report.title.clone(),
                 subtitle: Some(format!("{kind} · {}", v.unit_name)),
                 blocks,

@@ -17,6 +17,9 @@ crate::string_enum! {
         DepartmentHandler = "department_handler" | "部门处置人员" | "部门人员" | "处置人员",
         Inspector = "inspector" | "督查员" | "测评员",
         Volunteer = "volunteer" | "志愿者",
+        /// A shop's own account under 门前五包 (made at its first login with the code on its
+        /// pledge): sees its checks, answers the cases its frontage opened.
+        Merchant = "merchant" | "商户",
     }
 }
 
@@ -103,6 +106,10 @@ permissions! {
     ReportProgress = "report_progress",
     /// Keep the merchant registry (门前五包) of the subtree: import, pledges.
     ManageMerchants = "manage_merchants",
+    /// Check the frontage of the shops of the subtree (门前五包 检查) on the phone.
+    CheckFrontage = "check_frontage",
+    /// A merchant's own account: its checks and cases, answered with a photo of the fix.
+    ActAsMerchant = "act_as_merchant",
 }
 
 impl Role {
@@ -124,6 +131,7 @@ impl Role {
                 ManageManual,
                 PlanInspections,
                 ReadInspections,
+                ManageMerchants,
             ],
             Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections, ReviewUnits, ManageTasks],
             Role::Dispatcher => &[
@@ -139,6 +147,7 @@ impl Role {
                 SubmitReports,
                 ReportProgress,
                 ManageMerchants,
+                CheckFrontage,
             ],
             Role::CommunityAdmin => &[
                 ReadOrg,
@@ -153,8 +162,9 @@ impl Role {
                 SubmitReports,
                 ReportProgress,
                 ManageMerchants,
+                CheckFrontage,
             ],
-            Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections],
+            Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections, CheckFrontage],
             Role::DepartmentHandler => {
                 &[ReadOrg, ReadCases, HandleCases, ReadIndicators, ReadInspections, AnswerNotices, SubmitReports, ReportProgress]
             }
@@ -169,8 +179,10 @@ impl Role {
                 WriteBulletins,
                 ReviewUnits,
                 ReviewReports,
+                CheckFrontage,
             ],
-            Role::Volunteer => &[ReadOrg, SubmitReports],
+            Role::Volunteer => &[ReadOrg, SubmitReports, CheckFrontage],
+            Role::Merchant => &[ActAsMerchant],
         }
     }
 }

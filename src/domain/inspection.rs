@@ -37,6 +37,8 @@ crate::string_enum! {
         Mock = "mock" | "模拟测评",
         /// 回头看: a re-check of what failed in an earlier round.
         Recheck = "recheck" | "回头看",
+        /// 门前五包检查: the day's frontage checks, shops added as they are walked.
+        Frontage = "frontage" | "门前五包检查",
     }
 }
 

@@ -73,11 +73,38 @@ pub enum Block {
 /// A document: title, the line under it (the number), the body, the issuing office and date.
 #[derive(Debug, Clone)]
 pub struct OfficialDoc {
+    pub paper: Paper,
     pub title: String,
     pub subtitle: Option<String>,
     pub blocks: Vec<Block>,
     pub issuer: String,
     pub date: String,
+}
+
+/// The sheet a document is printed on: A4 for documents, A3 for what is posted (红黑榜).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Paper {
+    #[default]
+    A4,
+    A3,
+}
+
+impl Paper {
+    /// Width and height in twips.
+    fn size(self) -> (u32, u32) {
+        match self {
+            Paper::A4 => (11_906, 16_838),
+            Paper::A3 => (16_838, 23_811),
+        }
+    }
+
+    /// The text block's width: the sheet less the standard's side margins (28 + 26 mm).
+    fn text_width_mm(self) -> f64 {
+        match self {
+            Paper::A4 => TEXT_WIDTH_MM,
+            Paper::A3 => 297.0 - 54.0,
+        }
+    }
 }
 
 fn fonts(east_asia: &str, latin: &str) -> RunFonts {
@@ -107,9 +134,9 @@ pub fn png_for_document(bytes: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
     Some((out.into_inner(), rgb.width(), rgb.height()))
 }
 
-fn table(columns: &[String], widths: &[u32], rows: &[Vec<String>]) -> Table {
+fn table(columns: &[String], widths: &[u32], rows: &[Vec<String>], text_width_mm: f64) -> Table {
     let total: u32 = widths.iter().sum::<u32>().max(1);
-    let width_twips = mm_twips(TEXT_WIDTH_MM) as u32;
+    let width_twips = mm_twips(text_width_mm) as u32;
     let grid: Vec<usize> =
         (0..columns.len()).map(|i| (widths.get(i).copied().unwrap_or(1) as u64 * width_twips as u64 / total as u64) as usize).collect();
     // The header row keeps with the first row below it: a table never starts at a page's foot.
@@ -162,7 +189,7 @@ pub fn write(doc: &OfficialDoc) -> Result<Vec<u8>, ExportError> {
             .add_text(" —"),
     );
     let mut d = Docx::new()
-        .page_size(11_906, 16_838)
+        .page_size(doc.paper.size().0, doc.paper.size().1)
         .page_margin(margin)
         .default_fonts(fonts(BODY_FONT, "Times New Roman"))
         .default_size(BODY_SIZE)
@@ -205,9 +232,9 @@ pub fn write(doc: &OfficialDoc) -> Result<Vec<u8>, ExportError> {
                     .keep_next(Some(i) == last_paragraph)
                     .add_run(body_run(t)),
             ),
-            Block::Table { columns, widths, rows } => {
-                d.add_table(table(columns, widths, rows)).add_paragraph(Paragraph::new().line_spacing(LineSpacing::new().after(120)))
-            }
+            Block::Table { columns, widths, rows } => d
+                .add_table(table(columns, widths, rows, doc.paper.text_width_mm()))
+                .add_paragraph(Paragraph::new().line_spacing(LineSpacing::new().after(120))),
             Block::Photo { bytes, caption } => match png_for_document(bytes) {
                 Some((png, w, h)) => {
                     let scale = (PHOTO_MAX_W_MM / w as f64).min(PHOTO_MAX_H_MM / h as f64);
@@ -264,6 +291,7 @@ mod tests {
     #[test]
     fn a_document_holds_its_title_table_photo_and_signature() {
         let doc = OfficialDoc {
+            paper: Paper::A4,
             title: "关于督查情况的通报".into(),
             subtitle: Some("2026 年第 6 期".into()),
             blocks: vec![

@@ -32,6 +32,14 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The `Set-Cookie` value of a session (an empty token and age 0 end it).
+/// The address the caller reached the service at (scheme from `X-Forwarded-Proto` behind a
+/// proxy), for links that leave the page: Open311 media URLs, door codes.
+pub fn public_base(headers: &HeaderMap) -> String {
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).filter(|s| *s == "https").unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
 pub fn session_cookie(token: &str, max_age_secs: i64) -> String {
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}")
 }

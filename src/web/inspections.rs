@@ -412,8 +412,11 @@ async fn rounds_page(app: &App, caller: &Caller, actor: &Actor, q: &PeriodQuery,
         typed.kind = "inspection".into();
     }
     let types: Vec<(String, usize, usize)> = types.into_iter().map(|(k, n)| (k, n, (n / 5).max(1))).collect();
-    let kinds: Vec<(&str, String)> =
-        RoundKind::ALL.iter().map(|k| (k.as_str(), t(lang, &format!("web.insp_kind_{}", k.as_str()), &[]))).collect();
+    let kinds: Vec<(&str, String)> = RoundKind::ALL
+        .iter()
+        .filter(|k| **k != RoundKind::Frontage)
+        .map(|k| (k.as_str(), t(lang, &format!("web.insp_kind_{}", k.as_str()), &[])))
+        .collect();
     desk(
         caller,
         actor,

@@ -165,7 +165,7 @@ pub(crate) fn document(b: &BulletinView, photos: &HashMap<String, Option<Vec<u8>
         (None, BulletinStatus::Draft) => Some("(草稿)".into()),
         (None, _) => None,
     };
-    OfficialDoc { title: c.title.clone(), subtitle, blocks, issuer: c.issuer.clone(), date: b.date.clone() }
+    OfficialDoc { paper: Default::default(), title: c.title.clone(), subtitle, blocks, issuer: c.issuer.clone(), date: b.date.clone() }
 }
 
 impl App {

@@ -83,7 +83,7 @@ impl App {
         self.store_manual(actor, manual).await
     }
 
-    async fn store_manual(&self, actor: &Actor, manual: Manual) -> AppResult<ManualSummary> {
+    pub(crate) async fn store_manual(&self, actor: &Actor, manual: Manual) -> AppResult<ManualSummary> {
         let (now, by) = (self.now(), actor.name.clone());
         self.store()
             .write(move |c| {

@@ -104,6 +104,10 @@ impl App {
         if !actor.can_somewhere(Permission::PlanInspections) {
             return Err(AppError::Forbidden);
         }
+        if plan.kind == crate::domain::inspection::RoundKind::Frontage {
+            // The day's frontage round is made by the first check of the day.
+            return Err(AppError::InvalidParameter("kind".into()));
+        }
         let name = plan.name.trim().to_string();
         if name.is_empty() {
             return Err(AppError::MissingParameter("name".into()));

@@ -134,8 +134,13 @@ impl App {
                 let rp = db::round_point(c, &r, &p)?.ok_or(AppError::NotFound(Thing::Point))?;
                 let point = db::point(c, &p)?.ok_or(AppError::NotFound(Thing::Point))?;
                 let assigned = rp.inspector_id.as_deref() == Some(actor.person_id.as_str()) && actor.is_person();
-                let may =
-                    (assigned && actor.can_somewhere(Permission::Inspect)) || actor.can(Permission::PlanInspections, &point.scope_path);
+                // A frontage round is walked by whoever may check the shop's frontage.
+                let checker = if round.kind == RoundKind::Frontage {
+                    actor.can(Permission::CheckFrontage, &point.scope_path)
+                } else {
+                    actor.can_somewhere(Permission::Inspect)
+                };
+                let may = (assigned && checker) || actor.can(Permission::PlanInspections, &point.scope_path);
                 if !may {
                     return Err(if actor.can(Permission::ReadInspections, &point.scope_path) {
                         AppError::Invalid(Invalid::NotYourPoint)
@@ -242,6 +247,13 @@ impl App {
                     && let Some(existing) = case_db::idempotent_case(c, k)?
                 {
                     return Ok(existing);
+                }
+                // A shop that no longer trades is not checked.
+                if point.point_type == crate::domain::merchant::FRONTAGE_TYPE
+                    && let Some(m) = crate::store::merchants::by_point(c, &point.id)?
+                    && m.status != crate::domain::merchant::MerchantStatus::Open
+                {
+                    return Err(AppError::Invalid(Invalid::MerchantNotOpen));
                 }
                 if !db::mark_inspected(c, &round.id, &point.id, &inspection_id)? {
                     return Err(AppError::Invalid(Invalid::AlreadyInspected));

@@ -154,6 +154,59 @@ pub fn upsert_points(conn: &mut dyn Conn, points: &[PointRow]) -> StoreResult<(u
     Ok((added, updated))
 }
 
+/// Whether a point of this type and name exists.
+pub fn point_named(conn: &mut dyn Conn, point_type: &str, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .query_opt(
+            &Query::select()
+                .column("id")
+                .from(PointRow::TABLE)
+                .and_where(Expr::col("point_type").eq(point_type))
+                .and_where(Expr::col("name").eq(name))
+                .to_owned(),
+        )?
+        .is_some())
+}
+
+/// Adds one point.
+pub fn insert_point(conn: &mut dyn Conn, p: &PointRow) -> StoreResult<()> {
+    conn.execute(&p.insert())?;
+    Ok(())
+}
+
+/// Adds a round unless one with its id exists (the day's frontage round, which every
+/// inspector of the day shares).
+pub fn ensure_round(conn: &mut dyn Conn, r: &RoundRow) -> StoreResult<()> {
+    if round(conn, &r.id)?.is_none() {
+        conn.execute(&r.insert().on_conflict(sea_query::OnConflict::column("id").do_nothing().to_owned()).to_owned())?;
+    }
+    Ok(())
+}
+
+/// Adds a point to a round for an inspector; a point already in the round and not inspected
+/// passes to this inspector. `false` when it was inspected already.
+pub fn take_round_point(conn: &mut dyn Conn, rp: &RoundPointRow) -> StoreResult<bool> {
+    match round_point(conn, &rp.round_id, &rp.point_id)? {
+        Some(existing) if existing.inspection_id.is_some() => Ok(false),
+        Some(_) => {
+            set_inspector(conn, &rp.round_id, &rp.point_id, rp.inspector_id.as_deref())?;
+            Ok(true)
+        }
+        None => {
+            conn.insert_rows(RoundPointRow::TABLE, RoundPointRow::COLUMNS, vec![rp.values()])?;
+            Ok(true)
+        }
+    }
+}
+
+/// The inspections at a point, newest first.
+pub fn inspections_at(conn: &mut dyn Conn, point_id: &str, limit: u64) -> StoreResult<Vec<InspectionRow>> {
+    conn.query(&InspectionRow::select().and_where(Expr::col("point_id").eq(point_id)).order_by("at", Order::Desc).limit(limit).to_owned())?
+        .iter()
+        .map(InspectionRow::decode)
+        .collect()
+}
+
 /// Active points within the given scopes (all when `within` is empty), by type then name.
 pub fn points(conn: &mut dyn Conn, within: &[String], point_type: Option<&str>) -> StoreResult<Vec<PointRow>> {
     let mut q = PointRow::select().and_where(Expr::col("active").eq(true)).to_owned();

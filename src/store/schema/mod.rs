@@ -30,6 +30,7 @@ mod m016_meetings;
 mod m017_info_reports;
 mod m018_key_tasks;
 mod m019_merchants;
+mod m020_frontage;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -73,6 +74,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "info reports and their review", steps: m017_info_reports::steps },
     Migration { version: 18, name: "key tasks, drives, milestones and progress", steps: m018_key_tasks::steps },
     Migration { version: 19, name: "merchants and their pledges (门前五包)", steps: m019_merchants::steps },
+    Migration { version: 20, name: "frontage checks, door codes, merchant accounts, red and black lists", steps: m020_frontage::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {

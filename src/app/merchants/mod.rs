@@ -1,6 +1,18 @@
 //! 门前五包, the registry: merchants with their place (→ grid, community), frontage, contact
 //! (masked in every view), business kind, licence and pledge; imported from Excel all or
 //! nothing; the pledge (责任书) as a Word document naming the five responsibilities.
+//!
+//! `frontage` (the responsibilities, the walking list, checks on the inspection engine),
+//! `boards` (红黑榜: rules, monthly lists, publishing, referrals, the credit file, the
+//! poster), `door` (the door code citizens scan, the merchant's own login and cases).
+
+mod boards;
+mod door;
+mod frontage;
+
+pub use boards::{Board, BoardRow, CreditFile, month_text, parse_month};
+pub use door::{DoorView, MerchantHome};
+pub use frontage::{CheckBrief, Duty, FrontageForm, NearbyMerchant};
 
 use std::collections::{HashMap, HashSet};
 
@@ -55,7 +67,7 @@ fn day(raw: &str) -> Option<NaiveDate> {
 }
 
 impl App {
-    fn merchant_view(&self, m: MerchantRow) -> MerchantView {
+    pub(crate) fn merchant_view(&self, m: MerchantRow) -> MerchantView {
         let dir = self.directory();
         MerchantView {
             grid_name: dir.unit(&m.grid_id).map(|u| u.name.clone()).unwrap_or_default(),
@@ -198,6 +210,10 @@ impl App {
                     pledge_by: get("contact"),
                     status: MerchantStatus::Open,
                     created_at: now,
+                    point_id: None,
+                    door_token: db::new_door_token(),
+                    account_id: None,
+                    code_serial: 1,
                 },
             ));
         }
@@ -219,11 +235,25 @@ impl App {
         Ok(count)
     }
 
-    /// The pledge (门前五包责任书) of a merchant as a Word document: (file name, bytes).
-    pub async fn pledge_docx(&self, actor: &Actor, id: &str) -> AppResult<(String, Vec<u8>)> {
+    /// The pledge (门前五包责任书) of a merchant as a Word document: the responsibilities the
+    /// district names now, the frontage, the door code and the shop's login code. `base` is
+    /// the address citizens reach the service at. (file name, bytes)
+    pub async fn pledge_docx(&self, actor: &Actor, id: &str, base: &str) -> AppResult<(String, Vec<u8>)> {
         let v = self.merchant(actor, id).await?;
+        let key = id.to_string();
+        let row = self.store().read(move |c| db::merchant(c, &key)).await?.ok_or(AppError::NotFound(Thing::Merchant))?;
+        if !actor.can(Permission::ManageMerchants, &row.grid_path) {
+            return Err(AppError::Forbidden);
+        }
         let m = &v.merchant;
-        let duties = default_duties();
+        let mut duties: Vec<(String, String)> =
+            self.frontage_duties().await?.into_iter().map(|d| (d.name, d.meaning.unwrap_or_default())).collect();
+        if duties.is_empty() {
+            duties = default_duties().into_iter().map(|d| (d.name, d.meaning)).collect();
+        }
+        let code = self.login_code(&row).await?;
+        let url = App::door_url(base, &row);
+        let qr = door::qr_png(&url, 8)?;
         let place = [m.street.clone(), m.address.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
         let frontage = m.frontage.clone().unwrap_or_else(|| "门店外墙至道路缘石,左右至与相邻商户的分界线".into());
         let mut blocks = vec![
@@ -234,12 +264,18 @@ impl App {
             Block::Table {
                 columns: vec!["责任".into(), "内容".into()],
                 widths: vec![2, 9],
-                rows: duties.iter().map(|d| vec![d.name.clone(), d.meaning.clone()]).collect(),
+                rows: duties.iter().map(|(n, m)| vec![n.clone(), m.clone()]).collect(),
             },
             Block::Heading("三、监督考核".into()),
             Block::Paragraph(
                 "社区、网格员和志愿者不定期检查,检查结果纳入每月红黑榜和商户信用档案;连续三个月列入黑榜的,移交市场监管部门处理。".into(),
             ),
+            Block::Heading("四、门牌码与商户登录".into()),
+            Block::Paragraph("下方二维码张贴于门前,市民扫码可查看本责任书和本店当月评比情况,并可反映门前问题。".into()),
+            Block::Photo { bytes: qr, caption: format!("门牌码:{url}") },
+            Block::Paragraph(format!(
+                "本店可凭登记手机号和商户码 {code} 登录“商户”页面,查看检查结果、回复整改。商户码请妥善保管,遗失可请社区重新签发,原码随即失效。"
+            )),
             Block::Paragraph(format!("所属社区:{}    所属网格:{}", v.community_name, v.grid_name)),
             Block::Paragraph(format!("责任人(签字):{}", m.pledge_by.as_deref().map(mask_name).unwrap_or_else(|| "________".into()))),
         ];
@@ -247,10 +283,14 @@ impl App {
             blocks.push(Block::Paragraph(format!("营业执照号:{}", m.licence.clone().unwrap_or_default())));
         }
         let date = m.pledge_day.and_then(day_of_key).map(official_date).unwrap_or_else(|| "    年  月  日".into());
-        let doc =
-            OfficialDoc {
-                title: "门前五包责任书".into(), subtitle: Some(m.name.clone()), blocks, issuer: v.community_name.clone(), date
-            };
+        let doc = OfficialDoc {
+            paper: Default::default(),
+            title: "门前五包责任书".into(),
+            subtitle: Some(m.name.clone()),
+            blocks,
+            issuer: v.community_name.clone(),
+            date,
+        };
         let name = format!("门前五包责任书-{}.docx", m.name);
         let bytes = tokio::task::spawn_blocking(move || crate::export::docx::write(&doc))
             .await
