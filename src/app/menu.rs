@@ -35,8 +35,17 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::Inspect) {
         out.push(item("inspect", "/inspect", true));
     }
+    if actor.can_somewhere(Permission::CheckFrontage) {
+        out.push(item("frontage", "/frontage", true));
+    }
     if actor.can_somewhere(Permission::ReadInspections) {
         out.push(item("inspections", "/inspections", false));
+    }
+    if actor.can_somewhere(Permission::ManageMerchants) || actor.can_somewhere(Permission::ReadInspections) {
+        out.push(item("merchants", "/merchants", false));
+    }
+    if actor.can_somewhere(Permission::ActAsMerchant) {
+        out.push(item("shop", "/merchant", true));
     }
     if actor.can_somewhere(Permission::ReadInspections) || actor.can_somewhere(Permission::WriteBulletins) {
         out.push(item("bulletins", "/bulletins", false));
@@ -68,7 +77,9 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
 /// on the phone's work page — report, to-do and today's work.
 pub fn home(actor: &Actor) -> &'static str {
     let queues = work_queues(actor);
-    if actor.can_somewhere(Permission::DispatchCases) {
+    if actor.can_somewhere(Permission::ActAsMerchant) {
+        "/merchant"
+    } else if actor.can_somewhere(Permission::DispatchCases) {
         "/todo"
     } else if queues.is_empty() && actor.can_somewhere(Permission::ReadIndicators) {
         "/dashboard"
@@ -116,7 +127,10 @@ mod tests {
         assert!(!keys(&actor(Role::Leader)).contains(&"todo"));
         assert!(!keys(&actor(Role::GridWorker)).contains(&"admin"));
         assert!(keys(&actor(Role::SystemAdmin)).contains(&"admin"));
-        assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report", "reports"], "a team sends info reports");
+        assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report", "frontage", "reports"], "a team sends info reports");
+        assert_eq!(home(&actor(Role::Merchant)), "/merchant", "a shop lands on its own page");
+        assert!(keys(&actor(Role::Merchant)).contains(&"shop") && !keys(&actor(Role::Merchant)).contains(&"merchants"));
+        assert!(keys(&actor(Role::GridWorker)).contains(&"frontage"), "grid workers walk the frontage checks");
         assert!(keys(&actor(Role::Leader)).contains(&"tasks") && keys(&actor(Role::Leader)).contains(&"bulletins"));
         assert!(keys(&actor(Role::Inspector)).contains(&"inspect"), "inspectors inspect on the phone");
         assert!(keys(&actor(Role::Leader)).contains(&"inspections") && !keys(&actor(Role::Leader)).contains(&"inspect"));

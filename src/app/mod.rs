@@ -16,6 +16,7 @@ pub mod demo;
 pub mod demo_bulletins;
 pub mod demo_cases;
 pub mod demo_inspections;
+pub mod demo_merchants;
 pub mod export;
 pub mod grids;
 pub mod indicators;

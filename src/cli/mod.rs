@@ -359,9 +359,17 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
             println!("已报送信息 {reports} 篇 (info reports sent)");
             let tasks = app.seed_demo_key_tasks().await.map_err(explain(lang))?;
             println!("已部署重点任务 {tasks} 项 (key tasks under way)");
+            let m = app.seed_demo_merchants().await.map_err(explain(lang))?;
+            println!(
+                "已登记门前五包商户 {} 家、检查 {} 次、立案 {} 件,发布红黑榜 3 个月:红榜 {} 家次、黑榜 {} 家次,移交市场监管 {} 家 (merchants, checks, cases, red, black, referred)",
+                m.merchants, m.checks, m.cases, m.red, m.black, m.referred
+            );
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);
+            }
+            if let Some((phone, code)) = m.login {
+                println!("  商户登录 merchant login: /merchant/login 手机号 {phone} 商户码 {code}");
             }
         }
         None => println!("数据目录已有数据,直接启动 (data directory already has data; serving it)"),

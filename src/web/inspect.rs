@@ -410,6 +410,7 @@ async fn result(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<Stri
         context! {
             round => v.round.name.clone(),
             round_id => v.round.id.clone(),
+            frontage => v.round.kind == crate::domain::inspection::RoundKind::Frontage,
             kind => t(lang, &format!("web.insp_kind_{}", v.round.kind.as_str()), &[]),
             point => v.point.point.name.clone(),
             point_type => v.point.point.point_type.clone(),

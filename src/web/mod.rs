@@ -10,6 +10,7 @@ mod info_reports;
 mod inspect;
 mod inspections;
 mod key_tasks;
+mod merchants;
 mod report;
 mod svg;
 
@@ -30,7 +31,7 @@ use crate::http::extract::{CsrfForm, Face};
 use crate::http::{Caller, LANG_COOKIE, Via, cookie, session_cookie};
 use crate::i18n::{Catalog, Lang};
 
-const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
+pub(super) const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
@@ -109,6 +110,7 @@ pub fn routes() -> Router<App> {
         .merge(grids::routes())
         .merge(admin::routes())
         .merge(inspect::routes())
+        .merge(merchants::routes())
         .merge(inspections::routes())
         .merge(bulletins::routes())
         .merge(info_reports::routes())

@@ -193,7 +193,7 @@ impl App {
     /// Starts the check of a shop: the shop joins today's round for this checker, and the
     /// form is the engine's, item by item.
     pub async fn frontage_form(&self, actor: &Actor, merchant_id: &str) -> AppResult<FrontageForm> {
-        let (round, point) = self.join_frontage_round(actor, merchant_id).await?;
+        let (round, point) = self.join_frontage_round(actor, merchant_id, self.now()).await?;
         let merchant = self.merchant_for_check(actor, merchant_id).await?;
         let form = self.inspect_form(actor, &round, &point).await?;
         Ok(FrontageForm { merchant: self.merchant_view(merchant), form })
@@ -208,8 +208,20 @@ impl App {
         input: SubmitInput,
         idempotency_key: Option<&str>,
     ) -> AppResult<InspectionView> {
-        let (round, point) = self.join_frontage_round(actor, merchant_id).await?;
-        self.submit_inspection(actor, &round, &point, input, idempotency_key).await
+        self.check_frontage_at(actor, merchant_id, input, idempotency_key, self.now()).await
+    }
+
+    /// The same at a given moment (the demo replays months of checks).
+    pub(crate) async fn check_frontage_at(
+        &self,
+        actor: &Actor,
+        merchant_id: &str,
+        input: SubmitInput,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> AppResult<InspectionView> {
+        let (round, point) = self.join_frontage_round(actor, merchant_id, now).await?;
+        self.submit_inspection_at(actor, &round, &point, input, idempotency_key, now).await
     }
 
     async fn merchant_for_check(&self, actor: &Actor, merchant_id: &str) -> AppResult<MerchantRow> {
@@ -227,7 +239,7 @@ impl App {
 
     /// Puts the shop into today's frontage round for this checker (making the shop's point
     /// and the day's round when they do not exist yet): (round id, point id).
-    async fn join_frontage_round(&self, actor: &Actor, merchant_id: &str) -> AppResult<(String, String)> {
+    async fn join_frontage_round(&self, actor: &Actor, merchant_id: &str, now: i64) -> AppResult<(String, String)> {
         let m = self.merchant_for_check(actor, merchant_id).await?;
         if m.status != MerchantStatus::Open {
             return Err(AppError::Invalid(Invalid::MerchantNotOpen));
@@ -236,7 +248,6 @@ impl App {
         if !manual.items.iter().any(|i| i.point_type == FRONTAGE_TYPE) {
             return Err(AppError::Invalid(Invalid::Duties));
         }
-        let now = self.now();
         let today = beijing_date(now);
         let round = RoundRow {
             id: round_id(day_key(today)),
