@@ -34,6 +34,7 @@ pub fn routes() -> Router<App> {
         .route("/merchants/boards/{month}/publish", post(publish))
         .route("/merchants/boards/{month}/poster.docx", get(poster))
         .route("/merchants/{id}", get(one))
+        .route("/merchants/{id}/status", axum::routing::put(set_status))
         .route("/merchants/{id}/pledge.docx", get(pledge))
         .route("/merchants/{id}/check", get(check_form))
         .route("/merchants/{id}/checks", post(check))
@@ -71,6 +72,20 @@ async fn import(State(app): State<App>, who: Must<may::ManageMerchants>, upload:
 async fn pledge(State(app): State<App>, who: SignedIn, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
     let (name, bytes) = app.pledge_docx(who.actor(), &id, &public_base(&headers)).await?;
     Ok(file(&name, DOCX, bytes))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: crate::domain::merchant::MerchantStatus,
+}
+
+async fn set_status(
+    State(app): State<App>,
+    who: Must<may::ManageMerchants>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> AppResult<Response> {
+    Ok(Json(app.set_merchant_status(who.actor(), &id, body.status).await?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -102,8 +102,20 @@ fn all_met(form: &Value) -> Value {
 }
 
 /// Operations anyone may use without logging in.
-const PUBLIC: &[&str] =
-    &["GET /locate", "GET /grids", "GET /categories", "POST /auth/login", "POST /auth/logout", "GET /openapi.json", "POST /cases"];
+const PUBLIC: &[&str] = &[
+    "GET /locate",
+    "GET /grids",
+    "GET /categories",
+    "POST /auth/login",
+    "POST /auth/logout",
+    "GET /openapi.json",
+    "POST /cases",
+    "GET /door/{token}",
+    "POST /door/{token}/reports",
+    "GET /public/boards",
+    "GET /public/boards/{month}",
+    "POST /merchant/login",
+];
 
 #[tokio::test]
 async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
@@ -220,6 +232,15 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let merchants = get_json(&community_c, t.url("/api/v1/merchants")).await;
     let merchant_id = merchants[0]["id"].as_str().unwrap_or_else(|| panic!("no merchant: {merchants}")).to_string();
+    // Its door token and login code, from its printed pledge.
+    let pledge =
+        community_c.get(t.url(&format!("/api/v1/merchants/{merchant_id}/pledge.docx"))).send().await.unwrap().bytes().await.unwrap();
+    let (door_token, shop_code) = crate::merchants::door_and_code(&pledge);
+    let passed = json!({ "items": (1..=5).map(|i| json!({ "code": format!("五包-{i:02}"), "observation": { "kind": "pass" } })).collect::<Vec<_>>() });
+    let duties = json!({ "duties": [{ "name": "包卫生", "meaning": "门前无垃圾", "category": "0701" }, { "name": "包秩序", "meaning": "不店外经营", "category": "0702" },
+                                    { "name": "包绿化", "meaning": "", "category": "0703" }, { "name": "包设施", "meaning": "", "category": "0704" },
+                                    { "name": "包文明", "meaning": "", "category": "0705" }] });
+    let rules = json!({ "red_min_checks": 1, "black_failed_checks": 2, "black_when_late": true, "referral_months": 3 });
     let manual_toml = include_bytes!("../../data-files/manual.toml").to_vec();
     let points_csv = "名称,点位类型,纬度,经度,责任单位,地址\n12345 回访测试,模拟测试,,,370115001,\n".as_bytes().to_vec();
     let csv =
@@ -645,14 +666,125 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         ),
         row(Some("community"), M::GET, "GET /merchants/{id}", format!("/merchants/{merchant_id}"), Body::None, 200),
         row(Some("volunteer"), M::GET, "GET /merchants/{id}", format!("/merchants/{merchant_id}"), Body::None, 404),
+        row(Some("community"), M::GET, "GET /merchants/{id}/pledge.docx", format!("/merchants/{merchant_id}/pledge.docx"), Body::None, 200),
         row(
             Some("gridworker"),
             M::GET,
             "GET /merchants/{id}/pledge.docx",
             format!("/merchants/{merchant_id}/pledge.docx"),
             Body::None,
+            403,
+        ),
+        row(
+            Some("gridworker"),
+            M::PUT,
+            "PUT /merchants/{id}/status",
+            format!("/merchants/{merchant_id}/status"),
+            Body::Json(json!({ "status": "closed" })),
+            403,
+        ),
+        row(
+            Some("community"),
+            M::PUT,
+            "PUT /merchants/{id}/status",
+            format!("/merchants/{merchant_id}/status"),
+            Body::Json(json!({ "status": "open" })),
             200,
         ),
+        row(Some("gridworker"), M::GET, "GET /merchants/nearby", format!("/merchants/nearby?lat={lat}&lon={lon}"), Body::None, 200),
+        row(Some("leader"), M::GET, "GET /merchants/nearby", format!("/merchants/nearby?lat={lat}&lon={lon}"), Body::None, 403),
+        row(Some("gridworker"), M::GET, "GET /merchants/duties", "/merchants/duties", Body::None, 200),
+        row(None, M::GET, "GET /merchants/duties", "/merchants/duties", Body::None, 401),
+        row(Some("community"), M::PUT, "PUT /merchants/duties", "/merchants/duties", Body::Json(duties.clone()), 403),
+        row(Some("admin"), M::PUT, "PUT /merchants/duties", "/merchants/duties", Body::Json(duties), 200),
+        row(Some("gridworker"), M::GET, "GET /merchants/board-rules", "/merchants/board-rules", Body::None, 200),
+        row(None, M::GET, "GET /merchants/board-rules", "/merchants/board-rules", Body::None, 401),
+        row(Some("community"), M::PUT, "PUT /merchants/board-rules", "/merchants/board-rules", Body::Json(rules.clone()), 403),
+        row(Some("admin"), M::PUT, "PUT /merchants/board-rules", "/merchants/board-rules", Body::Json(rules), 200),
+        row(Some("gridworker"), M::GET, "GET /merchants/{id}/check", format!("/merchants/{merchant_id}/check"), Body::None, 200),
+        row(Some("leader"), M::GET, "GET /merchants/{id}/check", format!("/merchants/{merchant_id}/check"), Body::None, 403),
+        row(
+            Some("leader"),
+            M::POST,
+            "POST /merchants/{id}/checks",
+            format!("/merchants/{merchant_id}/checks"),
+            Body::Json(passed.clone()),
+            403,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /merchants/{id}/checks",
+            format!("/merchants/{merchant_id}/checks"),
+            Body::Json(passed),
+            201,
+        ),
+        row(Some("community"), M::GET, "GET /merchants/{id}/credit", format!("/merchants/{merchant_id}/credit"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /merchants/{id}/credit", format!("/merchants/{merchant_id}/credit"), Body::None, 404),
+        row(Some("community"), M::GET, "GET /merchants/{id}/door.svg", format!("/merchants/{merchant_id}/door.svg"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /merchants/{id}/door.svg", format!("/merchants/{merchant_id}/door.svg"), Body::None, 403),
+        row(Some("leader"), M::GET, "GET /merchants/boards", "/merchants/boards?month=2026-01", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /merchants/boards", "/merchants/boards?month=2026-01", Body::None, 403),
+        row(Some("leader"), M::POST, "POST /merchants/boards/{month}/publish", "/merchants/boards/2026-01/publish", Body::None, 403),
+        row(Some("community"), M::POST, "POST /merchants/boards/{month}/publish", "/merchants/boards/2026-01/publish", Body::None, 200),
+        row(Some("leader"), M::GET, "GET /merchants/boards/{month}/poster.docx", "/merchants/boards/2026-01/poster.docx", Body::None, 200),
+        row(
+            Some("volunteer"),
+            M::GET,
+            "GET /merchants/boards/{month}/poster.docx",
+            "/merchants/boards/2026-01/poster.docx",
+            Body::None,
+            403,
+        ),
+        row(None, M::GET, "GET /public/boards", "/public/boards", Body::None, 200),
+        row(None, M::GET, "GET /public/boards/{month}", "/public/boards/2026-01", Body::None, 200),
+        row(None, M::GET, "GET /public/boards/{month}", "/public/boards/2020-01", Body::None, 404),
+        row(None, M::GET, "GET /door/{token}", format!("/door/{door_token}"), Body::None, 200),
+        row(None, M::GET, "GET /door/{token}", "/door/forged-plate", Body::None, 404),
+        row(
+            None,
+            M::POST,
+            "POST /door/{token}/reports",
+            format!("/door/{door_token}/reports"),
+            Body::Json(json!({ "duty": "五包-01" })),
+            201,
+        ),
+        row(None, M::POST, "POST /door/{token}/reports", "/door/forged-plate/reports", Body::Json(json!({ "duty": "五包-01" })), 404),
+        row(
+            None,
+            M::POST,
+            "POST /merchant/login",
+            "/merchant/login",
+            Body::Json(json!({ "phone": "13800001111", "code": "WRONG123" })),
+            422,
+        ),
+        row(
+            None,
+            M::POST,
+            "POST /merchant/login",
+            "/merchant/login",
+            Body::Json(json!({ "phone": "13800001111", "code": shop_code })),
+            200,
+        ),
+        row(Some("gridworker"), M::GET, "GET /merchant/me", "/merchant/me", Body::None, 403),
+        row(None, M::GET, "GET /merchant/me", "/merchant/me", Body::None, 401),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /merchant/cases/{id}/answer",
+            format!("/merchant/cases/{merchant_id}/answer"),
+            Body::Json(json!({ "note": "已整改" })),
+            403,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /merchants/{id}/login-code",
+            format!("/merchants/{merchant_id}/login-code"),
+            Body::None,
+            403,
+        ),
+        row(Some("community"), M::POST, "POST /merchants/{id}/login-code", format!("/merchants/{merchant_id}/login-code"), Body::None, 200),
         row(Some("volunteer"), M::GET, "GET /merchants/{id}/pledge.docx", format!("/merchants/{merchant_id}/pledge.docx"), Body::None, 404),
         row(Some("handler"), M::GET, "GET /tasks", "/tasks", Body::None, 200),
         row(Some("volunteer"), M::GET, "GET /tasks", "/tasks", Body::None, 403),

@@ -194,7 +194,12 @@ impl App {
                 })
             })
             .collect();
-        let (red, black) = self.board_rows(rows, month).await?;
+        let (mut red, mut black) = self.board_rows(rows, month).await?;
+        // What is posted names the shop and its place, no person.
+        for r in red.iter_mut().chain(black.iter_mut()) {
+            let m = &mut r.merchant.merchant;
+            (m.contact, m.phone, m.pledge_by, m.licence) = (None, None, None, None);
+        }
         Ok(Board {
             month: month_text(month),
             area_id: unit.id.clone(),

@@ -59,6 +59,7 @@ pub struct MerchantView {
 fn masked(mut m: MerchantRow) -> MerchantRow {
     m.contact = m.contact.as_deref().map(mask_name);
     m.phone = m.phone.as_deref().map(mask_phone);
+    m.pledge_by = m.pledge_by.as_deref().map(mask_name);
     m
 }
 
@@ -95,6 +96,18 @@ impl App {
             return Err(AppError::NotFound(Thing::Merchant));
         }
         Ok(self.merchant_view(m))
+    }
+
+    /// A shop closes, moves or opens again: a closed or moved shop is no longer checked nor
+    /// listed for a walk.
+    pub async fn set_merchant_status(&self, actor: &Actor, id: &str, status: MerchantStatus) -> AppResult<MerchantView> {
+        let v = self.merchant(actor, id).await?;
+        if !actor.can(Permission::ManageMerchants, &v.merchant.grid_path) {
+            return Err(AppError::Forbidden);
+        }
+        let key = id.to_string();
+        self.store().write(move |c| db::set_status(c, &key, status)).await?;
+        self.merchant(actor, id).await
     }
 
     /// Imports merchants from an .xlsx or .csv (商户名称, 地址, 纬度, 经度, 联系人, 电话,
