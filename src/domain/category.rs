@@ -216,7 +216,7 @@ mod tests {
             assert!(cats.iter().any(|c| c.name == name), "missing {name}");
         }
         let classes: std::collections::HashSet<_> = cats.iter().map(|c| c.class_name.as_str()).collect();
-        assert_eq!(classes.len(), 7);
+        assert_eq!(classes.len(), 8, "with 门前五包");
     }
 
     #[test]
