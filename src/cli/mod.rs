@@ -369,7 +369,7 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);
             }
             if let Some((phone, code)) = m.login {
-                println!("  商户登录 merchant login: /merchant/login 手机号 {phone} 商户码 {code}");
+                println!("  商户登录 shop login: /login/shop 手机号 {phone} 商户码 {code}");
             }
         }
         None => println!("数据目录已有数据,直接启动 (data directory already has data; serving it)"),

@@ -436,3 +436,13 @@ pub fn cases_of_point(conn: &mut dyn Conn, point_id: &str, limit: u64) -> StoreR
     )?;
     rows.iter().map(|r| r.string(0)).collect()
 }
+
+/// Gives shops their frontage points in one go (the load generator): (merchant id, point).
+pub fn attach_points(conn: &mut dyn Conn, points: &[(String, super::inspections::PointRow)]) -> StoreResult<()> {
+    let rows: Vec<_> = points.iter().map(|(_, p)| p.values()).collect();
+    conn.insert_rows(super::inspections::PointRow::TABLE, super::inspections::PointRow::COLUMNS, rows)?;
+    for (m, p) in points {
+        set_point(conn, m, &p.id)?;
+    }
+    Ok(())
+}

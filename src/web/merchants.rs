@@ -35,6 +35,7 @@ pub fn routes() -> Router<App> {
         .route("/merchants/boards", get(board).post(publish))
         .route("/merchants/{id}", get(shop))
         .route("/merchants/{id}/code", post(reissue))
+        .route("/merchants/{id}/status", post(set_status))
         .route("/boards", get(public_latest))
         .route("/boards/{month}", get(public_board))
         .route("/m/{token}", get(door))
@@ -195,6 +196,24 @@ async fn reissue(
     }
 }
 
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn set_status(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, form: super::PageForm<StatusForm>) -> Response {
+    let caller = &form.caller;
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let Some(status) = crate::domain::merchant::MerchantStatus::parse(&form.form.status) else {
+        return error_page(caller.lang, &AppError::InvalidParameter("status".into()));
+    };
+    match app.set_merchant_status(actor, &id, status).await {
+        Ok(_) => shop_page(&app, caller, &headers, &id, None).await,
+        Err(e) => error_page(caller.lang, &e),
+    }
+}
+
 async fn settings_page(app: &App, caller: &Caller, message: Option<String>, error: Option<String>) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     if !actor.can_somewhere(Permission::ManageManual) && !actor.can_somewhere(Permission::ManageMerchants) {
@@ -304,6 +323,7 @@ async fn board_page(app: &App, caller: &Caller, q: &BoardQuery, message: Option<
             board => Serde(&board),
             is_published => published.contains(&board.month),
             areas => Serde(areas),
+            query => serde_urlencoded::to_string([("area", area_code.as_str()), ("street", q.street.as_deref().unwrap_or(""))]).unwrap_or_default(),
             area_code => area_code,
             street => q.street.clone().unwrap_or_default(),
             may_publish => actor.can_somewhere(Permission::ManageMerchants),

@@ -185,6 +185,14 @@ impl Browser {
         panic!("{username} never got past the login page: {}", self.text().await);
     }
 
+    /// Puts the phone at a place and lets pages read it (Chrome DevTools through chromedriver).
+    async fn place(&self, base: &str, lat: f64, lon: f64) {
+        let grant = json!({ "cmd": "Browser.grantPermissions", "params": { "origin": base, "permissions": ["geolocation"] } });
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", grant).await;
+        let at = json!({ "cmd": "Emulation.setGeolocationOverride", "params": { "latitude": lat, "longitude": lon, "accuracy": 10 } });
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", at).await;
+    }
+
     async fn resize(&self, width: u32, height: u32) {
         self.call(reqwest::Method::POST, "/window/rect", json!({ "width": width, "height": height })).await;
     }
@@ -593,4 +601,94 @@ async fn a_bulletin_drafted_and_issued_on_the_desk_and_answered_on_a_phone() {
     desk.screenshot("desk-tasks").await;
     phone.quit().await;
     desk.quit().await;
+}
+
+#[tokio::test]
+async fn frontage_checks_walked_on_a_phone_the_lists_posted_and_the_door_code_scanned() {
+    let t = spawn_demo().await;
+    let demo = t.app.seed_demo_merchants().await.unwrap();
+    assert!(demo.merchants >= 300 && demo.checks > 1000 && demo.red > 0 && demo.black > 0, "{demo:?}");
+    let Some(phone) = Browser::start(390, 844).await else { return };
+    let base = t.base.clone();
+    // The grid worker stands in their grid: the shops there, nearest first.
+    let (api, _) = t.login("gridworker").await;
+    let (lat, lon) = grid_centre(&t, "370115001001001").await;
+    let near = get_json(&api, t.url(&format!("/api/v1/merchants/nearby?lat={lat}&lon={lon}"))).await;
+    let shop = near.as_array().unwrap().iter().find(|m| m["checked_today"] == false).expect("a shop not checked today").clone();
+    phone.log_in(&base, "gridworker").await;
+    phone.place(&base, shop["lat"].as_f64().unwrap(), shop["lon"].as_f64().unwrap()).await;
+    phone.goto(&format!("{base}/frontage")).await;
+    phone.wait_for_text(shop["name"].as_str().unwrap()).await;
+    assert!(phone.text().await.contains(" 米 · "), "distances are shown");
+    phone.screenshot("phone-frontage").await;
+    // Tap the shop, mark 包秩序 not met, the rest met, and send.
+    phone.goto(&format!("{base}/frontage/{}", shop["id"].as_str().unwrap())).await;
+    phone.wait_for_text("包秩序").await;
+    phone.script("document.querySelectorAll('li.item').forEach(function (li) { var v = li.textContent.indexOf('包秩序') >= 0 ? 'fail' : 'pass'; li.querySelector('input[value=' + v + ']').click(); });").await;
+    phone.screenshot("phone-frontage-check").await;
+    phone.click("#inspect button[type=submit]").await;
+    phone.wait_for_text("下一家").await;
+    let text = phone.text().await;
+    assert!(text.contains("80.0%") && text.contains("门前五包"), "scored by the manual: {text}");
+    phone.screenshot("phone-frontage-result").await;
+    phone.click("a.button.big").await;
+    phone.wait_for_text("今日已查").await;
+
+    // The desk: last month's lists, published by the demo, and the poster.
+    let desk = Browser::start(1366, 768).await.expect("browser");
+    desk.log_in(&base, "dispatcher").await;
+    let months = get_json(&client(), t.url("/api/v1/public/boards")).await;
+    let month = months["months"][0].as_str().unwrap().to_string();
+    desk.goto(&format!("{base}/merchants/boards?month={month}")).await;
+    desk.wait_for_text("黑榜").await;
+    assert!(desk.text().await.contains("已发布"));
+    desk.screenshot("desk-merchant-boards").await;
+    desk.goto(&format!("{base}/boards/{month}")).await;
+    desk.wait_for_text("门前五包红黑榜").await;
+    desk.screenshot("desk-public-boards").await;
+    let black = get_json(&client(), t.url(&format!("/api/v1/public/boards/{month}"))).await;
+    let shame = black["black"][0]["merchant"]["name"].as_str().unwrap().to_string();
+    assert!(desk.text().await.contains(&shame), "the black list names {shame}");
+    desk.goto(&format!("{base}/merchants/{}", shop["id"].as_str().unwrap())).await;
+    desk.wait_for_text("信用等级").await;
+    assert_eq!(desk.script("return document.querySelectorAll('.doc-photo svg').length").await, json!(1), "the door code is drawn");
+    desk.screenshot("desk-merchant").await;
+    desk.quit().await;
+
+    // A citizen scans the door: the pledge and the month, and a report in two taps.
+    let (community, _) = t.login("community").await;
+    let pledge = community
+        .get(t.url(&format!("/api/v1/merchants/{}/pledge.docx", shop["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let (token, code) = crate::merchants::door_and_code(&pledge);
+    let citizen = Browser::start(390, 844).await.expect("browser");
+    citizen.goto(&format!("{base}/m/{token}")).await;
+    citizen.wait_for_text("我要反映").await;
+    citizen.screenshot("phone-door").await;
+    citizen.click(".big-buttons a.button").await;
+    citizen.wait_for_text("补充说明").await;
+    citizen.click("form.stack button[type=submit]").await;
+    citizen.wait_for_text("感谢您的监督").await;
+    citizen.goto(&format!("{base}/m/AAAAAAAAAAAAAAAAAAAAAA")).await;
+    citizen.wait_for_text("该门牌码不存在").await;
+    // A shop logs in with its phone and the code on its pledge and sees its own page.
+    let (shop_phone, shop_code) = demo.login.clone().expect("the demo names a shop's login");
+    citizen.goto(&format!("{base}/login/shop")).await;
+    citizen.type_into("#phone", &shop_phone).await;
+    citizen.type_into("#code", "WRONG234").await;
+    citizen.click("form.stack button[type=submit]").await;
+    citizen.wait_for_text("商户码不正确").await;
+    citizen.type_into("#code", &shop_code).await;
+    citizen.click("form.stack button[type=submit]").await;
+    citizen.wait_for_text("待整改问题").await;
+    assert!(citizen.current_url().await.ends_with("/merchant"));
+    citizen.screenshot("phone-shop").await;
+    citizen.quit().await;
+    phone.quit().await;
+    let _ = code;
 }

@@ -153,10 +153,12 @@ impl App {
         let dir = self.directory();
         let unit: OrgUnit = match area.map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => dir.unit_named(a).cloned().ok_or(AppError::NotFound(Thing::OrgUnit))?,
+            // The subdistrict (the office that posts the lists), else the top unit.
             None => dir
                 .units()
-                .filter(|u| matches!(u.kind, crate::domain::org::OrgKind::Subdistrict | crate::domain::org::OrgKind::District))
+                .filter(|u| u.kind == crate::domain::org::OrgKind::Subdistrict)
                 .min_by_key(|u| u.path.len())
+                .or_else(|| dir.units().min_by_key(|u| u.path.len()))
                 .cloned()
                 .ok_or(AppError::NotFound(Thing::OrgUnit))?,
         };
@@ -421,24 +423,17 @@ fn poster(b: &Board, photos: Vec<(Vec<u8>, String)>, issuer: &str) -> OfficialDo
     if b.red.is_empty() {
         blocks.push(Block::Paragraph("本月无。".into()));
     } else {
-        blocks.push(Block::Table {
-            columns: vec!["序号".into(), "商户".into(), "地址".into(), "社区".into(), "检查次数".into()],
-            widths: vec![1, 4, 5, 3, 2],
-            rows: b
-                .red
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    vec![
-                        (i + 1).to_string(),
-                        r.merchant.merchant.name.clone(),
-                        place(r),
-                        r.merchant.community_name.clone(),
-                        r.tally.checks.to_string(),
-                    ]
-                })
-                .collect(),
-        });
+        // Names by community, as a notice board shows a long list: one paragraph each.
+        let mut by_community: Vec<(String, Vec<String>)> = Vec::new();
+        for r in &b.red {
+            match by_community.iter_mut().find(|(c, _)| *c == r.merchant.community_name) {
+                Some((_, names)) => names.push(r.merchant.merchant.name.clone()),
+                None => by_community.push((r.merchant.community_name.clone(), vec![r.merchant.merchant.name.clone()])),
+            }
+        }
+        for (community, names) in by_community {
+            blocks.push(Block::Paragraph(format!("{community}({} 家):{}。", names.len(), names.join("、"))));
+        }
     }
     blocks.push(Block::Heading(format!("二、黑榜({} 家)", b.black.len())));
     if b.black.is_empty() {

@@ -9,10 +9,12 @@
 mod boards;
 mod door;
 mod frontage;
+mod generate;
 
 pub use boards::{Board, BoardRow, CreditFile, month_text, parse_month};
 pub use door::{DoorView, MerchantHome};
 pub use frontage::{CheckBrief, Duty, FrontageForm, NearbyMerchant};
+pub use generate::MerchantLoad;
 
 use std::collections::{HashMap, HashSet};
 
@@ -267,7 +269,7 @@ impl App {
         let code = self.login_code(&row).await?;
         let url = App::door_url(base, &row);
         let qr = door::qr_png(&url, 8)?;
-        let place = [m.street.clone(), m.address.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let place = m.address.clone().or_else(|| m.street.clone()).unwrap_or_default();
         let frontage = m.frontage.clone().unwrap_or_else(|| "门店外墙至道路缘石,左右至与相邻商户的分界线".into());
         let mut blocks = vec![
             Block::Paragraph(format!("为共同创建文明城市,{}(以下简称责任人)自愿承诺,严格落实“门前五包”责任制。", m.name)),

@@ -55,7 +55,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
     /// Only these measurements (comma-separated): echo, intake, create, open311, desk,
-    /// dashboard, grids, locate, export, rankings, shortfall, inspect, bulletin. Default: all.
+    /// dashboard, grids, locate, export, rankings, shortfall, inspect, bulletin, merchants.
+    /// Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Inspections to load (a year of them, in weekly rounds) for the rankings and the
@@ -69,6 +70,9 @@ pub struct RunArgs {
     /// pour in, then check that nothing acknowledged was lost (see `bench::crash`).
     #[arg(long, default_value_t = 0)]
     pub crash_trials: usize,
+    /// Shops to import for the 门前五包 rows (each checked twice over last month).
+    #[arg(long, default_value_t = 200_000)]
+    pub merchants: usize,
 }
 
 impl RunArgs {
@@ -112,6 +116,20 @@ pub struct Report {
     pub exports: Vec<ExportFigures>,
     pub locate: Option<super::locate::LocateFigures>,
     pub crash: Option<CrashFigures>,
+    pub merchants: Option<MerchantFigures>,
+}
+
+/// 门前五包 at city scale: the import, a month of checks, the month's lists.
+#[derive(Debug, Serialize)]
+pub struct MerchantFigures {
+    #[serde(flatten)]
+    pub load: crate::app::merchants::MerchantLoad,
+    /// The city's red and black lists of the month computed (the preview a desk reads).
+    pub city_lists_seconds: f64,
+    pub red: usize,
+    pub black: usize,
+    /// Publishing the month for the whole city (every shop's standing written).
+    pub publish_seconds: f64,
 }
 
 /// The year of inspections loaded for the rankings.
@@ -348,6 +366,24 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         bail!("the bench store has no grids, categories or communities");
     }
     drop(dir);
+    let merchants = if args.wants("merchants") && args.merchants > 0 && !load.reused {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!("门前五包: importing {} shops, a month of checks", args.merchants));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let l = app.generate_merchants(args.merchants, 2, |_| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let console = crate::domain::authz::Actor::console();
+        let t = Instant::now();
+        let b = app.board(&console, l.month, None, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let city_lists_seconds = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        app.publish_board(&console, l.month).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let publish_seconds = t.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        Some(MerchantFigures { load: l, city_lists_seconds, red: b.red.len(), black: b.black.len(), publish_seconds })
+    } else {
+        None
+    };
+
     drop(app);
 
     let bar = indicatif::ProgressBar::new_spinner();
@@ -662,6 +698,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         exports,
         locate,
         crash,
+        merchants,
     };
     print_table(&report);
     if let Some(path) = &args.json {
@@ -783,6 +820,12 @@ fn print_table(r: &Report) {
         println!(
             "locate in memory, {} grids: {:.0} lookups/s on one core, {:.0} on {} threads",
             l.grids, l.one_core, l.all_threads, l.threads
+        );
+    }
+    if let Some(m) = &r.merchants {
+        println!(
+            "门前五包: {} shops imported from one sheet in {:.1} s; {} checks over {}; the city's monthly lists ({} red, {} black) in {:.2} s; published for the city in {:.2} s",
+            m.load.merchants, m.load.import_seconds, m.load.checks, m.load.month, m.red, m.black, m.city_lists_seconds, m.publish_seconds
         );
     }
     if let Some(c) = &r.crash {
