@@ -269,7 +269,11 @@ impl App {
         let code = self.login_code(&row).await?;
         let url = App::door_url(base, &row);
         let qr = door::qr_png(&url, 8)?;
-        let place = m.address.clone().or_else(|| m.street.clone()).unwrap_or_default();
+        // The road and the address, the road once when the address already names it.
+        let place = match (&m.street, &m.address) {
+            (Some(s), Some(a)) if a.contains(s.as_str()) => a.clone(),
+            (s, a) => [s.clone(), a.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+        };
         let frontage = m.frontage.clone().unwrap_or_else(|| "门店外墙至道路缘石,左右至与相邻商户的分界线".into());
         let mut blocks = vec![
             Block::Paragraph(format!("为共同创建文明城市,{}(以下简称责任人)自愿承诺,严格落实“门前五包”责任制。", m.name)),

@@ -373,7 +373,7 @@ pub async fn run(args: RunArgs, config: Config) -> anyhow::Result<()> {
         let l = app.generate_merchants(args.merchants, 2, |_| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let console = crate::domain::authz::Actor::console();
         let t = Instant::now();
-        let b = app.board(&console, l.month, None, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let b = app.board(&console, l.month, Some("370115001"), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let city_lists_seconds = t.elapsed().as_secs_f64();
         let t = Instant::now();
         app.publish_board(&console, l.month).await.map_err(|e| anyhow::anyhow!("{e}"))?;
