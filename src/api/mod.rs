@@ -7,6 +7,7 @@ mod info_reports;
 mod inspections;
 mod key_tasks;
 mod merchants;
+mod volunteers;
 pub mod open311;
 
 use std::collections::HashMap;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<App> {
         .merge(info_reports::routes())
         .merge(key_tasks::routes())
         .merge(merchants::routes())
+        .merge(volunteers::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

@@ -122,6 +122,22 @@ impl App {
                         }
                         Ok(Revealed { record, id: id_owned.clone(), label: name, fields })
                     }
+                    PersonalRecord::Volunteer => {
+                        let v = crate::store::volunteers::volunteer(c, &id_owned)?.ok_or(AppError::NotFound(Thing::Volunteer))?;
+                        if !actor.can(Permission::ManageVolunteers, &v.grid_path) {
+                            return Err(AppError::NotFound(Thing::Volunteer));
+                        }
+                        if !actor.can(Permission::RevealPersonalData, &v.grid_path) {
+                            return Err(AppError::Forbidden);
+                        }
+                        let mut fields = BTreeMap::new();
+                        for (k, value) in [("phone", &v.phone), ("id_number", &v.id_number)] {
+                            if let Some(x) = value {
+                                fields.insert(k.to_string(), x.clone());
+                            }
+                        }
+                        Ok(Revealed { record, id: v.id.clone(), label: v.name.clone(), fields })
+                    }
                     PersonalRecord::CaseExport => Err(AppError::NotFound(Thing::Record)),
                 }
             })

@@ -27,6 +27,25 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Compares secrets without leaking, through timing, how much of them matched.
+/// A server secret kept in `meta` under `name`, made at first use (in the caller's write).
+pub(crate) fn stored_secret(c: &mut dyn crate::store::Conn, name: &str) -> AppResult<String> {
+    if let Some(k) = crate::store::schema::meta_get(c, name)? {
+        return Ok(k);
+    }
+    let k = random_token();
+    crate::store::schema::meta_set(c, name, &k)?;
+    Ok(k)
+}
+
+/// HMAC-SHA256 of `message` under `key`: every signed code (door codes, login codes,
+/// check-in codes, certificates) is made with it.
+pub(crate) fn sign(key: &str, message: &str) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(message.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -92,6 +111,15 @@ impl App {
             return Err(AppError::BadCredentials);
         };
         self.login_throttle().succeed(&throttle_key);
+        self.open_session(move |_| Ok(person_id)).await
+    }
+
+    /// A new session for the person `who` names (it may make the account, in the session's
+    /// transaction): every way of logging in ends here.
+    pub(crate) async fn open_session(
+        &self,
+        who: impl FnOnce(&mut dyn crate::store::Conn) -> AppResult<String> + Send + 'static,
+    ) -> AppResult<NewSession> {
         let token = random_token();
         let csrf_token = random_token();
         let expires = now_ms() + self.config().session_hours * 3_600_000;
@@ -99,6 +127,7 @@ impl App {
         let actor = self
             .store()
             .write(move |c| {
+                let person_id = who(c)?;
                 people::create_session(c, &hash, &person_id, &csrf, expires)?;
                 actor_for(c, &person_id)?.ok_or(AppError::BadCredentials)
             })

@@ -27,6 +27,7 @@ pub mod menu;
 pub mod merchants;
 pub mod open311;
 pub mod people;
+pub mod volunteers;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

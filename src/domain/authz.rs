@@ -20,6 +20,9 @@ crate::string_enum! {
         /// A shop's own account under 门前五包 (made at its first login with the code on its
         /// pledge): sees its checks, answers the cases its frontage opened.
         Merchant = "merchant" | "商户",
+        /// Leads a volunteer team or a party station: organises its activities and keeps its
+        /// volunteers' records.
+        TeamLeader = "team_leader" | "队长" | "志愿服务队队长" | "驿站站长",
     }
 }
 
@@ -110,6 +113,14 @@ permissions! {
     CheckFrontage = "check_frontage",
     /// A merchant's own account: its checks and cases, answered with a photo of the fix.
     ActAsMerchant = "act_as_merchant",
+    /// Keep the volunteer registry of the subtree: register and import volunteers, team
+    /// membership, certificates (谁记录谁证明).
+    ManageVolunteers = "manage_volunteers",
+    /// Organise the subtree's teams' activities: create them, show the check-in code, record
+    /// attendance by hand, confirm hours and decide corrections (谁组织谁记录).
+    OrganiseActivities = "organise_activities",
+    /// A volunteer's own account: sign up, check in and out, see and question their hours.
+    ActAsVolunteer = "act_as_volunteer",
 }
 
 impl Role {
@@ -132,6 +143,8 @@ impl Role {
                 PlanInspections,
                 ReadInspections,
                 ManageMerchants,
+                ManageVolunteers,
+                OrganiseActivities,
             ],
             Role::Leader => &[ReadOrg, RevealPersonalData, ReadCases, ReadIndicators, ReadInspections, ReviewUnits, ManageTasks],
             Role::Dispatcher => &[
@@ -163,6 +176,8 @@ impl Role {
                 ReportProgress,
                 ManageMerchants,
                 CheckFrontage,
+                ManageVolunteers,
+                OrganiseActivities,
             ],
             Role::GridWorker => &[ReadOrg, ReadCases, HandleCases, VerifyCases, SelfHandle, ReadIndicators, ReadInspections, CheckFrontage],
             Role::DepartmentHandler => {
@@ -181,8 +196,9 @@ impl Role {
                 ReviewReports,
                 CheckFrontage,
             ],
-            Role::Volunteer => &[ReadOrg, SubmitReports, CheckFrontage],
+            Role::Volunteer => &[ReadOrg, SubmitReports, CheckFrontage, ActAsVolunteer],
             Role::Merchant => &[ActAsMerchant],
+            Role::TeamLeader => &[ReadOrg, SubmitReports, CheckFrontage, ActAsVolunteer, ManageVolunteers, OrganiseActivities],
         }
     }
 }

@@ -228,6 +228,21 @@ pub fn beijing_ms(y: i32, m: u32, d: u32, hh: u32, mm: u32) -> i64 {
     to_utc_ms(day, (hh * 60 + mm) as f64)
 }
 
+/// A Beijing wall time as a form or a sheet writes it (`2026-12-05 09:00`,
+/// `2026-12-05T09:00`, with or without seconds) → stored milliseconds.
+pub fn parse_beijing_time(text: &str) -> Option<i64> {
+    let t = text.trim();
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .map(|dt| dt.and_utc().timestamp_millis() - OFFSET_MS)
+}
+
+/// A stored time as `2026-12-05 09:00` (Beijing).
+pub fn beijing_text(ms: i64) -> String {
+    local(ms).format("%Y-%m-%d %H:%M").to_string()
+}
+
 crate::string_enum! {
     /// How much of the allowed time is used: green below 80 %, yellow up to the deadline, red past it.
     pub enum Light {

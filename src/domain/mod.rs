@@ -14,6 +14,7 @@ pub mod inspection;
 pub mod key_task;
 pub mod manual;
 pub mod merchant;
+pub mod volunteer;
 pub mod net;
 pub mod org;
 pub mod photo;

@@ -10,6 +10,8 @@ crate::string_enum! {
         Person = "person",
         /// A whole case export carrying reporters in full.
         CaseExport = "case_export",
+        /// A volunteer's phone and ID number.
+        Volunteer = "volunteer",
     }
 }
 
@@ -36,6 +38,15 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// `11010519491231002X` → `110***********002X`: the region's first digits and the last four.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.trim().chars().collect();
+    match chars.len() {
+        n if n >= 8 => format!("{}{}{}", chars[..3].iter().collect::<String>(), "*".repeat(n - 7), chars[n - 4..].iter().collect::<String>()),
+        n => "*".repeat(n),
+    }
+}
+
 /// `zhang.san@example.com` → `z***@example.com`.
 pub fn mask_email(email: &str) -> String {
     match email.trim().split_once('@') {
@@ -54,6 +65,12 @@ mod tests {
         assert_eq!(mask_phone("0531-8888"), "053****8888");
         assert_eq!(mask_phone("123"), "**3");
         assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn masks_id_numbers_keeping_region_and_tail() {
+        assert_eq!(mask_id_number("11010519491231002X"), "110***********002X");
+        assert_eq!(mask_id_number("123"), "***");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::io::Write;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 pub mod docx;
+pub mod qr;
 
 use crate::error::AppError;
 

@@ -191,45 +191,78 @@ pub fn set_code_serial(conn: &mut dyn Conn, id: &str, serial: i64) -> StoreResul
     set(conn, id, "code_serial", serial.into())
 }
 
-/// Each merchant's month over `[from_day, to_day]` (YYYYMMDD) under `within`: checks, checks
-/// that failed an item, and failures whose case was not handled by its handling deadline
-/// (still unhandled past it at `now`, or handled after it).
+/// A shop as the monthly lists need it: where it is and what it is, no person.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MonthShop {
+    pub id: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub street: Option<String>,
+    pub kind: BusinessKind,
+    pub status: MerchantStatus,
+    pub lat: f64,
+    pub lon: f64,
+    pub grid_id: String,
+    pub community_id: String,
+    #[serde(skip)]
+    pub grid_path: String,
+    #[serde(skip)]
+    pub point_id: Option<String>,
+}
+
+crate::record!(MonthShop in "merchants" { id, name, address, street, kind, status, lat, lon, grid_id, community_id, grid_path, point_id });
+
+/// Adds checks to their points' month rows: (YYYYMMDD, point, failed) — each frontage
+/// check's write calls it, in the same transaction.
+pub fn tally_checks(conn: &mut dyn Conn, checks: &[(i64, String, bool)]) -> StoreResult<()> {
+    let mut sums: std::collections::BTreeMap<(i64, &str), (i64, i64)> = std::collections::BTreeMap::new();
+    for (day, point, failed) in checks {
+        let e = sums.entry((day / 100, point.as_str())).or_default();
+        e.0 += 1;
+        e.1 += i64::from(*failed);
+    }
+    let rows: Vec<_> = sums.into_iter().collect();
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert().into_table(MONTHS).columns(["month", "point_id", "checks", "failed"]).to_owned();
+        for ((month, point), (checks, failed)) in chunk {
+            q.values_panic([(*month).into(), (*point).into(), (*checks).into(), (*failed).into()]);
+        }
+        let mut on = sea_query::OnConflict::columns([Alias::new("month"), Alias::new("point_id")]);
+        for c in ["checks", "failed"] {
+            on.value(c, Expr::col((Alias::new(MONTHS), Alias::new(c))).add(Expr::col(("excluded", c))));
+        }
+        q.on_conflict(on);
+        conn.execute(&q)?;
+    }
+    Ok(())
+}
+
+const MONTHS: &str = "frontage_months";
+
+/// The month of the shops under `within` (a grid path prefix): those checked in the month
+/// (from the kept month rows) with their checks, failed checks and failures not fixed by
+/// their deadline (as of `now`), and the number of open shops there. With `every_open_shop`
+/// the open shops not checked come too (with an empty tally), as publishing records them;
+/// with `street` only the shops on it.
 pub fn month_tallies(
     conn: &mut dyn Conn,
     within: &str,
-    from_day: i64,
-    to_day: i64,
+    street: Option<&str>,
+    month: i64,
     now: i64,
-) -> StoreResult<Vec<(MerchantRow, MonthTally)>> {
+    every_open_shop: bool,
+) -> StoreResult<(usize, Vec<(MonthShop, MonthTally)>)> {
     let m = |c: &'static str| ("merchants", c);
-    let i = |c: &'static str| ("inspections", c);
+    let f = |c: &'static str| (MONTHS, c);
     let like = format!("{within}%");
-    let mut out: std::collections::HashMap<String, MonthTally> = std::collections::HashMap::new();
-    // Checks, and those that failed.
-    for failed_only in [false, true] {
-        let mut q = Query::select()
-            .column(m("id"))
-            .expr(Expr::col(i("id")).count())
-            .from("inspections")
-            .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(i("point_id")))
-            .and_where(Expr::col(i("day")).between(from_day, to_day))
-            .and_where(Expr::col(m("grid_path")).like(like.clone()))
-            .group_by_col(m("id"))
-            .to_owned();
-        if failed_only {
-            q.and_where(Expr::col(i("failed_items")).gt(0));
+    let on_street = |q: &mut sea_query::SelectStatement| {
+        if let Some(s) = street {
+            q.and_where(Expr::col(m("street")).eq(s));
         }
-        for r in conn.query(&q)? {
-            let e = out.entry(r.string(0)?).or_default();
-            let n = r.i64(1)? as u32;
-            if failed_only {
-                e.failed = n;
-            } else {
-                e.checks = n;
-            }
-        }
-    }
-    // Failures not fixed in time.
+    };
+    let (from_day, to_day) = (month * 100 + 1, month * 100 + 31);
+    let t00 = std::time::Instant::now();
+    // Failures not fixed in time, per point.
     let x = |c: &'static str| ("inspection_cases", c);
     let k = |c: &'static str| ("cases", c);
     let late = Expr::col(k("handling_deadline")).is_not_null().and(
@@ -249,34 +282,55 @@ pub fn month_tallies(
         .and_where(late)
         .group_by_col(m("id"))
         .to_owned();
+    let mut late: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for r in conn.query(&q)? {
-        out.entry(r.string(0)?).or_default().late = r.i64(1)? as u32;
+        late.insert(r.string(0)?, r.i64(1)? as u32);
     }
-    // Every open merchant of the area, checked or not (a shop never checked is on neither list).
-    let rows = conn.query(
-        &MerchantRow::select()
-            .and_where(Expr::col("grid_path").like(like))
-            .and_where(Expr::col("status").eq(MerchantStatus::Open.as_str()))
-            .to_owned(),
-    )?;
-    let mut list = Vec::with_capacity(rows.len());
-    for r in rows {
-        let row = MerchantRow::decode(&r)?;
-        let t = out.remove(&row.id).unwrap_or_default();
+    // The shops checked in the month (closed since or not), one kept row each.
+    eprintln!("TIMING late {:?}", t00.elapsed());
+    let t0 = std::time::Instant::now();
+    let mut q = Query::select()
+        .columns(MonthShop::COLUMNS.iter().map(|c| m(c)))
+        .column(f("checks"))
+        .column(f("failed"))
+        .from(MONTHS)
+        .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(f("point_id")))
+        .and_where(Expr::col(f("month")).eq(month))
+        .and_where(Expr::col(m("grid_path")).like(like.clone()))
+        .to_owned();
+    on_street(&mut q);
+    let at = MonthShop::COLUMNS.len();
+    let mut list = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in conn.query(&q)? {
+        let row = MonthShop::decode(&r)?;
+        let t = MonthTally { checks: r.i64(at)? as u32, failed: r.i64(at + 1)? as u32, late: late.get(&row.id).copied().unwrap_or(0) };
+        if every_open_shop {
+            seen.insert(row.id.clone());
+        }
         list.push((row, t));
     }
-    // Shops closed since but checked in the month still count.
-    if !out.is_empty() {
-        let ids: Vec<String> = out.keys().cloned().collect();
-        for chunk in ids.chunks(500) {
-            for r in conn.query(&MerchantRow::select().and_where(Expr::col("id").is_in(chunk.iter().map(String::as_str))).to_owned())? {
-                let row = MerchantRow::decode(&r)?;
-                let t = out.get(&row.id).copied().unwrap_or_default();
-                list.push((row, t));
+    eprintln!("TIMING shops {:?}", t0.elapsed());
+    let open = Expr::col(m("grid_path")).like(like).and(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()));
+    let shops = if every_open_shop {
+        q = MonthShop::select().and_where(open).to_owned();
+        on_street(&mut q);
+        let mut n = 0;
+        for r in conn.query(&q)? {
+            n += 1;
+            let row = MonthShop::decode(&r)?;
+            if !seen.contains(&row.id) {
+                list.push((row, MonthTally::default()));
             }
         }
-    }
-    Ok(list)
+        n
+    } else {
+        let mut q = Query::select().expr(Expr::col(m("id")).count()).from(MerchantRow::TABLE).and_where(open).to_owned();
+        on_street(&mut q);
+        let r = conn.query_opt(&q)?;
+        r.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as usize
+    };
+    Ok((shops, list))
 }
 
 /// A month's published place of one merchant.
@@ -409,13 +463,13 @@ pub fn failures(
     Ok(out)
 }
 
-/// The merchants of these ids.
-pub fn merchants_by_ids(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<MerchantRow>> {
+/// The shops of these ids, as the lists show them.
+pub fn shops_by_ids(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<MonthShop>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows = conn.query(&MerchantRow::select().and_where(Expr::col("id").is_in(chunk.iter().map(String::as_str))).to_owned())?;
+        let rows = conn.query(&MonthShop::select().and_where(Expr::col("id").is_in(chunk.iter().map(String::as_str))).to_owned())?;
         for r in rows {
-            out.push(MerchantRow::decode(&r)?);
+            out.push(MonthShop::decode(&r)?);
         }
     }
     Ok(out)

@@ -28,6 +28,7 @@ pub mod schema;
 mod sqlite;
 pub mod sums_cache;
 pub mod tallies;
+pub mod volunteers;
 pub mod testing;
 
 use std::path::Path;

@@ -321,6 +321,9 @@ impl App {
                     }
                 }
                 keep_sums(c, &keys, today, &whole, &per_item)?;
+                if round.kind == RoundKind::Frontage {
+                    crate::store::merchants::tally_checks(c, &[(row.day, row.point_id.clone(), row.failed_items > 0)])?;
+                }
                 if let Some(k) = &key {
                     case_db::remember_idempotent(c, k, &inspection_id)?;
                 }

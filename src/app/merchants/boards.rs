@@ -19,7 +19,7 @@ use crate::domain::merchant::{BoardRules, CreditGrade, MonthTally, Standing, cre
 use crate::domain::org::OrgUnit;
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::export::docx::{Block, OfficialDoc, Paper};
-use crate::store::merchants::{self as db, MerchantRow, StandingRow};
+use crate::store::merchants::{self as db, MonthShop, StandingRow};
 use crate::store::schema;
 
 const RULES_KEY: &str = "merchant_board_rules";
@@ -28,10 +28,19 @@ const REFERRAL_CATEGORY: &str = "0706";
 /// The most photos a poster prints.
 const POSTER_PHOTOS: usize = 8;
 
+/// A shop as a list names it: its place, no person.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardShop {
+    #[serde(flatten)]
+    pub shop: MonthShop,
+    pub community_name: String,
+    pub grid_name: String,
+}
+
 /// One shop on a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardRow {
-    pub merchant: MerchantView,
+    pub merchant: BoardShop,
     pub standing: Standing,
     #[serde(flatten)]
     pub tally: MonthTally,
@@ -119,20 +128,24 @@ impl App {
     pub async fn board(&self, actor: &Actor, month: i64, area: Option<&str>, street: Option<&str>) -> AppResult<Board> {
         let unit = self.area(actor, area)?;
         let rules = self.board_rules().await?;
-        let tallies = self.month_tallies(&unit, month).await?;
+        let (within, now) = (unit.path.clone(), self.now());
         let street = street.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let mut rows: Vec<(MerchantRow, MonthTally, Standing)> = tallies
+        let on = street.clone();
+        let t0 = std::time::Instant::now();
+        let (shops, tallies) = self.store().read(move |c| db::month_tallies(c, &within, on.as_deref(), month, now, false)).await?;
+        eprintln!("TIMING tallies {:?}", t0.elapsed());
+        let mut rows: Vec<(MonthShop, MonthTally, Standing)> = tallies
             .into_iter()
-            .filter(|(m, _)| street.as_ref().is_none_or(|s| m.street.as_deref() == Some(s.as_str())))
             .map(|(m, t)| {
                 let s = standing(t, &rules);
                 (m, t, s)
             })
             .collect();
-        let merchants = rows.len();
-        let checked = rows.iter().filter(|(_, t, _)| t.checks > 0).count();
+        let checked = rows.len();
         rows.retain(|(_, _, s)| *s != Standing::Neither);
+        eprintln!("TIMING standing {:?}", t0.elapsed());
         let (red, black) = self.board_rows(rows, month).await?;
+        eprintln!("TIMING rows {:?}", t0.elapsed());
         Ok(Board {
             month: month_text(month),
             area_id: unit.id.clone(),
@@ -140,7 +153,7 @@ impl App {
             street,
             published_at: None,
             rules,
-            merchants,
+            merchants: shops,
             checked,
             red,
             black,
@@ -173,7 +186,7 @@ impl App {
                     .filter(|r| st.as_ref().is_none_or(|x| r.street.as_ref() == Some(x)))
                     .collect();
                 let ids: Vec<String> = s.iter().map(|r| r.merchant_id.clone()).collect();
-                let m = db::merchants_by_ids(c, &ids)?;
+                let m = db::shops_by_ids(c, &ids)?;
                 Ok::<_, AppError>((s, m))
             })
             .await?;
@@ -186,7 +199,7 @@ impl App {
             }
         }
         let published_at = standings.iter().map(|s| s.published_at).max();
-        let by_id: HashMap<String, MerchantRow> = merchants.into_iter().map(|m| (m.id.clone(), m)).collect();
+        let by_id: HashMap<String, MonthShop> = merchants.into_iter().map(|m| (m.id.clone(), m)).collect();
         let rows = standings
             .iter()
             .filter_map(|s| {
@@ -196,12 +209,8 @@ impl App {
                 })
             })
             .collect();
-        let (mut red, mut black) = self.board_rows(rows, month).await?;
-        // What is posted names the shop and its place, no person.
-        for r in red.iter_mut().chain(black.iter_mut()) {
-            let m = &mut r.merchant.merchant;
-            (m.contact, m.phone, m.pledge_by, m.licence) = (None, None, None, None);
-        }
+        // What is posted names the shop and its place, no person (a list row carries none).
+        let (red, black) = self.board_rows(rows, month).await?;
         Ok(Board {
             month: month_text(month),
             area_id: unit.id.clone(),
@@ -216,18 +225,14 @@ impl App {
         })
     }
 
-    /// Every shop of the area with its month.
-    async fn month_tallies(&self, unit: &OrgUnit, month: i64) -> AppResult<Vec<(MerchantRow, MonthTally)>> {
-        let (within, now) = (unit.path.clone(), self.now());
-        Ok(self.store().read(move |c| db::month_tallies(c, &within, month * 100 + 1, month * 100 + 31, now)).await?)
-    }
-
     /// The rows of the two lists: red by name; black worst first, each with what it failed
     /// and a photo.
-    async fn board_rows(&self, rows: Vec<(MerchantRow, MonthTally, Standing)>, month: i64) -> AppResult<(Vec<BoardRow>, Vec<BoardRow>)> {
+    async fn board_rows(&self, rows: Vec<(MonthShop, MonthTally, Standing)>, month: i64) -> AppResult<(Vec<BoardRow>, Vec<BoardRow>)> {
         let points: Vec<String> =
             rows.iter().filter(|(_, _, s)| *s == Standing::Black).filter_map(|(m, _, _)| m.point_id.clone()).collect();
+        let t0 = std::time::Instant::now();
         let failures = self.store().read(move |c| db::failures(c, &points, month * 100 + 1, month * 100 + 31)).await?;
+        eprintln!("TIMING failures {:?}", t0.elapsed());
         let duties: HashMap<String, String> = self.frontage_duties().await?.into_iter().map(|d| (d.code, d.name)).collect();
         // point → (item → count), first photo.
         let mut failed: HashMap<String, (HashMap<String, usize>, Option<String>)> = HashMap::new();
@@ -239,6 +244,7 @@ impl App {
             }
         }
         let (mut red, mut black) = (Vec::new(), Vec::new());
+        let dir = self.directory();
         for (m, tally, s) in rows {
             let (problems, photo_id) = match m.point_id.as_ref().and_then(|p| failed.get(p)) {
                 Some((counts, photo)) => {
@@ -248,16 +254,27 @@ impl App {
                 }
                 None => (Vec::new(), None),
             };
-            let row = BoardRow { merchant: self.merchant_view(m), standing: s, tally, problems, photo_id };
+            let row = BoardRow {
+                merchant: BoardShop {
+                    community_name: dir.unit(&m.community_id).map(|u| u.name.clone()).unwrap_or_default(),
+                    grid_name: dir.unit(&m.grid_id).map(|u| u.name.clone()).unwrap_or_default(),
+                    shop: m,
+                },
+                standing: s,
+                tally,
+                problems,
+                photo_id,
+            };
             if s == Standing::Red { red.push(row) } else { black.push(row) }
         }
+        eprintln!("TIMING views {:?}", t0.elapsed());
         red.sort_by(|a, b| {
-            a.merchant.community_name.cmp(&b.merchant.community_name).then(a.merchant.merchant.name.cmp(&b.merchant.merchant.name))
+            a.merchant.community_name.cmp(&b.merchant.community_name).then(a.merchant.shop.name.cmp(&b.merchant.shop.name))
         });
         black.sort_by(|a, b| {
             (b.tally.late, b.tally.failed)
                 .cmp(&(a.tally.late, a.tally.failed))
-                .then(a.merchant.merchant.name.cmp(&b.merchant.merchant.name))
+                .then(a.merchant.shop.name.cmp(&b.merchant.shop.name))
         });
         Ok((red, black))
     }
@@ -284,7 +301,7 @@ impl App {
         let (mut red, mut black, mut referred) = (0, 0, 0);
         for within in scopes {
             let w = within.clone();
-            let tallies = self.store().read(move |c| db::month_tallies(c, &w, month * 100 + 1, month * 100 + 31, now)).await?;
+            let (_, tallies) = self.store().read(move |c| db::month_tallies(c, &w, None, month, now, true)).await?;
             let rows: Vec<StandingRow> = tallies
                 .iter()
                 .map(|(m, t)| StandingRow {
@@ -386,7 +403,7 @@ impl App {
             if let Some(id) = &r.photo_id
                 && let Ok((_, bytes)) = self.photo_bytes(Some(actor), id, false).await
             {
-                photos.push((bytes, format!("{}:{}", r.merchant.merchant.name, r.problems.join("、"))));
+                photos.push((bytes, format!("{}:{}", r.merchant.shop.name, r.problems.join("、"))));
             }
         }
         let doc = poster(&b, photos, &self.issuer_name());
@@ -411,7 +428,7 @@ impl App {
 
 fn poster(b: &Board, photos: Vec<(Vec<u8>, String)>, issuer: &str) -> OfficialDoc {
     let month = parse_month(&b.month).unwrap_or_default();
-    let place = |r: &BoardRow| r.merchant.merchant.address.clone().or_else(|| r.merchant.merchant.street.clone()).unwrap_or_default();
+    let place = |r: &BoardRow| r.merchant.shop.address.clone().or_else(|| r.merchant.shop.street.clone()).unwrap_or_default();
     let mut blocks = vec![Block::Paragraph(format!(
         "根据{}门前五包检查结果,经汇总,现将红黑榜公布如下。红榜:当月检查 {} 次以上且全部达标;黑榜:当月 {} 次以上检查未达标{}。",
         month_title(month),
@@ -427,8 +444,8 @@ fn poster(b: &Board, photos: Vec<(Vec<u8>, String)>, issuer: &str) -> OfficialDo
         let mut by_community: Vec<(String, Vec<String>)> = Vec::new();
         for r in &b.red {
             match by_community.iter_mut().find(|(c, _)| *c == r.merchant.community_name) {
-                Some((_, names)) => names.push(r.merchant.merchant.name.clone()),
-                None => by_community.push((r.merchant.community_name.clone(), vec![r.merchant.merchant.name.clone()])),
+                Some((_, names)) => names.push(r.merchant.shop.name.clone()),
+                None => by_community.push((r.merchant.community_name.clone(), vec![r.merchant.shop.name.clone()])),
             }
         }
         for (community, names) in by_community {
@@ -457,7 +474,7 @@ fn poster(b: &Board, photos: Vec<(Vec<u8>, String)>, issuer: &str) -> OfficialDo
                 .map(|(i, r)| {
                     vec![
                         (i + 1).to_string(),
-                        r.merchant.merchant.name.clone(),
+                        r.merchant.shop.name.clone(),
                         place(r),
                         r.merchant.community_name.clone(),
                         format!("{} 次", r.tally.failed),

@@ -8,14 +8,13 @@
 
 use std::sync::atomic::Ordering;
 
-use hmac::{KeyInit, Mac};
 use serde::Serialize;
 
 use super::{CreditFile, Duty};
 use crate::app::App;
-use crate::app::auth::{NewSession, random_token, same_secret, token_hash};
+use crate::app::auth::{NewSession, same_secret, sign, stored_secret};
 use crate::app::cases::{ActInput, NewCaseInput, step_in};
-use crate::domain::authz::{Actor, Grant, Permission, Role};
+use crate::domain::authz::{Actor, Permission, Role};
 use crate::domain::case::{Action, Status};
 use crate::domain::inspection::serialize_day_key;
 use crate::domain::merchant::{BusinessKind, CreditGrade, MerchantStatus, Standing, code_letters, credit_grade, normalize_code};
@@ -23,7 +22,7 @@ use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::cases as case_db;
 use crate::store::merchants::{self as db, MerchantRow};
 use crate::store::people::{self, NewPerson};
-use crate::store::{Conn, now_ms, org, schema};
+use crate::store::{Conn, org};
 
 const CODE_KEY: &str = "merchant_code_key";
 
@@ -75,43 +74,13 @@ pub struct MerchantHome {
     pub cases: Vec<ShopCase>,
 }
 
-/// The QR code of a URL as an SVG image.
-pub fn qr_svg(url: &str) -> AppResult<String> {
-    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).quiet_zone(true).build())
-}
-
-/// The QR code of a URL as PNG bytes (for Word documents), `scale` pixels a module.
-pub fn qr_png(url: &str, scale: u32) -> AppResult<Vec<u8>> {
-    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (w, quiet) = (code.width() as u32, 4u32);
-    let colors = code.to_colors();
-    let side = (w + 2 * quiet) * scale;
-    let img = image::GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x / scale) as i64 - quiet as i64, (y / scale) as i64 - quiet as i64);
-        let dark =
-            mx >= 0 && my >= 0 && (mx as u32) < w && (my as u32) < w && colors[(my as u32 * w + mx as u32) as usize] == qrcode::Color::Dark;
-        image::Luma([if dark { 0 } else { 255 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(out.into_inner())
-}
-
 /// The key login codes are made with: made once per store, kept in `meta`.
 fn code_key(c: &mut dyn Conn) -> AppResult<String> {
-    if let Some(k) = schema::meta_get(c, CODE_KEY)? {
-        return Ok(k);
-    }
-    let k = random_token();
-    schema::meta_set(c, CODE_KEY, &k)?;
-    Ok(k)
+    stored_secret(c, CODE_KEY)
 }
 
 fn code_with(key: &str, m: &MerchantRow) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(format!("{}:{}", m.id, m.code_serial).as_bytes());
-    code_letters(&mac.finalize().into_bytes())
+    code_letters(&sign(key, &format!("{}:{}", m.id, m.code_serial)))
 }
 
 impl App {
@@ -189,7 +158,7 @@ impl App {
         if !actor.can(Permission::ManageMerchants, &row.grid_path) {
             return Err(AppError::Forbidden);
         }
-        qr_svg(&Self::door_url(base, &row))
+        crate::export::qr::qr_svg(&Self::door_url(base, &row))
     }
 
     /// The shop's login code now (printed on its pledge).
@@ -233,31 +202,18 @@ impl App {
             return Err(AppError::Invalid(Invalid::MerchantCode));
         };
         self.login_throttle().succeed(&throttle_key);
-        let token = random_token();
-        let csrf_token = random_token();
-        let expires = now_ms() + self.config().session_hours * 3_600_000;
-        let (hash, csrf) = (token_hash(&token), csrf_token.clone());
-        let actor = self
-            .store()
-            .write(move |c| {
-                let person_id = match &m.account_id {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p = people::insert_person(
-                            c,
-                            NewPerson { name: &m.name, phone: m.phone.as_deref(), username: None, password_hash: None },
-                        )?;
-                        people::assign_role(c, &p, Role::Merchant, &m.grid_id)?;
-                        db::set_account(c, &m.id, &p)?;
-                        p
-                    }
-                };
-                people::create_session(c, &hash, &person_id, &csrf, expires)?;
-                let grants: Vec<Grant> = people::grants(c, &person_id)?;
-                Ok::<_, AppError>(Actor::person(person_id, m.name.clone(), grants))
+        self.open_session(move |c| {
+            Ok(match &m.account_id {
+                Some(p) => p.clone(),
+                None => {
+                    let p = people::insert_person(c, NewPerson { name: &m.name, phone: m.phone.as_deref(), username: None, password_hash: None })?;
+                    people::assign_role(c, &p, Role::Merchant, &m.grid_id)?;
+                    db::set_account(c, &m.id, &p)?;
+                    p
+                }
             })
-            .await?;
-        Ok(NewSession { token, csrf_token, actor })
+        })
+        .await
     }
 
     /// The shop an account belongs to.

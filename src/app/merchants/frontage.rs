@@ -70,16 +70,9 @@ fn round_id(day: i64) -> String {
 
 /// The merchant's point, made at its first check: named after the shop and where it is (a
 /// second shop of the same name and place gets its licence or id's tail).
-fn ensure_point(c: &mut dyn Conn, m: &MerchantRow, now: i64) -> AppResult<String> {
-    if let Some(p) = &m.point_id {
-        return Ok(p.clone());
-    }
-    let mut name = point_name(&m.name, m.address.as_deref(), m.street.as_deref());
-    if points_db::point_named(c, FRONTAGE_TYPE, &name)? {
-        let tail: String = m.licence.as_deref().unwrap_or(&m.id).chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-        name = format!("{name}·{tail}");
-    }
-    let point = PointRow {
+/// The inspection point a shop's frontage checks score.
+pub(super) fn frontage_point(m: &MerchantRow, name: String, now: i64) -> PointRow {
+    PointRow {
         id: new_id(),
         name,
         point_type: FRONTAGE_TYPE.into(),
@@ -92,7 +85,19 @@ fn ensure_point(c: &mut dyn Conn, m: &MerchantRow, now: i64) -> AppResult<String
         address: m.address.clone().or_else(|| m.street.clone()),
         active: true,
         created_at: now,
-    };
+    }
+}
+
+fn ensure_point(c: &mut dyn Conn, m: &MerchantRow, now: i64) -> AppResult<String> {
+    if let Some(p) = &m.point_id {
+        return Ok(p.clone());
+    }
+    let mut name = point_name(&m.name, m.address.as_deref(), m.street.as_deref());
+    if points_db::point_named(c, FRONTAGE_TYPE, &name)? {
+        let tail: String = m.licence.as_deref().unwrap_or(&m.id).chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+        name = format!("{name}·{tail}");
+    }
+    let point = frontage_point(m, name, now);
     points_db::insert_point(c, &point)?;
     db::set_point(c, &m.id, &point.id)?;
     Ok(point.id)

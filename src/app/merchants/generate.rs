@@ -69,20 +69,7 @@ impl App {
                 .iter()
                 .filter(|m| m.point_id.is_none())
                 .map(|m| {
-                    let p = PointRow {
-                        id: new_id(),
-                        name: format!("{}·{}", m.name, &m.id[m.id.len() - 6..]),
-                        point_type: FRONTAGE_TYPE.into(),
-                        lat: Some(m.lat),
-                        lon: Some(m.lon),
-                        grid_id: Some(m.grid_id.clone()),
-                        community_id: Some(m.community_id.clone()),
-                        scope_path: m.grid_path.clone(),
-                        unit_id: m.community_id.clone(),
-                        address: m.address.clone(),
-                        active: true,
-                        created_at: now,
-                    };
+                    let p = super::frontage::frontage_point(m, format!("{}·{}", m.name, &m.id[m.id.len() - 6..]), now);
                     (m.id.clone(), p)
                 })
                 .collect();
@@ -172,12 +159,14 @@ impl App {
                     });
                 }
                 out.checks += rows.len();
+                let tally: Vec<(i64, String, bool)> = rows.iter().map(|i| (i.day, i.point_id.clone(), i.failed_items > 0)).collect();
                 let r = round.clone();
                 self.store()
                     .write(move |c| {
                         points_db::ensure_round(c, &r)?;
                         points_db::insert_batch(c, &[], &rps, &rows, &results)?;
                         points_db::link_cases(c, &links)?;
+                        db::tally_checks(c, &tally)?;
                         Ok::<_, crate::error::AppError>(())
                     })
                     .await?;

@@ -268,7 +268,7 @@ impl App {
         }
         let code = self.login_code(&row).await?;
         let url = App::door_url(base, &row);
-        let qr = door::qr_png(&url, 8)?;
+        let qr = crate::export::qr::qr_png(&url, 8)?;
         // The road and the address, the road once when the address already names it.
         let place = match (&m.street, &m.address) {
             (Some(s), Some(a)) if a.contains(s.as_str()) => a.clone(),

@@ -31,6 +31,8 @@ mod m017_info_reports;
 mod m018_key_tasks;
 mod m019_merchants;
 mod m020_frontage;
+mod m021_frontage_months;
+mod m022_volunteers;
 
 // Steps are built once, at start, a few dozen in all: their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -75,6 +77,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 18, name: "key tasks, drives, milestones and progress", steps: m018_key_tasks::steps },
     Migration { version: 19, name: "merchants and their pledges (门前五包)", steps: m019_merchants::steps },
     Migration { version: 20, name: "frontage checks, door codes, merchant accounts, red and black lists", steps: m020_frontage::steps },
+    Migration { version: 21, name: "each frontage point's checks per month", steps: m021_frontage_months::steps },
+    Migration { version: 22, name: "volunteers, activities, the hours ledger and certificates", steps: m022_volunteers::steps },
 ];
 
 pub(super) fn id(name: &'static str) -> ColumnDef {
