@@ -41,8 +41,14 @@ const SPONSORS: [&str; 9] = [
 ];
 
 /// Teams the seed names: (name, community index or None for the subdistrict).
-const TEAMS: [(&str, Option<usize>); 5] =
-    [("“向阳花开”志愿服务队", None), ("“小黄帽”文明小分队", None), ("金秋剧社", Some(0)), ("梦想剧团", Some(1)), ("秋实文艺队", Some(2))];
+const TEAMS: [(&str, Option<usize>); 6] = [
+    ("“向阳花开”志愿服务队", None),
+    ("“小黄帽”文明小分队", None),
+    ("金秋剧社", Some(0)),
+    ("梦想剧团", Some(1)),
+    ("秋实文艺队", Some(2)),
+    ("“678”党员驿站", None),
+];
 
 const SURNAMES: [&str; 20] =
     ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "孟"];
@@ -132,7 +138,7 @@ pub struct DemoLogin {
 
 /// Who logs in to the demo as what: (username, role, where). `where` names a unit by kind
 /// and index: the district, the subdistrict, community 0, grid 0, department 0, team 0.
-const LOGINS: [(&str, Role, OrgKind); 8] = [
+const LOGINS: [(&str, Role, OrgKind); 9] = [
     ("admin", Role::SystemAdmin, OrgKind::District),
     ("leader", Role::Leader, OrgKind::Subdistrict),
     ("dispatcher", Role::Dispatcher, OrgKind::Subdistrict),
@@ -141,6 +147,7 @@ const LOGINS: [(&str, Role, OrgKind); 8] = [
     ("handler", Role::DepartmentHandler, OrgKind::Department),
     ("inspector", Role::Inspector, OrgKind::Subdistrict),
     ("volunteer", Role::Volunteer, OrgKind::Team),
+    ("teamleader", Role::TeamLeader, OrgKind::Team),
 ];
 
 impl App {

@@ -47,6 +47,12 @@ pub fn menu(actor: &Actor) -> Vec<MenuItem> {
     if actor.can_somewhere(Permission::ActAsMerchant) {
         out.push(item("shop", "/merchant", true));
     }
+    if actor.can_somewhere(Permission::ActAsVolunteer) {
+        out.push(item("volunteering", "/v", true));
+    }
+    if actor.can_somewhere(Permission::OrganiseActivities) || actor.can_somewhere(Permission::ManageVolunteers) {
+        out.push(item("activities", "/activities", false));
+    }
     if actor.can_somewhere(Permission::ReadInspections) || actor.can_somewhere(Permission::WriteBulletins) {
         out.push(item("bulletins", "/bulletins", false));
     }

@@ -17,6 +17,7 @@ pub mod demo_bulletins;
 pub mod demo_cases;
 pub mod demo_inspections;
 pub mod demo_merchants;
+pub mod demo_volunteers;
 pub mod export;
 pub mod grids;
 pub mod indicators;

@@ -364,6 +364,11 @@ async fn demo(config: Config, lang: Lang) -> anyhow::Result<()> {
                 "已登记门前五包商户 {} 家、检查 {} 次、立案 {} 件,发布红黑榜 3 个月:红榜 {} 家次、黑榜 {} 家次,移交市场监管 {} 家 (merchants, checks, cases, red, black, referred)",
                 m.merchants, m.checks, m.cases, m.red, m.black, m.referred
             );
+            let v = app.seed_demo_volunteers().await.map_err(explain(lang))?;
+            println!(
+                "已登记志愿者 {} 名,近 13 周志愿服务活动 {} 场,确认服务时长 {} 小时 (volunteers, activities, confirmed hours)",
+                v.volunteers, v.activities, v.hours
+            );
             println!("演示账号 demo logins (password / 密码: {}):", crate::app::demo::DEMO_PASSWORD);
             for l in logins {
                 println!("  {:<12} {:<20} {}", l.username, l.role.as_str(), l.unit);

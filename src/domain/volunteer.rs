@@ -79,10 +79,18 @@ pub fn id_number_valid(text: &str) -> bool {
     if chrono::NaiveDate::parse_from_str(&birth, "%Y%m%d").is_err() {
         return false;
     }
+    id_check_char(&digits) == Some(t[17])
+}
+
+/// The check character of the first 17 digits of an ID number (ISO 7064 MOD 11-2).
+pub fn id_check_char(digits: &[u32]) -> Option<char> {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    if digits.len() != 17 {
+        return None;
+    }
     let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
-    CHECK[(sum % 11) as usize] == t[17]
+    Some(CHECK[(sum % 11) as usize])
 }
 
 /// The rules of the ledger a district sets.

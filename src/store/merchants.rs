@@ -212,32 +212,87 @@ pub struct MonthShop {
 
 crate::record!(MonthShop in "merchants" { id, name, address, street, kind, status, lat, lon, grid_id, community_id, grid_path, point_id });
 
-/// Adds checks to their points' month rows: (YYYYMMDD, point, failed) — each frontage
-/// check's write calls it, in the same transaction.
-pub fn tally_checks(conn: &mut dyn Conn, checks: &[(i64, String, bool)]) -> StoreResult<()> {
-    let mut sums: std::collections::BTreeMap<(i64, &str), (i64, i64)> = std::collections::BTreeMap::new();
-    for (day, point, failed) in checks {
-        let e = sums.entry((day / 100, point.as_str())).or_default();
+/// One frontage check as its point's month rows keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckTally {
+    /// YYYYMMDD.
+    pub day: i64,
+    pub point_id: String,
+    /// The responsibilities (item codes) it failed.
+    pub failed_items: Vec<String>,
+    /// A photo of a failure, if one was taken.
+    pub photo_id: Option<String>,
+}
+
+const MONTHS: &str = "frontage_months";
+const MONTH_ITEMS: &str = "frontage_month_items";
+
+/// Adds checks to their points' month rows — checks, failed checks, the latest photo of a
+/// failure, failures per responsibility. Each frontage check's write calls it in the same
+/// transaction; checks in the order they were made.
+pub fn tally_checks(conn: &mut dyn Conn, checks: &[CheckTally]) -> StoreResult<()> {
+    use std::collections::BTreeMap;
+    let mut months: BTreeMap<(i64, &str), (i64, i64, Option<&str>)> = BTreeMap::new();
+    let mut items: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+    for c in checks {
+        let month = c.day / 100;
+        let e = months.entry((month, c.point_id.as_str())).or_default();
         e.0 += 1;
-        e.1 += i64::from(*failed);
+        e.1 += i64::from(!c.failed_items.is_empty());
+        if let Some(p) = &c.photo_id {
+            e.2 = Some(p.as_str());
+        }
+        for code in &c.failed_items {
+            *items.entry((month, c.point_id.as_str(), code.as_str())).or_default() += 1;
+        }
     }
-    let rows: Vec<_> = sums.into_iter().collect();
+    let rows: Vec<_> = months.into_iter().collect();
     for chunk in rows.chunks(500) {
-        let mut q = Query::insert().into_table(MONTHS).columns(["month", "point_id", "checks", "failed"]).to_owned();
-        for ((month, point), (checks, failed)) in chunk {
-            q.values_panic([(*month).into(), (*point).into(), (*checks).into(), (*failed).into()]);
+        let mut q = Query::insert().into_table(MONTHS).columns(["month", "point_id", "checks", "failed", "photo_id"]).to_owned();
+        for ((month, point), (checks, failed, photo)) in chunk {
+            q.values_panic([(*month).into(), (*point).into(), (*checks).into(), (*failed).into(), photo.map(str::to_string).into()]);
         }
         let mut on = sea_query::OnConflict::columns([Alias::new("month"), Alias::new("point_id")]);
         for c in ["checks", "failed"] {
             on.value(c, Expr::col((Alias::new(MONTHS), Alias::new(c))).add(Expr::col(("excluded", c))));
         }
+        on.value(
+            "photo_id",
+            sea_query::Func::coalesce([Expr::col(("excluded", "photo_id")), Expr::col((Alias::new(MONTHS), Alias::new("photo_id")))]),
+        );
+        q.on_conflict(on);
+        conn.execute(&q)?;
+    }
+    let rows: Vec<_> = items.into_iter().collect();
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert().into_table(MONTH_ITEMS).columns(["month", "point_id", "item_code", "failures"]).to_owned();
+        for ((month, point, code), n) in chunk {
+            q.values_panic([(*month).into(), (*point).into(), (*code).into(), (*n).into()]);
+        }
+        let mut on = sea_query::OnConflict::columns([Alias::new("month"), Alias::new("point_id"), Alias::new("item_code")]);
+        on.value("failures", Expr::col((Alias::new(MONTH_ITEMS), Alias::new("failures"))).add(Expr::col(("excluded", "failures"))));
         q.on_conflict(on);
         conn.execute(&q)?;
     }
     Ok(())
 }
 
-const MONTHS: &str = "frontage_months";
+/// `column` lies under the path `within`: a prefix LIKE, and on SQLite also the range it
+/// spans, so the index serves it (paths are ASCII below `~`).
+fn under(conn: &dyn Conn, column: (&'static str, &'static str), within: &str) -> sea_query::SimpleExpr {
+    let like = Expr::col(column).like(format!("{within}%"));
+    match conn.backend() {
+        super::Backend::Sqlite => Expr::col(column).gte(within).and(Expr::col(column).lt(format!("{within}~"))).and(like),
+        super::Backend::Postgres => like,
+    }
+}
+
+/// A shop's month as the lists read it: its tally and the latest photo of a failure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShopMonth {
+    pub tally: MonthTally,
+    pub photo_id: Option<String>,
+}
 
 /// The month of the shops under `within` (a grid path prefix): those checked in the month
 /// (from the kept month rows) with their checks, failed checks and failures not fixed by
@@ -251,18 +306,16 @@ pub fn month_tallies(
     month: i64,
     now: i64,
     every_open_shop: bool,
-) -> StoreResult<(usize, Vec<(MonthShop, MonthTally)>)> {
+) -> StoreResult<(usize, Vec<(MonthShop, ShopMonth)>)> {
     let m = |c: &'static str| ("merchants", c);
     let f = |c: &'static str| (MONTHS, c);
-    let like = format!("{within}%");
     let on_street = |q: &mut sea_query::SelectStatement| {
         if let Some(s) = street {
             q.and_where(Expr::col(m("street")).eq(s));
         }
     };
     let (from_day, to_day) = (month * 100 + 1, month * 100 + 31);
-    let t00 = std::time::Instant::now();
-    // Failures not fixed in time, per point.
+    // Failures not fixed in time, per shop.
     let x = |c: &'static str| ("inspection_cases", c);
     let k = |c: &'static str| ("cases", c);
     let late = Expr::col(k("handling_deadline")).is_not_null().and(
@@ -278,7 +331,7 @@ pub fn month_tallies(
         .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(x("point_id")))
         .inner_join("cases", Expr::col(k("id")).equals(x("case_id")))
         .and_where(Expr::col(x("day")).between(from_day, to_day))
-        .and_where(Expr::col(m("grid_path")).like(like.clone()))
+        .and_where(under(conn, m("grid_path"), within))
         .and_where(late)
         .group_by_col(m("id"))
         .to_owned();
@@ -287,16 +340,15 @@ pub fn month_tallies(
         late.insert(r.string(0)?, r.i64(1)? as u32);
     }
     // The shops checked in the month (closed since or not), one kept row each.
-    eprintln!("TIMING late {:?}", t00.elapsed());
-    let t0 = std::time::Instant::now();
     let mut q = Query::select()
         .columns(MonthShop::COLUMNS.iter().map(|c| m(c)))
         .column(f("checks"))
         .column(f("failed"))
+        .column(f("photo_id"))
         .from(MONTHS)
         .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(f("point_id")))
         .and_where(Expr::col(f("month")).eq(month))
-        .and_where(Expr::col(m("grid_path")).like(like.clone()))
+        .and_where(under(conn, m("grid_path"), within))
         .to_owned();
     on_street(&mut q);
     let at = MonthShop::COLUMNS.len();
@@ -304,14 +356,13 @@ pub fn month_tallies(
     let mut seen = std::collections::HashSet::new();
     for r in conn.query(&q)? {
         let row = MonthShop::decode(&r)?;
-        let t = MonthTally { checks: r.i64(at)? as u32, failed: r.i64(at + 1)? as u32, late: late.get(&row.id).copied().unwrap_or(0) };
+        let tally = MonthTally { checks: r.i64(at)? as u32, failed: r.i64(at + 1)? as u32, late: late.get(&row.id).copied().unwrap_or(0) };
         if every_open_shop {
             seen.insert(row.id.clone());
         }
-        list.push((row, t));
+        list.push((row, ShopMonth { tally, photo_id: r.opt_string(at + 2)? }));
     }
-    eprintln!("TIMING shops {:?}", t0.elapsed());
-    let open = Expr::col(m("grid_path")).like(like).and(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()));
+    let open = under(conn, m("grid_path"), within).and(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()));
     let shops = if every_open_shop {
         q = MonthShop::select().and_where(open).to_owned();
         on_street(&mut q);
@@ -320,7 +371,7 @@ pub fn month_tallies(
             n += 1;
             let row = MonthShop::decode(&r)?;
             if !seen.contains(&row.id) {
-                list.push((row, MonthTally::default()));
+                list.push((row, ShopMonth::default()));
             }
         }
         n
@@ -331,6 +382,19 @@ pub fn month_tallies(
         r.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as usize
     };
     Ok((shops, list))
+}
+
+/// The latest photo of a failure at a point in a month.
+pub fn month_photo(conn: &mut dyn Conn, month: i64, point_id: &str) -> StoreResult<Option<String>> {
+    let q = Query::select().column("photo_id").from(MONTHS).and_where(Expr::col("month").eq(month)).and_where(Expr::col("point_id").eq(point_id)).to_owned();
+    Ok(conn.query_opt(&q)?.map(|r| r.opt_string(0)).transpose()?.flatten())
+}
+
+/// A month's failures per point and responsibility (item code) — every point's, for the
+/// caller to pick from.
+pub fn month_failures(conn: &mut dyn Conn, month: i64) -> StoreResult<Vec<(String, String, i64)>> {
+    let q = Query::select().columns(["point_id", "item_code", "failures"]).from(MONTH_ITEMS).and_where(Expr::col("month").eq(month)).to_owned();
+    conn.query(&q)?.iter().map(|r| Ok((r.string(0)?, r.string(1)?, r.i64(2)?))).collect()
 }
 
 /// A month's published place of one merchant.
@@ -424,40 +488,6 @@ pub fn standings_of(conn: &mut dyn Conn, merchant_ids: &[String], months: &[i64]
         for r in rows {
             let s = Standing::parse(&r.string(2)?).unwrap_or(Standing::Neither);
             out.push((r.string(0)?, r.i64(1)?, s));
-        }
-    }
-    Ok(out)
-}
-
-/// A failed item of a check at one of `point_ids` over `[from_day, to_day]`, with a photo of
-/// it when one was taken: (point id, item code, photo id).
-pub fn failures(
-    conn: &mut dyn Conn,
-    point_ids: &[String],
-    from_day: i64,
-    to_day: i64,
-) -> StoreResult<Vec<(String, String, Option<String>)>> {
-    let mut out = Vec::new();
-    for chunk in point_ids.chunks(300) {
-        let q = Query::select()
-            .column(("inspections", "point_id"))
-            .column(("inspection_items", "item_code"))
-            .column(("attachments", "photo_id"))
-            .from("inspections")
-            .inner_join("inspection_items", Expr::col(("inspection_items", "inspection_id")).equals(("inspections", "id")))
-            .left_join(
-                "attachments",
-                Expr::col(("attachments", "owner_id"))
-                    .equals(("inspection_items", "id"))
-                    .and(Expr::col(("attachments", "owner_kind")).eq(crate::domain::photo::AttachmentOwner::InspectionItem.as_str())),
-            )
-            .and_where(Expr::col(("inspections", "point_id")).is_in(chunk.iter().map(String::as_str)))
-            .and_where(Expr::col(("inspections", "day")).between(from_day, to_day))
-            .and_where(Expr::col(("inspection_items", "failed")).eq(true))
-            .order_by(("inspections", "at"), Order::Desc)
-            .to_owned();
-        for r in conn.query(&q)? {
-            out.push((r.string(0)?, r.string(1)?, r.opt_string(2)?));
         }
     }
     Ok(out)

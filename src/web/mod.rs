@@ -11,6 +11,7 @@ mod inspect;
 mod inspections;
 mod key_tasks;
 mod merchants;
+mod volunteers;
 mod report;
 mod svg;
 
@@ -111,6 +112,7 @@ pub fn routes() -> Router<App> {
         .merge(admin::routes())
         .merge(inspect::routes())
         .merge(merchants::routes())
+        .merge(volunteers::routes())
         .merge(inspections::routes())
         .merge(bulletins::routes())
         .merge(info_reports::routes())

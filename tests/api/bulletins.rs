@@ -135,7 +135,7 @@ async fn bytes(c: &Client, url: String) -> Vec<u8> {
 }
 
 /// Every text of a Word document, in order, and how many pictures it shows.
-fn docx_text(bytes: &[u8]) -> (String, usize) {
+pub fn docx_text(bytes: &[u8]) -> (String, usize) {
     let doc = docx_rs::read_docx(bytes).expect("a readable .docx");
     let json: Value = serde_json::from_str(&doc.json()).unwrap();
     let mut out = String::new();

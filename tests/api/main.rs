@@ -18,6 +18,7 @@ mod layers;
 mod limits;
 mod locate;
 mod merchants;
+mod volunteers;
 mod open311;
 mod openapi;
 mod photos;

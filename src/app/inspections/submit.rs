@@ -322,7 +322,14 @@ impl App {
                 }
                 keep_sums(c, &keys, today, &whole, &per_item)?;
                 if round.kind == RoundKind::Frontage {
-                    crate::store::merchants::tally_checks(c, &[(row.day, row.point_id.clone(), row.failed_items > 0)])?;
+                    let failed = rows.iter().zip(&results).filter(|(r, _)| r.failed);
+                    let check = crate::store::merchants::CheckTally {
+                        day: row.day,
+                        point_id: row.point_id.clone(),
+                        failed_items: failed.clone().map(|(r, _)| r.item_code.clone()).collect(),
+                        photo_id: failed.flat_map(|(_, (input, ..))| input.photos.first().cloned()).next(),
+                    };
+                    crate::store::merchants::tally_checks(c, &[check])?;
                 }
                 if let Some(k) = &key {
                     case_db::remember_idempotent(c, k, &inspection_id)?;

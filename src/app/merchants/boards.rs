@@ -19,7 +19,7 @@ use crate::domain::merchant::{BoardRules, CreditGrade, MonthTally, Standing, cre
 use crate::domain::org::OrgUnit;
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::export::docx::{Block, OfficialDoc, Paper};
-use crate::store::merchants::{self as db, MonthShop, StandingRow};
+use crate::store::merchants::{self as db, MonthShop, ShopMonth, StandingRow};
 use crate::store::schema;
 
 const RULES_KEY: &str = "merchant_board_rules";
@@ -131,21 +131,17 @@ impl App {
         let (within, now) = (unit.path.clone(), self.now());
         let street = street.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let on = street.clone();
-        let t0 = std::time::Instant::now();
         let (shops, tallies) = self.store().read(move |c| db::month_tallies(c, &within, on.as_deref(), month, now, false)).await?;
-        eprintln!("TIMING tallies {:?}", t0.elapsed());
-        let mut rows: Vec<(MonthShop, MonthTally, Standing)> = tallies
+        let mut rows: Vec<(MonthShop, ShopMonth, Standing)> = tallies
             .into_iter()
             .map(|(m, t)| {
-                let s = standing(t, &rules);
+                let s = standing(t.tally, &rules);
                 (m, t, s)
             })
             .collect();
         let checked = rows.len();
         rows.retain(|(_, _, s)| *s != Standing::Neither);
-        eprintln!("TIMING standing {:?}", t0.elapsed());
         let (red, black) = self.board_rows(rows, month).await?;
-        eprintln!("TIMING rows {:?}", t0.elapsed());
         Ok(Board {
             month: month_text(month),
             area_id: unit.id.clone(),
@@ -186,7 +182,16 @@ impl App {
                     .filter(|r| st.as_ref().is_none_or(|x| r.street.as_ref() == Some(x)))
                     .collect();
                 let ids: Vec<String> = s.iter().map(|r| r.merchant_id.clone()).collect();
-                let m = db::shops_by_ids(c, &ids)?;
+                let black: std::collections::HashSet<&str> =
+                    s.iter().filter(|r| r.standing == Standing::Black).map(|r| r.merchant_id.as_str()).collect();
+                let mut m = Vec::new();
+                for shop in db::shops_by_ids(c, &ids)? {
+                    let photo = match &shop.point_id {
+                        Some(p) if black.contains(shop.id.as_str()) => db::month_photo(c, month, p)?,
+                        _ => None,
+                    };
+                    m.push((shop, photo));
+                }
                 Ok::<_, AppError>((s, m))
             })
             .await?;
@@ -199,13 +204,13 @@ impl App {
             }
         }
         let published_at = standings.iter().map(|s| s.published_at).max();
-        let by_id: HashMap<String, MonthShop> = merchants.into_iter().map(|m| (m.id.clone(), m)).collect();
+        let by_id: HashMap<String, (MonthShop, Option<String>)> = merchants.into_iter().map(|m| (m.0.id.clone(), m)).collect();
         let rows = standings
             .iter()
             .filter_map(|s| {
-                by_id.get(&s.merchant_id).map(|m| {
-                    let t = MonthTally { checks: s.checks as u32, failed: s.failed as u32, late: s.late as u32 };
-                    (m.clone(), t, s.standing)
+                by_id.get(&s.merchant_id).map(|(m, photo_id)| {
+                    let tally = MonthTally { checks: s.checks as u32, failed: s.failed as u32, late: s.late as u32 };
+                    (m.clone(), ShopMonth { tally, photo_id: photo_id.clone() }, s.standing)
                 })
             })
             .collect();
@@ -227,32 +232,27 @@ impl App {
 
     /// The rows of the two lists: red by name; black worst first, each with what it failed
     /// and a photo.
-    async fn board_rows(&self, rows: Vec<(MonthShop, MonthTally, Standing)>, month: i64) -> AppResult<(Vec<BoardRow>, Vec<BoardRow>)> {
-        let points: Vec<String> =
+    async fn board_rows(&self, rows: Vec<(MonthShop, ShopMonth, Standing)>, month: i64) -> AppResult<(Vec<BoardRow>, Vec<BoardRow>)> {
+        let black_points: std::collections::HashSet<String> =
             rows.iter().filter(|(_, _, s)| *s == Standing::Black).filter_map(|(m, _, _)| m.point_id.clone()).collect();
-        let t0 = std::time::Instant::now();
-        let failures = self.store().read(move |c| db::failures(c, &points, month * 100 + 1, month * 100 + 31)).await?;
-        eprintln!("TIMING failures {:?}", t0.elapsed());
+        let failures = if black_points.is_empty() { Vec::new() } else { self.store().read(move |c| db::month_failures(c, month)).await? };
         let duties: HashMap<String, String> = self.frontage_duties().await?.into_iter().map(|d| (d.code, d.name)).collect();
-        // point → (item → count), first photo.
-        let mut failed: HashMap<String, (HashMap<String, usize>, Option<String>)> = HashMap::new();
-        for (point, code, photo) in failures {
-            let e = failed.entry(point).or_default();
-            *e.0.entry(duties.get(&code).cloned().unwrap_or(code)).or_default() += 1;
-            if e.1.is_none() {
-                e.1 = photo;
-            }
+        // point → (responsibility, failures).
+        let mut failed: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for (point, code, n) in failures.into_iter().filter(|(p, _, _)| black_points.contains(p)) {
+            failed.entry(point).or_default().push((duties.get(&code).cloned().unwrap_or(code), n));
         }
         let (mut red, mut black) = (Vec::new(), Vec::new());
         let dir = self.directory();
-        for (m, tally, s) in rows {
-            let (problems, photo_id) = match m.point_id.as_ref().and_then(|p| failed.get(p)) {
-                Some((counts, photo)) => {
-                    let mut p: Vec<(&String, &usize)> = counts.iter().collect();
-                    p.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-                    (p.into_iter().map(|(n, _)| n.clone()).collect(), photo.clone())
+        for (m, month_row, s) in rows {
+            let ShopMonth { tally, photo_id } = month_row;
+            let (problems, photo_id) = match (s, m.point_id.as_ref().and_then(|p| failed.get_mut(p))) {
+                (Standing::Black, Some(counts)) => {
+                    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    (counts.iter().map(|(n, _)| n.clone()).collect(), photo_id)
                 }
-                None => (Vec::new(), None),
+                (Standing::Black, None) => (Vec::new(), photo_id),
+                _ => (Vec::new(), None),
             };
             let row = BoardRow {
                 merchant: BoardShop {
@@ -267,7 +267,6 @@ impl App {
             };
             if s == Standing::Red { red.push(row) } else { black.push(row) }
         }
-        eprintln!("TIMING views {:?}", t0.elapsed());
         red.sort_by(|a, b| {
             a.merchant.community_name.cmp(&b.merchant.community_name).then(a.merchant.shop.name.cmp(&b.merchant.shop.name))
         });
@@ -304,7 +303,7 @@ impl App {
             let (_, tallies) = self.store().read(move |c| db::month_tallies(c, &w, None, month, now, true)).await?;
             let rows: Vec<StandingRow> = tallies
                 .iter()
-                .map(|(m, t)| StandingRow {
+                .map(|(m, ShopMonth { tally: t, .. })| StandingRow {
                     month,
                     merchant_id: m.id.clone(),
                     standing: standing(*t, &rules),
@@ -334,7 +333,7 @@ impl App {
             for (id, m, s) in history {
                 by_shop.entry(id).or_default().insert(m, s);
             }
-            for (m, _) in tallies.iter().filter(|(_, t)| standing(*t, &rules) == Standing::Black) {
+            for (m, _) in tallies.iter().filter(|(_, t)| standing(t.tally, &rules) == Standing::Black) {
                 let past = by_shop.get(&m.id);
                 let run: Vec<Standing> = std::iter::once(Standing::Black)
                     .chain(months_before(month, 11).into_iter().map(|k| past.and_then(|p| p.get(&k)).copied().unwrap_or(Standing::Neither)))

@@ -159,7 +159,19 @@ impl App {
                     });
                 }
                 out.checks += rows.len();
-                let tally: Vec<(i64, String, bool)> = rows.iter().map(|i| (i.day, i.point_id.clone(), i.failed_items > 0)).collect();
+                let mut failed_of: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+                for r in results.iter().filter(|r| r.failed) {
+                    failed_of.entry(r.inspection_id.as_str()).or_default().push(r.item_code.clone());
+                }
+                let tally: Vec<db::CheckTally> = rows
+                    .iter()
+                    .map(|i| db::CheckTally {
+                        day: i.day,
+                        point_id: i.point_id.clone(),
+                        failed_items: failed_of.remove(i.id.as_str()).unwrap_or_default(),
+                        photo_id: None,
+                    })
+                    .collect();
                 let r = round.clone();
                 self.store()
                     .write(move |c| {

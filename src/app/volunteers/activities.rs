@@ -104,7 +104,7 @@ impl App {
         self.activity(actor, &row.id).await
     }
 
-    fn checked_activity(&self, actor: &Actor, input: ActivityInput, team_id: &str, earlier: Option<&ActivityRow>) -> AppResult<ActivityRow> {
+    pub(crate) fn checked_activity(&self, actor: &Actor, input: ActivityInput, team_id: &str, earlier: Option<&ActivityRow>) -> AppResult<ActivityRow> {
         let title = input.title.trim().to_string();
         if title.is_empty() || title.chars().count() > 60 {
             return Err(AppError::Invalid(Invalid::ActivityTitle));

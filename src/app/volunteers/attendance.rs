@@ -155,7 +155,7 @@ impl App {
                         if now < a.starts_at - EARLY_MS || now > a.ends_at {
                             return Err(AppError::Invalid(Invalid::CheckinNotOpen));
                         }
-                        ensure_on_list(c, &a, &v.id, now)?;
+                        ensure_on_list(c, &a, &v.id, now, true)?;
                         let row = AttendanceRow {
                             id: new_id(),
                             activity_id: a.id.clone(),
@@ -227,7 +227,7 @@ impl App {
                     }
                     Some(r) => r,
                     None => {
-                        ensure_on_list(c, &a, &vid, now)?;
+                        ensure_on_list(c, &a, &vid, now, false)?;
                         AttendanceRow {
                             id: new_id(),
                             activity_id: a.id.clone(),
@@ -424,14 +424,15 @@ impl App {
     }
 }
 
-/// Puts a volunteer on an activity's list at check-in (a walk-in) while there is room.
-fn ensure_on_list(c: &mut dyn crate::store::Conn, a: &ActivityRow, volunteer_id: &str, now: i64) -> AppResult<()> {
+/// Puts a volunteer on an activity's list at check-in (a walk-in) while there is room, or
+/// whatever the room when the organiser records someone who was there (`room` false).
+fn ensure_on_list(c: &mut dyn crate::store::Conn, a: &ActivityRow, volunteer_id: &str, now: i64, room: bool) -> AppResult<()> {
     match db::signup(c, &a.id, volunteer_id)? {
         Some(s) if s.state == SignupState::Signed => Ok(()),
         other => {
             let was_waiting = other.is_some_and(|s| s.state == SignupState::Waiting);
             // A walk-in takes a free place; someone waiting who turns up takes theirs.
-            if a.signed >= a.capacity && !was_waiting {
+            if room && a.signed >= a.capacity && !was_waiting {
                 return Err(AppError::Invalid(Invalid::ActivityCapacity));
             }
             db::put_signup(c, &SignupRow { activity_id: a.id.clone(), volunteer_id: volunteer_id.to_string(), state: SignupState::Signed, at: now })?;

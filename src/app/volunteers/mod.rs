@@ -265,8 +265,8 @@ impl App {
     }
 
     /// Writes checked volunteers in one job: each gets a volunteer number (年份 + serial),
-    /// an account with the volunteer role at its team (logged in once an administrator
-    /// gives it a password), and its team membership from today. An ID number already
+    /// an account named by that number with the volunteer role at its team (logged in once
+    /// an administrator gives it a password), and its team membership from today. An ID number already
     /// registered refuses the whole job.
     async fn write_volunteers(&self, rows: Vec<NewVolunteer>) -> AppResult<usize> {
         let today = day_key(crate::domain::calendar::beijing_date(self.now()));
@@ -283,7 +283,11 @@ impl App {
                 for NewVolunteer { mut row, team_id } in rows {
                     serial += 1;
                     row.number = format!("{prefix}{serial:06}");
-                    let person = people::insert_person(c, NewPerson { name: &row.name, phone: row.phone.as_deref(), username: None, password_hash: None })?;
+                    // The volunteer number is the account's username.
+                    let person = people::insert_person(
+                        c,
+                        NewPerson { name: &row.name, phone: row.phone.as_deref(), username: Some(&row.number), password_hash: None },
+                    )?;
                     people::assign_role(c, &person, Role::Volunteer, &team_id)?;
                     row.person_id = Some(person);
                     members.push(MembershipRow { volunteer_id: row.id.clone(), team_id, joined_on: today, left_on: None });
