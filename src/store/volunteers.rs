@@ -310,18 +310,29 @@ pub fn update_activity(conn: &mut dyn Conn, a: &ActivityRow) -> StoreResult<()> 
     Ok(())
 }
 
-/// Activities starting in `[from, to)` under any of `within` (all with `None`), earliest first.
-pub fn activities(conn: &mut dyn Conn, within: Option<&[String]>, from: i64, to: i64, public_only: bool, limit: u64) -> StoreResult<Vec<ActivityRow>> {
+/// Activities starting in `[from, to)` in a grid under any of `within` or organised by one of
+/// `teams` (all with `None`), earliest first.
+pub fn activities(
+    conn: &mut dyn Conn,
+    within: Option<(&[String], &[String])>,
+    from: i64,
+    to: i64,
+    public_only: bool,
+    limit: u64,
+) -> StoreResult<Vec<ActivityRow>> {
     let mut q = ActivityRow::select()
         .and_where(Expr::col("starts_at").gte(from))
         .and_where(Expr::col("starts_at").lt(to))
         .order_by("starts_at", Order::Asc)
         .limit(limit)
         .to_owned();
-    if let Some(w) = within {
+    if let Some((paths, teams)) = within {
         let mut any = sea_query::Condition::any();
-        for p in w {
+        for p in paths {
             any = any.add(Expr::col("grid_path").like(format!("{p}%")));
+        }
+        if !teams.is_empty() {
+            any = any.add(Expr::col("team_id").is_in(teams.iter().map(String::as_str)));
         }
         q.cond_where(any);
     }

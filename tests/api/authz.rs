@@ -115,6 +115,8 @@ const PUBLIC: &[&str] = &[
     "GET /public/boards",
     "GET /public/boards/{month}",
     "POST /merchant/login",
+    "GET /public/activities",
+    "GET /public/certificates/{id}",
 ];
 
 #[tokio::test]
@@ -246,8 +248,235 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
     let csv =
         |unit: &str, username: &str| format!("姓名,手机,角色,所属单元,用户名\n新同事,13800000001,网格员,{unit},{username}\n").into_bytes();
 
+    // 志愿服务: the demo's volunteers and season; the demo volunteer checked in to the
+    // activity under way, a certificate for them, an activity to cancel, an open correction.
+    t.app.seed_demo_volunteers().await.unwrap();
+    let (leader, lcs) = t.login("teamleader").await;
+    let (volunteer_c, vcs) = t.login("volunteer").await;
+    let acts = get_json(&leader, t.url("/api/v1/activities")).await;
+    let act_named = |part: &str| acts.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains(part)).unwrap().clone();
+    let (ongoing, fair) = (act_named("进行中"), act_named("开元社区志愿服务大集"));
+    let (ongoing_id, fair_id) = (ongoing["id"].as_str().unwrap().to_string(), fair["id"].as_str().unwrap().to_string());
+    let (alat, alon) = (ongoing["lat"].as_f64().unwrap(), ongoing["lon"].as_f64().unwrap());
+    let me = get_json(&volunteer_c, t.url("/api/v1/volunteer/me")).await;
+    let vol_id = me["volunteer"]["id"].as_str().unwrap().to_string();
+    let code_now = |id: String| {
+        let (c, url) = (leader.clone(), t.url(&format!("/api/v1/activities/{id}/code")));
+        async move { get_json(&c, url).await["code"].as_str().unwrap().to_string() }
+    };
+    let scanned: Value = volunteer_c
+        .post(t.url(&format!("/api/v1/activities/{ongoing_id}/scan")))
+        .header("X-CSRF-Token", &vcs)
+        .json(&json!({ "code": code_now(ongoing_id.clone()).await, "lat": alat, "lon": alon }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attendance_id = scanned["id"].as_str().unwrap_or_else(|| panic!("checked in: {scanned}")).to_string();
+    let cert: Value = leader
+        .post(t.url(&format!("/api/v1/volunteers/{vol_id}/certificates")))
+        .header("X-CSRF-Token", &lcs)
+        .json(&json!({ "person_in_charge": "刘芳", "contact": "0531-84212345" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cert_id = cert["id"].as_str().unwrap().to_string();
+    let cert_k = cert["verify_url"].as_str().unwrap().split("k=").nth(1).unwrap().to_string();
+    let activity_body = |title: &str| {
+        json!({ "title": title, "kind": "文明劝导", "team": "ZY01", "place": "开元广场", "lat": alat, "lon": alon,
+                "starts": "2027-01-09 09:00", "ends": "2027-01-09 11:00", "capacity": 10 })
+    };
+    let to_cancel: Value = leader
+        .post(t.url("/api/v1/activities"))
+        .header("X-CSRF-Token", &lcs)
+        .json(&activity_body("待取消的活动"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cancel_id = to_cancel["id"].as_str().unwrap().to_string();
+    let team_list = get_json(&leader, t.url("/api/v1/volunteers?team=ZY01")).await;
+    let other_vol = team_list.as_array().unwrap().iter().find(|v| v["id"] != vol_id.as_str() && v["name"] != "王建华").unwrap()["id"].as_str().unwrap().to_string();
+    let mut open_correction = None;
+    for v in team_list.as_array().unwrap() {
+        let l = get_json(&leader, t.url(&format!("/api/v1/volunteers/{}/ledger", v["id"].as_str().unwrap()))).await;
+        open_correction = l["entries"].as_array().unwrap().iter().flat_map(|e| e["corrections"].as_array().unwrap().clone()).find(|c| c["decision"] == "open");
+        if open_correction.is_some() {
+            break;
+        }
+    }
+    let correction_id = open_correction.expect("the demo has an open correction")["id"].as_str().unwrap().to_string();
+    let vol_csv = "姓名,手机,身份证号,所属队伍\n新志愿者,13700009999,,“向阳花开”志愿服务队\n".as_bytes().to_vec();
+    let fair_body = {
+        let mut b = activity_body("开元社区志愿服务大集");
+        b["kind"] = json!("service_fair");
+        b["starts"] = json!(chuangcheng::domain::calendar::beijing_text(fair["starts_at"].as_i64().unwrap()));
+        b["ends"] = json!(chuangcheng::domain::calendar::beijing_text(fair["ends_at"].as_i64().unwrap()));
+        b["capacity"] = json!(40);
+        b["public"] = json!(true);
+        b
+    };
+    let scan_code = code_now(ongoing_id.clone()).await;
+
     use Method as M;
     let rows = vec![
+        row(Some("teamleader"), M::GET, "GET /volunteers", "/volunteers", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /volunteers", "/volunteers", Body::None, 403),
+        row(Some("teamleader"), M::POST, "POST /volunteers", "/volunteers", Body::Json(json!({ "name": "赵立新", "team": "ZY01" })), 201),
+        row(Some("gridworker"), M::POST, "POST /volunteers", "/volunteers", Body::Json(json!({ "name": "钱多", "team": "ZY01" })), 403),
+        row(Some("teamleader"), M::POST, "POST /volunteers/import", "/volunteers/import", Body::File("file", vol_csv.clone(), "v.csv"), 200),
+        row(Some("volunteer"), M::POST, "POST /volunteers/import", "/volunteers/import", Body::File("file", vol_csv, "v.csv"), 403),
+        row(Some("volunteer"), M::GET, "GET /volunteers/hours-rules", "/volunteers/hours-rules", Body::None, 200),
+        row(None, M::GET, "GET /volunteers/hours-rules", "/volunteers/hours-rules", Body::None, 401),
+        row(
+            Some("admin"),
+            M::PUT,
+            "PUT /volunteers/hours-rules",
+            "/volunteers/hours-rules",
+            Body::Json(json!({ "coverage": 0.6, "stars": [100, 300, 600, 1000, 1500], "tolerance_m": 500.0 })),
+            200,
+        ),
+        row(
+            Some("teamleader"),
+            M::PUT,
+            "PUT /volunteers/hours-rules",
+            "/volunteers/hours-rules",
+            Body::Json(json!({ "coverage": 0.6, "stars": [100, 300, 600, 1000, 1500], "tolerance_m": 500.0 })),
+            403,
+        ),
+        row(Some("teamleader"), M::GET, "GET /volunteers/{id}", format!("/volunteers/{vol_id}"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /volunteers/{id}", format!("/volunteers/{vol_id}"), Body::None, 404),
+        row(Some("teamleader"), M::POST, "POST /volunteers/{id}/teams", format!("/volunteers/{vol_id}/teams"), Body::Json(json!({ "team": "ZY01" })), 200),
+        row(Some("volunteer"), M::POST, "POST /volunteers/{id}/teams", format!("/volunteers/{vol_id}/teams"), Body::Json(json!({ "team": "ZY01" })), 403),
+        row(Some("teamleader"), M::DELETE, "DELETE /volunteers/{id}/teams/{team}", format!("/volunteers/{other_vol}/teams/ZY01"), Body::None, 200),
+        row(Some("volunteer"), M::DELETE, "DELETE /volunteers/{id}/teams/{team}", format!("/volunteers/{vol_id}/teams/ZY01"), Body::None, 403),
+        row(Some("teamleader"), M::GET, "GET /volunteers/{id}/ledger", format!("/volunteers/{vol_id}/ledger"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /volunteers/{id}/ledger", format!("/volunteers/{vol_id}/ledger"), Body::None, 404),
+        row(Some("volunteer"), M::GET, "GET /volunteers/{id}/certificates", format!("/volunteers/{vol_id}/certificates"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /volunteers/{id}/certificates", format!("/volunteers/{vol_id}/certificates"), Body::None, 404),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /volunteers/{id}/certificates",
+            format!("/volunteers/{vol_id}/certificates"),
+            Body::Json(json!({ "person_in_charge": "刘芳", "contact": "0531-84212345" })),
+            201,
+        ),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /volunteers/{id}/certificates",
+            format!("/volunteers/{vol_id}/certificates"),
+            Body::Json(json!({ "person_in_charge": "刘芳", "contact": "0531-84212345" })),
+            403,
+        ),
+        row(Some("volunteer"), M::GET, "GET /volunteer/me", "/volunteer/me", Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /volunteer/me", "/volunteer/me", Body::None, 403),
+        row(Some("volunteer"), M::GET, "GET /certificates/{id}", format!("/certificates/{cert_id}"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /certificates/{id}", format!("/certificates/{cert_id}"), Body::None, 404),
+        row(Some("teamleader"), M::GET, "GET /certificates/{id}/certificate.docx", format!("/certificates/{cert_id}/certificate.docx"), Body::None, 200),
+        row(Some("gridworker"), M::GET, "GET /certificates/{id}/certificate.docx", format!("/certificates/{cert_id}/certificate.docx"), Body::None, 404),
+        row(None, M::GET, "GET /public/certificates/{id}", format!("/public/certificates/{cert_id}?k={cert_k}"), Body::None, 200),
+        row(None, M::GET, "GET /public/certificates/{id}", format!("/public/certificates/{cert_id}?k=forged"), Body::None, 404),
+        row(None, M::GET, "GET /public/activities", "/public/activities", Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /activities", "/activities", Body::None, 200),
+        row(None, M::GET, "GET /activities", "/activities", Body::None, 401),
+        row(Some("teamleader"), M::POST, "POST /activities", "/activities", Body::Json(activity_body("新活动")), 201),
+        row(Some("volunteer"), M::POST, "POST /activities", "/activities", Body::Json(activity_body("志愿者的活动")), 403),
+        row(Some("volunteer"), M::GET, "GET /activities/{id}", format!("/activities/{fair_id}"), Body::None, 200),
+        row(None, M::GET, "GET /activities/{id}", format!("/activities/{fair_id}"), Body::None, 401),
+        row(Some("teamleader"), M::PUT, "PUT /activities/{id}", format!("/activities/{fair_id}"), Body::Json(fair_body.clone()), 200),
+        row(Some("volunteer"), M::PUT, "PUT /activities/{id}", format!("/activities/{fair_id}"), Body::Json(fair_body), 403),
+        row(Some("volunteer"), M::POST, "POST /activities/{id}/cancel", format!("/activities/{cancel_id}/cancel"), Body::None, 403),
+        row(Some("teamleader"), M::POST, "POST /activities/{id}/cancel", format!("/activities/{cancel_id}/cancel"), Body::None, 200),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /activities/{id}/outcome",
+            format!("/activities/{fair_id}/outcome"),
+            Body::Json(json!({ "served": [{ "service": "理发", "beneficiaries": 40 }] })),
+            200,
+        ),
+        row(Some("volunteer"), M::POST, "POST /activities/{id}/outcome", format!("/activities/{fair_id}/outcome"), Body::Json(json!({})), 403),
+        row(Some("teamleader"), M::POST, "POST /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 200),
+        row(Some("gridworker"), M::POST, "POST /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 403),
+        row(Some("teamleader"), M::DELETE, "DELETE /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 200),
+        row(Some("gridworker"), M::DELETE, "DELETE /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 403),
+        row(Some("teamleader"), M::GET, "GET /activities/{id}/code", format!("/activities/{ongoing_id}/code"), Body::None, 200),
+        row(Some("volunteer"), M::GET, "GET /activities/{id}/code", format!("/activities/{ongoing_id}/code"), Body::None, 403),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /activities/{id}/scan",
+            format!("/activities/{ongoing_id}/scan"),
+            Body::Json(json!({ "code": scan_code, "lat": alat, "lon": alon })),
+            200,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /activities/{id}/scan",
+            format!("/activities/{ongoing_id}/scan"),
+            Body::Json(json!({ "code": scan_code, "lat": alat, "lon": alon })),
+            403,
+        ),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /activities/{id}/attendance",
+            format!("/activities/{ongoing_id}/attendance"),
+            Body::Json(json!({ "volunteer_id": vol_id, "minutes": 30 })),
+            200,
+        ),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /activities/{id}/attendance",
+            format!("/activities/{ongoing_id}/attendance"),
+            Body::Json(json!({ "volunteer_id": vol_id, "minutes": 30 })),
+            403,
+        ),
+        row(Some("volunteer"), M::POST, "POST /activities/{id}/confirm", format!("/activities/{ongoing_id}/confirm"), Body::Json(json!({})), 403),
+        row(Some("teamleader"), M::POST, "POST /activities/{id}/confirm", format!("/activities/{ongoing_id}/confirm"), Body::Json(json!({})), 200),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /attendances/{id}/corrections",
+            format!("/attendances/{attendance_id}/corrections"),
+            Body::Json(json!({ "minutes": 60, "reason": "提前到场" })),
+            201,
+        ),
+        row(
+            Some("gridworker"),
+            M::POST,
+            "POST /attendances/{id}/corrections",
+            format!("/attendances/{attendance_id}/corrections"),
+            Body::Json(json!({ "minutes": 60, "reason": "提前到场" })),
+            403,
+        ),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /corrections/{id}/decision",
+            format!("/corrections/{correction_id}/decision"),
+            Body::Json(json!({ "accept": true })),
+            403,
+        ),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /corrections/{id}/decision",
+            format!("/corrections/{correction_id}/decision"),
+            Body::Json(json!({ "accept": true })),
+            200,
+        ),
         // Public reads and the citizen's report.
         row(None, M::GET, "GET /locate", format!("/locate?lat={lat}&lon={lon}"), Body::None, 200),
         row(None, M::GET, "GET /grids", "/grids", Body::None, 200),

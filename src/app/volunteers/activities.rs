@@ -256,15 +256,23 @@ impl App {
     /// Activities starting in `[from, to)`: those the actor organises or keeps; a
     /// volunteer's own teams' and the public ones; anyone else the public ones.
     pub async fn activities(&self, actor: &Actor, from: i64, to: i64) -> AppResult<Vec<ActivityView>> {
-        let mut paths: Vec<String> = actor.scopes(Permission::OrganiseActivities).into_iter().map(str::to_string).collect();
-        paths.extend(actor.scopes(Permission::ManageVolunteers).into_iter().map(str::to_string));
-        if actor.is_person() && actor.can_somewhere(Permission::ActAsVolunteer) {
-            paths.extend(actor.scopes(Permission::ActAsVolunteer).into_iter().map(str::to_string));
-        }
+        // Activities in the grids the actor keeps, and those of the teams under the actor's
+        // roles (a volunteer's own teams, an organiser's).
+        let paths: Vec<String> = actor.scopes(Permission::ManageVolunteers).into_iter().map(str::to_string).collect();
+        let mut scopes: Vec<&str> = actor.scopes(Permission::OrganiseActivities);
+        scopes.extend(actor.scopes(Permission::ActAsVolunteer));
+        let teams: Vec<String> = {
+            let dir = self.directory();
+            dir.units()
+                .filter(|u| u.kind == crate::domain::org::OrgKind::Team && scopes.iter().any(|s| u.path.starts_with(s)))
+                .map(|u| u.id.clone())
+                .collect()
+        };
         let rows = self
             .store()
             .read(move |c| {
-                let mut rows = if paths.is_empty() { Vec::new() } else { db::activities(c, Some(&paths), from, to, false, 500)? };
+                let mut rows =
+                    if paths.is_empty() && teams.is_empty() { Vec::new() } else { db::activities(c, Some((&paths, &teams)), from, to, false, 500)? };
                 for p in db::activities(c, None, from, to, true, 500)? {
                     if !rows.iter().any(|r: &ActivityRow| r.id == p.id) {
                         rows.push(p);
