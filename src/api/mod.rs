@@ -7,8 +7,8 @@ mod info_reports;
 mod inspections;
 mod key_tasks;
 mod merchants;
-mod volunteers;
 pub mod open311;
+mod volunteers;
 
 use std::collections::HashMap;
 

@@ -89,7 +89,12 @@ struct TeamBody {
     team: String,
 }
 
-async fn join(State(app): State<App>, who: Must<may::ManageVolunteers>, Path(id): Path<String>, ApiJson(b): ApiJson<TeamBody>) -> AppResult<Response> {
+async fn join(
+    State(app): State<App>,
+    who: Must<may::ManageVolunteers>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TeamBody>,
+) -> AppResult<Response> {
     Ok(Json(app.join_team(who.actor(), &id, &b.team).await?).into_response())
 }
 
@@ -134,7 +139,12 @@ struct VerifyQuery {
     k: Option<String>,
 }
 
-async fn verify(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, ApiQuery(q): ApiQuery<VerifyQuery>) -> AppResult<Response> {
+async fn verify(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<VerifyQuery>,
+) -> AppResult<Response> {
     Ok(Json(app.verify_certificate(&id, q.k.as_deref().unwrap_or(""), &public_base(&headers)).await?).into_response())
 }
 
@@ -195,7 +205,12 @@ async fn cancel(State(app): State<App>, who: Must<may::OrganiseActivities>, Path
     Ok(Json(app.cancel_activity(who.actor(), &id).await?).into_response())
 }
 
-async fn outcome(State(app): State<App>, who: Must<may::OrganiseActivities>, Path(id): Path<String>, ApiJson(b): ApiJson<Outcome>) -> AppResult<Response> {
+async fn outcome(
+    State(app): State<App>,
+    who: Must<may::OrganiseActivities>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<Outcome>,
+) -> AppResult<Response> {
     Ok(Json(app.record_outcome(who.actor(), &id, b).await?).into_response())
 }
 
@@ -207,7 +222,12 @@ async fn cancel_signup(State(app): State<App>, who: Must<may::ActAsVolunteer>, P
     Ok(Json(app.cancel_signup(who.actor(), &id).await?).into_response())
 }
 
-async fn code(State(app): State<App>, who: Must<may::OrganiseActivities>, headers: HeaderMap, Path(id): Path<String>) -> AppResult<Response> {
+async fn code(
+    State(app): State<App>,
+    who: Must<may::OrganiseActivities>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     Ok(Json(app.checkin_code(who.actor(), &id, &public_base(&headers)).await?).into_response())
 }
 
@@ -220,7 +240,12 @@ struct ScanBody {
     check_out: Option<bool>,
 }
 
-async fn scan(State(app): State<App>, who: Must<may::ActAsVolunteer>, Path(id): Path<String>, ApiJson(b): ApiJson<ScanBody>) -> AppResult<Response> {
+async fn scan(
+    State(app): State<App>,
+    who: Must<may::ActAsVolunteer>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ScanBody>,
+) -> AppResult<Response> {
     let at = match (b.lat, b.lon) {
         (Some(lat), Some(lon)) => Some(LatLon { lat, lon }),
         _ => None,
@@ -235,7 +260,12 @@ struct RecordBody {
     note: Option<String>,
 }
 
-async fn record(State(app): State<App>, who: Must<may::OrganiseActivities>, Path(id): Path<String>, ApiJson(b): ApiJson<RecordBody>) -> AppResult<Response> {
+async fn record(
+    State(app): State<App>,
+    who: Must<may::OrganiseActivities>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RecordBody>,
+) -> AppResult<Response> {
     Ok(Json(app.record_attendance(who.actor(), &id, &b.volunteer_id, b.minutes, b.note.as_deref()).await?).into_response())
 }
 
@@ -251,7 +281,12 @@ fn yes() -> bool {
     true
 }
 
-async fn confirm(State(app): State<App>, who: Must<may::OrganiseActivities>, Path(id): Path<String>, ApiJson(b): ApiJson<ConfirmBody>) -> AppResult<Response> {
+async fn confirm(
+    State(app): State<App>,
+    who: Must<may::OrganiseActivities>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ConfirmBody>,
+) -> AppResult<Response> {
     let n = app.confirm_attendance(who.actor(), &id, &b.ids, b.accept).await?;
     Ok(Json(json!({ "decided": n })).into_response())
 }
@@ -277,6 +312,11 @@ struct DecisionBody {
     answer: Option<String>,
 }
 
-async fn decide(State(app): State<App>, who: Must<may::OrganiseActivities>, Path(id): Path<String>, ApiJson(b): ApiJson<DecisionBody>) -> AppResult<Response> {
+async fn decide(
+    State(app): State<App>,
+    who: Must<may::OrganiseActivities>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> AppResult<Response> {
     Ok(Json(app.decide_correction(who.actor(), &id, b.accept, b.answer.as_deref()).await?).into_response())
 }

@@ -22,7 +22,8 @@ use crate::store::volunteers::{self as db, AttendanceRow, CorrectionRow, Members
 const SEED: u64 = 17;
 
 const SURNAMES: [&str; 16] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "孙", "马", "朱", "胡", "郭", "孟"];
-const GIVEN: [&str; 16] = ["秀兰", "桂英", "建华", "志强", "玉梅", "国庆", "海燕", "振东", "红霞", "立新", "晓燕", "德明", "春生", "丽娟", "子涵", "雨轩"];
+const GIVEN: [&str; 16] =
+    ["秀兰", "桂英", "建华", "志强", "玉梅", "国庆", "海燕", "振东", "红霞", "立新", "晓燕", "德明", "春生", "丽娟", "子涵", "雨轩"];
 const SKILLS: [&str; 10] = ["理发", "缝补", "义诊", "法律咨询", "家电维修", "书法", "摄影", "舞蹈", "心理疏导", "文明劝导"];
 
 /// What an activity of each kind is, where it happens and what it offers.
@@ -66,7 +67,8 @@ impl App {
             .iter()
             .filter_map(|c| {
                 let grid = dir.grids().filter(|g| g.community.code == c.code).map(|g| g.code.clone()).min()?;
-                dir.interior_point(&grid).map(|p| (format!("{}文化广场", c.name.trim_end_matches("社区居委会").trim_end_matches("社区")), p))
+                dir.interior_point(&grid)
+                    .map(|p| (format!("{}文化广场", c.name.trim_end_matches("社区居委会").trim_end_matches("社区")), p))
             })
             .collect();
         drop(dir);
@@ -85,7 +87,13 @@ impl App {
                 6_100_000 + n,
                 id_number(&mut rng),
                 team.name,
-                if party { "中共党员" } else if n % 5 == 0 { "共青团员" } else { "群众" },
+                if party {
+                    "中共党员"
+                } else if n % 5 == 0 {
+                    "共青团员"
+                } else {
+                    "群众"
+                },
                 if party { station.clone().unwrap_or_default() } else { String::new() },
                 SKILLS[n % SKILLS.len()],
                 SKILLS[(n * 3 + 1) % SKILLS.len()],
@@ -119,7 +127,8 @@ impl App {
                         active: true,
                         created_at: now,
                     };
-                    let m = MembershipRow { volunteer_id: row.id.clone(), team_id: team.id.clone(), joined_on: today - 10_000, left_on: None };
+                    let m =
+                        MembershipRow { volunteer_id: row.id.clone(), team_id: team.id.clone(), joined_on: today - 10_000, left_on: None };
                     db::insert_volunteers(c, &[row], &[m])?;
                 }
                 Ok::<_, crate::error::AppError>(())
@@ -170,7 +179,12 @@ impl App {
                 let mut signups = Vec::new();
                 let mut atts = Vec::new();
                 for (i, v) in members.iter().enumerate().take(rng.random_range(10..26)) {
-                    signups.push(SignupRow { activity_id: a.id.clone(), volunteer_id: v.clone(), state: SignupState::Signed, at: a.created_at - 86_400_000 });
+                    signups.push(SignupRow {
+                        activity_id: a.id.clone(),
+                        volunteer_id: v.clone(),
+                        state: SignupState::Signed,
+                        at: a.created_at - 86_400_000,
+                    });
                     if rng.random_bool(0.9) {
                         let late = rng.random_range(0..20) * 60_000;
                         let early = rng.random_range(0..15) * 60_000;
@@ -195,7 +209,8 @@ impl App {
                 a.signed = signups.len() as i64;
                 a.services = services.iter().map(|s| Served { service: s.to_string(), beneficiaries: rng.random_range(12..90) }).collect();
                 if kind == ActivityKind::Publicity {
-                    a.materials = vec![crate::store::volunteers::Handed { material: "创城宣传册".into(), count: rng.random_range(150..400) }];
+                    a.materials =
+                        vec![crate::store::volunteers::Handed { material: "创城宣传册".into(), count: rng.random_range(150..400) }];
                 }
                 hours += atts.iter().map(|x| x.minutes).sum::<i64>();
                 activities += 1;
@@ -239,7 +254,13 @@ impl App {
         let start = now - 3_600_000;
         for (title, kind, starts, ends, services) in [
             ("“向阳花开”文明劝导(进行中)", ActivityKind::Persuasion, start, start + 3 * 3_600_000, vec![]),
-            ("开元社区志愿服务大集", ActivityKind::ServiceFair, now + 3 * 86_400_000, now + 3 * 86_400_000 + 3 * 3_600_000, vec!["理发", "衣物缝补", "义诊", "法律咨询调解"]),
+            (
+                "开元社区志愿服务大集",
+                ActivityKind::ServiceFair,
+                now + 3 * 86_400_000,
+                now + 3 * 86_400_000 + 3 * 3_600_000,
+                vec!["理发", "衣物缝补", "义诊", "法律咨询调解"],
+            ),
         ] {
             let input = ActivityInput {
                 title: title.into(),
@@ -265,7 +286,10 @@ impl App {
                     if let Some(cred) = login
                         && let Some(v) = db::volunteer_of_person(c, &cred.person_id)?
                     {
-                        db::put_signup(c, &SignupRow { activity_id: a.id.clone(), volunteer_id: v.id.clone(), state: SignupState::Signed, at: now })?;
+                        db::put_signup(
+                            c,
+                            &SignupRow { activity_id: a.id.clone(), volunteer_id: v.id.clone(), state: SignupState::Signed, at: now },
+                        )?;
                         db::bump_signed(c, &a.id, 1)?;
                     }
                     Ok::<_, crate::error::AppError>(())

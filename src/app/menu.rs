@@ -133,7 +133,11 @@ mod tests {
         assert!(!keys(&actor(Role::Leader)).contains(&"todo"));
         assert!(!keys(&actor(Role::GridWorker)).contains(&"admin"));
         assert!(keys(&actor(Role::SystemAdmin)).contains(&"admin"));
-        assert_eq!(keys(&actor(Role::Volunteer)), vec!["work", "report", "frontage", "volunteering", "reports"], "a team sends info reports");
+        assert_eq!(
+            keys(&actor(Role::Volunteer)),
+            vec!["work", "report", "frontage", "volunteering", "reports"],
+            "a team sends info reports"
+        );
         assert!(keys(&actor(Role::TeamLeader)).contains(&"activities"), "a team leader organises activities");
         assert_eq!(home(&actor(Role::Merchant)), "/merchant", "a shop lands on its own page");
         assert!(keys(&actor(Role::Merchant)).contains(&"shop") && !keys(&actor(Role::Merchant)).contains(&"merchants"));

@@ -85,6 +85,30 @@ pub(crate) fn column_map(header: &[String], columns: &[(&'static str, &[&str])])
     col
 }
 
+/// An uploaded sheet opened for an import: its rows (the header first) and where each field
+/// is, or the file's problem in the words of the import's catalogue section `messages`
+/// (`import.<thing>`: `unreadable`, `missing_columns`).
+pub(crate) fn open_sheet(
+    bytes: &[u8],
+    columns: &[(&'static str, &[&'static str])],
+    required: &[&'static str],
+    messages: &str,
+    lang: crate::i18n::Lang,
+) -> AppResult<(Vec<Vec<String>>, HashMap<&'static str, usize>)> {
+    use crate::error::FileProblem;
+    let whole = |row: usize, key: &str, args: &[(&str, &str)]| {
+        AppError::InvalidFile(vec![FileProblem { row, message: crate::i18n::t(lang, &format!("{messages}.{key}"), args) }])
+    };
+    let table = read_table_bytes(bytes, false).map_err(|e| whole(0, "unreadable", &[("detail", &e)]))?;
+    let Some(header) = table.first() else { return Err(whole(0, "unreadable", &[("detail", "empty")])) };
+    let col = column_map(header, columns);
+    let missing = missing_columns(&col, columns, required);
+    if !missing.is_empty() {
+        return Err(whole(1, "missing_columns", &[("columns", &missing.join("、"))]));
+    }
+    Ok((table, col))
+}
+
 /// The first title of each `required` field the header lacks.
 pub(crate) fn missing_columns(
     col: &HashMap<&'static str, usize>,

@@ -129,6 +129,9 @@ enum ImportCommand {
     /// Merchants (门前五包) from .xlsx or .csv (商户名称, 地址, 纬度, 经度, 联系人, 电话,
     /// 经营类别, 签订日期; optionally 营业执照号, 所在道路, 责任区).
     Merchants { file: PathBuf },
+    /// Volunteers (志愿服务) from .xlsx or .csv (姓名, 手机, 身份证号, 所属队伍; optionally
+    /// 政治面貌, 党员驿站, 技能); each gets a volunteer number that is also their username.
+    Volunteers { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -420,6 +423,11 @@ async fn import(app: App, what: ImportCommand, lang: Lang) -> anyhow::Result<()>
             spinner.set_message(format!("checking and importing {}", file.display()));
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             app.import_merchants(&Actor::console(), &bytes, lang).await.map(|n| format!("已导入商户 {n} 家 (merchants imported: {n})"))
+        }
+        ImportCommand::Volunteers { file } => {
+            spinner.set_message(format!("checking and importing {}", file.display()));
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            app.import_volunteers(&Actor::console(), &bytes, lang).await.map(|n| format!("已导入志愿者 {n} 名 (volunteers imported: {n})"))
         }
     };
     spinner.finish_and_clear();

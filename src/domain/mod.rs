@@ -14,11 +14,11 @@ pub mod inspection;
 pub mod key_task;
 pub mod manual;
 pub mod merchant;
-pub mod volunteer;
 pub mod net;
 pub mod org;
 pub mod photo;
 pub mod privacy;
+pub mod volunteer;
 
 /// An enum that is stored or sent as a fixed text: the one way to declare such enums
 /// ([`string_enum!`] implements it). The store reads and writes every `StrEnum` column the

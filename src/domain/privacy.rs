@@ -42,7 +42,9 @@ pub fn mask_name(name: &str) -> String {
 pub fn mask_id_number(id: &str) -> String {
     let chars: Vec<char> = id.trim().chars().collect();
     match chars.len() {
-        n if n >= 8 => format!("{}{}{}", chars[..3].iter().collect::<String>(), "*".repeat(n - 7), chars[n - 4..].iter().collect::<String>()),
+        n if n >= 8 => {
+            format!("{}{}{}", chars[..3].iter().collect::<String>(), "*".repeat(n - 7), chars[n - 4..].iter().collect::<String>())
+        }
         n => "*".repeat(n),
     }
 }

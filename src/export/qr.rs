@@ -25,4 +25,3 @@ pub fn qr_png(url: &str, scale: u32) -> AppResult<Vec<u8>> {
     img.write_to(&mut out, image::ImageFormat::Png).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(out.into_inner())
 }
-

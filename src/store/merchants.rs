@@ -335,10 +335,12 @@ pub fn month_tallies(
         .and_where(late)
         .group_by_col(m("id"))
         .to_owned();
+    let t0 = std::time::Instant::now();
     let mut late: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for r in conn.query(&q)? {
         late.insert(r.string(0)?, r.i64(1)? as u32);
     }
+    eprintln!("TIMING late {:?}", t0.elapsed());
     // The shops checked in the month (closed since or not), one kept row each.
     let mut q = Query::select()
         .columns(MonthShop::COLUMNS.iter().map(|c| m(c)))
@@ -362,6 +364,7 @@ pub fn month_tallies(
         }
         list.push((row, ShopMonth { tally, photo_id: r.opt_string(at + 2)? }));
     }
+    eprintln!("TIMING shops {:?}", t0.elapsed());
     let open = under(conn, m("grid_path"), within).and(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()));
     let shops = if every_open_shop {
         q = MonthShop::select().and_where(open).to_owned();
@@ -381,19 +384,26 @@ pub fn month_tallies(
         let r = conn.query_opt(&q)?;
         r.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as usize
     };
+    eprintln!("TIMING count {:?}", t0.elapsed());
     Ok((shops, list))
 }
 
 /// The latest photo of a failure at a point in a month.
 pub fn month_photo(conn: &mut dyn Conn, month: i64, point_id: &str) -> StoreResult<Option<String>> {
-    let q = Query::select().column("photo_id").from(MONTHS).and_where(Expr::col("month").eq(month)).and_where(Expr::col("point_id").eq(point_id)).to_owned();
+    let q = Query::select()
+        .column("photo_id")
+        .from(MONTHS)
+        .and_where(Expr::col("month").eq(month))
+        .and_where(Expr::col("point_id").eq(point_id))
+        .to_owned();
     Ok(conn.query_opt(&q)?.map(|r| r.opt_string(0)).transpose()?.flatten())
 }
 
 /// A month's failures per point and responsibility (item code) — every point's, for the
 /// caller to pick from.
 pub fn month_failures(conn: &mut dyn Conn, month: i64) -> StoreResult<Vec<(String, String, i64)>> {
-    let q = Query::select().columns(["point_id", "item_code", "failures"]).from(MONTH_ITEMS).and_where(Expr::col("month").eq(month)).to_owned();
+    let q =
+        Query::select().columns(["point_id", "item_code", "failures"]).from(MONTH_ITEMS).and_where(Expr::col("month").eq(month)).to_owned();
     conn.query(&q)?.iter().map(|r| Ok((r.string(0)?, r.string(1)?, r.i64(2)?))).collect()
 }
 

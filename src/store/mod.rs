@@ -28,8 +28,8 @@ pub mod schema;
 mod sqlite;
 pub mod sums_cache;
 pub mod tallies;
-pub mod volunteers;
 pub mod testing;
+pub mod volunteers;
 
 use std::path::Path;
 use std::sync::Arc;

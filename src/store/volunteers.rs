@@ -178,7 +178,11 @@ pub fn volunteer_by_number(conn: &mut dyn Conn, number: &str) -> StoreResult<Opt
 pub fn taken_id_numbers(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<String>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let q = Query::select().column("id_number").from(VolunteerRow::TABLE).and_where(Expr::col("id_number").is_in(chunk.iter().map(String::as_str))).to_owned();
+        let q = Query::select()
+            .column("id_number")
+            .from(VolunteerRow::TABLE)
+            .and_where(Expr::col("id_number").is_in(chunk.iter().map(String::as_str)))
+            .to_owned();
         for r in conn.query(&q)? {
             out.push(r.string(0)?);
         }
@@ -188,7 +192,13 @@ pub fn taken_id_numbers(conn: &mut dyn Conn, ids: &[String]) -> StoreResult<Vec<
 
 /// Volunteers under any of `within` (paths), by name, at most `limit`; with `q` a name,
 /// number or phone tail.
-pub fn volunteers(conn: &mut dyn Conn, within: &[String], q: Option<&str>, team: Option<&str>, limit: u64) -> StoreResult<Vec<VolunteerRow>> {
+pub fn volunteers(
+    conn: &mut dyn Conn,
+    within: &[String],
+    q: Option<&str>,
+    team: Option<&str>,
+    limit: u64,
+) -> StoreResult<Vec<VolunteerRow>> {
     let mut any = sea_query::Condition::any();
     for w in within {
         any = any.add(Expr::col((VolunteerRow::TABLE, "grid_path")).like(format!("{w}%")));
@@ -230,7 +240,13 @@ pub fn insert_volunteers(conn: &mut dyn Conn, rows: &[VolunteerRow], members: &[
 
 /// The next volunteer number's serial for a year prefix (numbers are `<prefix><serial:06>`).
 pub fn count_numbered(conn: &mut dyn Conn, prefix: &str) -> StoreResult<i64> {
-    let r = conn.query_opt(&Query::select().expr(Expr::col("id").count()).from(VolunteerRow::TABLE).and_where(Expr::col("number").like(format!("{prefix}%"))).to_owned())?;
+    let r = conn.query_opt(
+        &Query::select()
+            .expr(Expr::col("id").count())
+            .from(VolunteerRow::TABLE)
+            .and_where(Expr::col("number").like(format!("{prefix}%")))
+            .to_owned(),
+    )?;
     Ok(r.map(|r| r.i64(0)).transpose()?.unwrap_or(0))
 }
 
@@ -290,7 +306,12 @@ pub fn add_minutes(conn: &mut dyn Conn, volunteer_id: &str, minutes: i64, star_o
 
 /// When each star level was reached.
 pub fn stars_reached(conn: &mut dyn Conn, volunteer_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-    let q = Query::select().columns(["star", "reached_at"]).from("volunteer_stars").and_where(Expr::col("volunteer_id").eq(volunteer_id)).order_by("star", Order::Asc).to_owned();
+    let q = Query::select()
+        .columns(["star", "reached_at"])
+        .from("volunteer_stars")
+        .and_where(Expr::col("volunteer_id").eq(volunteer_id))
+        .order_by("star", Order::Asc)
+        .to_owned();
     conn.query(&q)?.iter().map(|r| Ok((r.i64(0)?, r.i64(1)?))).collect()
 }
 
@@ -345,7 +366,13 @@ pub fn activities(
 // ---- sign-ups
 
 pub fn signup(conn: &mut dyn Conn, activity_id: &str, volunteer_id: &str) -> StoreResult<Option<SignupRow>> {
-    one(conn, &SignupRow::select().and_where(Expr::col("activity_id").eq(activity_id)).and_where(Expr::col("volunteer_id").eq(volunteer_id)).to_owned())
+    one(
+        conn,
+        &SignupRow::select()
+            .and_where(Expr::col("activity_id").eq(activity_id))
+            .and_where(Expr::col("volunteer_id").eq(volunteer_id))
+            .to_owned(),
+    )
 }
 
 pub fn put_signup(conn: &mut dyn Conn, s: &SignupRow) -> StoreResult<()> {
@@ -363,13 +390,20 @@ pub fn put_signup(conn: &mut dyn Conn, s: &SignupRow) -> StoreResult<()> {
 
 /// Moves the activity's signed count by `by`.
 pub fn bump_signed(conn: &mut dyn Conn, activity_id: &str, by: i64) -> StoreResult<()> {
-    conn.execute(&Query::update().table(ActivityRow::TABLE).value("signed", Expr::col("signed").add(by)).and_where(Expr::col("id").eq(activity_id)).to_owned())?;
+    conn.execute(
+        &Query::update()
+            .table(ActivityRow::TABLE)
+            .value("signed", Expr::col("signed").add(by))
+            .and_where(Expr::col("id").eq(activity_id))
+            .to_owned(),
+    )?;
     Ok(())
 }
 
 /// The list of an activity: signed first, then waiting, each in the order they came.
 pub fn signups(conn: &mut dyn Conn, activity_id: &str) -> StoreResult<Vec<SignupRow>> {
-    let mut rows: Vec<SignupRow> = all(conn, &SignupRow::select().and_where(Expr::col("activity_id").eq(activity_id)).order_by("at", Order::Asc).to_owned())?;
+    let mut rows: Vec<SignupRow> =
+        all(conn, &SignupRow::select().and_where(Expr::col("activity_id").eq(activity_id)).order_by("at", Order::Asc).to_owned())?;
     rows.sort_by_key(|s| (s.state != SignupState::Signed, s.state == SignupState::Cancelled, s.at));
     Ok(rows)
 }
@@ -405,7 +439,13 @@ pub fn attendance(conn: &mut dyn Conn, id: &str) -> StoreResult<Option<Attendanc
 }
 
 pub fn attendance_of(conn: &mut dyn Conn, activity_id: &str, volunteer_id: &str) -> StoreResult<Option<AttendanceRow>> {
-    one(conn, &AttendanceRow::select().and_where(Expr::col("activity_id").eq(activity_id)).and_where(Expr::col("volunteer_id").eq(volunteer_id)).to_owned())
+    one(
+        conn,
+        &AttendanceRow::select()
+            .and_where(Expr::col("activity_id").eq(activity_id))
+            .and_where(Expr::col("volunteer_id").eq(volunteer_id))
+            .to_owned(),
+    )
 }
 
 pub fn put_attendance(conn: &mut dyn Conn, a: &AttendanceRow) -> StoreResult<()> {
@@ -450,7 +490,10 @@ pub fn corrections_of(conn: &mut dyn Conn, attendance_ids: &[String]) -> StoreRe
     for chunk in attendance_ids.chunks(500) {
         out.extend(all::<CorrectionRow>(
             conn,
-            &CorrectionRow::select().and_where(Expr::col("attendance_id").is_in(chunk.iter().map(String::as_str))).order_by("asked_at", Order::Asc).to_owned(),
+            &CorrectionRow::select()
+                .and_where(Expr::col("attendance_id").is_in(chunk.iter().map(String::as_str)))
+                .order_by("asked_at", Order::Asc)
+                .to_owned(),
         )?);
     }
     Ok(out)
@@ -473,6 +516,12 @@ pub fn certificates_of(conn: &mut dyn Conn, volunteer_id: &str) -> StoreResult<V
 
 /// Certificates issued in a year (numbers are serial per year).
 pub fn certificates_in_year(conn: &mut dyn Conn, prefix: &str) -> StoreResult<i64> {
-    let r = conn.query_opt(&Query::select().expr(Expr::col("id").count()).from(CertificateRow::TABLE).and_where(Expr::col("number").like(format!("{prefix}%"))).to_owned())?;
+    let r = conn.query_opt(
+        &Query::select()
+            .expr(Expr::col("id").count())
+            .from(CertificateRow::TABLE)
+            .and_where(Expr::col("number").like(format!("{prefix}%")))
+            .to_owned(),
+    )?;
     Ok(r.map(|r| r.i64(0)).transpose()?.unwrap_or(0))
 }

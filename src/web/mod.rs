@@ -11,9 +11,9 @@ mod inspect;
 mod inspections;
 mod key_tasks;
 mod merchants;
-mod volunteers;
 mod report;
 mod svg;
+mod volunteers;
 
 use std::sync::OnceLock;
 

@@ -71,7 +71,8 @@ async fn mine(State(app): State<App>, who: SignedIn<Page>) -> Response {
     let upcoming: Vec<_> = list.into_iter().filter(|a| a.activity.ends_at + 2 * 3_600_000 >= now && !a.activity.cancelled).collect();
     let rules = app.hours_rules().await.unwrap_or_default();
     let entries: Vec<(String, String)> = ledger.entries.iter().map(|e| (when(e.starts_at), e.hours.clone())).collect();
-    let certificates = app.certificates_of(actor, &ledger.volunteer.volunteer.id, &public_base(&HeaderMap::new())).await.unwrap_or_default();
+    let certificates =
+        app.certificates_of(actor, &ledger.volunteer.volunteer.id, &public_base(&HeaderMap::new())).await.unwrap_or_default();
     page(
         caller,
         "volunteers/mine.html",
@@ -86,7 +87,14 @@ async fn mine(State(app): State<App>, who: SignedIn<Page>) -> Response {
     )
 }
 
-async fn activity_page(app: &App, caller: &Caller, headers: &HeaderMap, id: &str, message: Option<String>, error: Option<String>) -> Response {
+async fn activity_page(
+    app: &App,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let a = match app.activity(actor, id).await {
         Ok(a) => a,
@@ -104,7 +112,11 @@ async fn activity_page(app: &App, caller: &Caller, headers: &HeaderMap, id: &str
             )
         })
         .collect();
-    let pending = a.signups.iter().filter(|s| s.attendance.as_ref().is_some_and(|x| x.state == crate::domain::volunteer::AttendanceState::Pending)).count();
+    let pending = a
+        .signups
+        .iter()
+        .filter(|s| s.attendance.as_ref().is_some_and(|x| x.state == crate::domain::volunteer::AttendanceState::Pending))
+        .count();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut r = page(
         caller,
@@ -243,7 +255,9 @@ async fn confirm(State(app): State<App>, headers: HeaderMap, Path(id): Path<Stri
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.confirm_attendance(actor, &id, &[], form.form.accept != "no").await {
-        Ok(n) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_confirmed_n", &[("n", &n.to_string())])), None).await,
+        Ok(n) => {
+            activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_confirmed_n", &[("n", &n.to_string())])), None).await
+        }
         Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
         Err(e) => error_page(caller.lang, &e),
     }
@@ -263,17 +277,33 @@ async fn record(State(app): State<App>, headers: HeaderMap, Path(id): Path<Strin
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let Ok(hours) = form.form.hours.trim().parse::<f64>() else {
-        return activity_page(&app, caller, &headers, &id, None, Some(AppError::Invalid(crate::error::Invalid::Minutes).message(caller.lang))).await;
+        return activity_page(
+            &app,
+            caller,
+            &headers,
+            &id,
+            None,
+            Some(AppError::Invalid(crate::error::Invalid::Minutes).message(caller.lang)),
+        )
+        .await;
     };
     let minutes = (hours * 60.0).round() as i64;
     match app.record_attendance(actor, &id, &form.form.volunteer_id, minutes, Some(&form.form.note)).await {
         Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_recorded", &[])), None).await,
-        Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
+            activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await
+        }
         Err(e) => error_page(caller.lang, &e),
     }
 }
 
-async fn activities_page(app: &App, caller: &Caller, message: Option<String>, error: Option<String>, input: Option<&ActivityForm>) -> Response {
+async fn activities_page(
+    app: &App,
+    caller: &Caller,
+    message: Option<String>,
+    error: Option<String>,
+    input: Option<&ActivityForm>,
+) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let (from, to) = window(app);
     let list = match app.activities(actor, from, to).await {
@@ -357,7 +387,11 @@ async fn create(State(app): State<App>, form: PageForm<ActivityForm>) -> Respons
         lat,
         lon,
         starts: f.starts.clone(),
-        ends: if f.ends.trim().len() <= 5 && f.starts.len() >= 10 { format!("{} {}", &f.starts[..10], f.ends.trim()) } else { f.ends.clone() },
+        ends: if f.ends.trim().len() <= 5 && f.starts.len() >= 10 {
+            format!("{} {}", &f.starts[..10], f.ends.trim())
+        } else {
+            f.ends.clone()
+        },
         closes: None,
         capacity: f.capacity.trim().parse().unwrap_or(0),
         public: f.public.is_some(),
@@ -375,7 +409,13 @@ struct Search {
     q: Option<String>,
 }
 
-async fn registry_page(app: &App, caller: &Caller, q: Option<&str>, message: Option<String>, error: Option<(String, Vec<String>)>) -> Response {
+async fn registry_page(
+    app: &App,
+    caller: &Caller,
+    q: Option<&str>,
+    message: Option<String>,
+    error: Option<(String, Vec<String>)>,
+) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let list = match app.volunteers(actor, q, None).await {
         Ok(l) => l,
@@ -411,7 +451,8 @@ async fn import(State(app): State<App>, upload: Upload<Page>) -> Response {
     match app.import_volunteers(actor, &f.bytes, lang).await {
         Ok(n) => registry_page(&app, caller, None, Some(t(lang, "web.v_imported", &[("n", &n.to_string())])), None).await,
         Err(AppError::InvalidFile(problems)) => {
-            let lines = problems.iter().map(|p| t(lang, "web.m_problem_row", &[("row", &p.row.to_string()), ("message", &p.message)])).collect();
+            let lines =
+                problems.iter().map(|p| t(lang, "web.m_problem_row", &[("row", &p.row.to_string()), ("message", &p.message)])).collect();
             registry_page(&app, caller, None, None, Some((t(lang, "web.m_import_failed", &[]), lines))).await
         }
         Err(e @ AppError::Conflict(_)) => registry_page(&app, caller, None, None, Some((e.message(lang), Vec::new()))).await,
@@ -419,7 +460,14 @@ async fn import(State(app): State<App>, upload: Upload<Page>) -> Response {
     }
 }
 
-async fn volunteer_page(app: &App, caller: &Caller, headers: &HeaderMap, id: &str, message: Option<String>, error: Option<String>) -> Response {
+async fn volunteer_page(
+    app: &App,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let ledger = match app.ledger(actor, id).await {
         Ok(l) => l,
@@ -477,7 +525,13 @@ struct VerifyQuery {
 }
 
 /// The public check a certificate's QR code opens.
-async fn verify(State(app): State<App>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<VerifyQuery>) -> Response {
+async fn verify(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<VerifyQuery>,
+) -> Response {
     match app.verify_certificate(&id, q.k.as_deref().unwrap_or(""), &public_base(&headers)).await {
         Ok(c) => page(&caller, "volunteers/certificate.html", context! { c => Serde(&c), qr => "", public => true }),
         Err(e) => error_page(caller.lang, &e),

@@ -303,11 +303,19 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         .unwrap();
     let cancel_id = to_cancel["id"].as_str().unwrap().to_string();
     let team_list = get_json(&leader, t.url("/api/v1/volunteers?team=ZY01")).await;
-    let other_vol = team_list.as_array().unwrap().iter().find(|v| v["id"] != vol_id.as_str() && v["name"] != "王建华").unwrap()["id"].as_str().unwrap().to_string();
+    let other_vol = team_list.as_array().unwrap().iter().find(|v| v["id"] != vol_id.as_str() && v["name"] != "王建华").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut open_correction = None;
     for v in team_list.as_array().unwrap() {
         let l = get_json(&leader, t.url(&format!("/api/v1/volunteers/{}/ledger", v["id"].as_str().unwrap()))).await;
-        open_correction = l["entries"].as_array().unwrap().iter().flat_map(|e| e["corrections"].as_array().unwrap().clone()).find(|c| c["decision"] == "open");
+        open_correction = l["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["corrections"].as_array().unwrap().clone())
+            .find(|c| c["decision"] == "open");
         if open_correction.is_some() {
             break;
         }
@@ -331,7 +339,14 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("volunteer"), M::GET, "GET /volunteers", "/volunteers", Body::None, 403),
         row(Some("teamleader"), M::POST, "POST /volunteers", "/volunteers", Body::Json(json!({ "name": "赵立新", "team": "ZY01" })), 201),
         row(Some("gridworker"), M::POST, "POST /volunteers", "/volunteers", Body::Json(json!({ "name": "钱多", "team": "ZY01" })), 403),
-        row(Some("teamleader"), M::POST, "POST /volunteers/import", "/volunteers/import", Body::File("file", vol_csv.clone(), "v.csv"), 200),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /volunteers/import",
+            "/volunteers/import",
+            Body::File("file", vol_csv.clone(), "v.csv"),
+            200,
+        ),
         row(Some("volunteer"), M::POST, "POST /volunteers/import", "/volunteers/import", Body::File("file", vol_csv, "v.csv"), 403),
         row(Some("volunteer"), M::GET, "GET /volunteers/hours-rules", "/volunteers/hours-rules", Body::None, 200),
         row(None, M::GET, "GET /volunteers/hours-rules", "/volunteers/hours-rules", Body::None, 401),
@@ -353,10 +368,38 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         ),
         row(Some("teamleader"), M::GET, "GET /volunteers/{id}", format!("/volunteers/{vol_id}"), Body::None, 200),
         row(Some("gridworker"), M::GET, "GET /volunteers/{id}", format!("/volunteers/{vol_id}"), Body::None, 404),
-        row(Some("teamleader"), M::POST, "POST /volunteers/{id}/teams", format!("/volunteers/{vol_id}/teams"), Body::Json(json!({ "team": "ZY01" })), 200),
-        row(Some("volunteer"), M::POST, "POST /volunteers/{id}/teams", format!("/volunteers/{vol_id}/teams"), Body::Json(json!({ "team": "ZY01" })), 403),
-        row(Some("teamleader"), M::DELETE, "DELETE /volunteers/{id}/teams/{team}", format!("/volunteers/{other_vol}/teams/ZY01"), Body::None, 200),
-        row(Some("volunteer"), M::DELETE, "DELETE /volunteers/{id}/teams/{team}", format!("/volunteers/{vol_id}/teams/ZY01"), Body::None, 403),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /volunteers/{id}/teams",
+            format!("/volunteers/{vol_id}/teams"),
+            Body::Json(json!({ "team": "ZY01" })),
+            200,
+        ),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /volunteers/{id}/teams",
+            format!("/volunteers/{vol_id}/teams"),
+            Body::Json(json!({ "team": "ZY01" })),
+            403,
+        ),
+        row(
+            Some("teamleader"),
+            M::DELETE,
+            "DELETE /volunteers/{id}/teams/{team}",
+            format!("/volunteers/{other_vol}/teams/ZY01"),
+            Body::None,
+            200,
+        ),
+        row(
+            Some("volunteer"),
+            M::DELETE,
+            "DELETE /volunteers/{id}/teams/{team}",
+            format!("/volunteers/{vol_id}/teams/ZY01"),
+            Body::None,
+            403,
+        ),
         row(Some("teamleader"), M::GET, "GET /volunteers/{id}/ledger", format!("/volunteers/{vol_id}/ledger"), Body::None, 200),
         row(Some("gridworker"), M::GET, "GET /volunteers/{id}/ledger", format!("/volunteers/{vol_id}/ledger"), Body::None, 404),
         row(Some("volunteer"), M::GET, "GET /volunteers/{id}/certificates", format!("/volunteers/{vol_id}/certificates"), Body::None, 200),
@@ -381,8 +424,22 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
         row(Some("gridworker"), M::GET, "GET /volunteer/me", "/volunteer/me", Body::None, 403),
         row(Some("volunteer"), M::GET, "GET /certificates/{id}", format!("/certificates/{cert_id}"), Body::None, 200),
         row(Some("gridworker"), M::GET, "GET /certificates/{id}", format!("/certificates/{cert_id}"), Body::None, 404),
-        row(Some("teamleader"), M::GET, "GET /certificates/{id}/certificate.docx", format!("/certificates/{cert_id}/certificate.docx"), Body::None, 200),
-        row(Some("gridworker"), M::GET, "GET /certificates/{id}/certificate.docx", format!("/certificates/{cert_id}/certificate.docx"), Body::None, 404),
+        row(
+            Some("teamleader"),
+            M::GET,
+            "GET /certificates/{id}/certificate.docx",
+            format!("/certificates/{cert_id}/certificate.docx"),
+            Body::None,
+            200,
+        ),
+        row(
+            Some("gridworker"),
+            M::GET,
+            "GET /certificates/{id}/certificate.docx",
+            format!("/certificates/{cert_id}/certificate.docx"),
+            Body::None,
+            404,
+        ),
         row(None, M::GET, "GET /public/certificates/{id}", format!("/public/certificates/{cert_id}?k={cert_k}"), Body::None, 200),
         row(None, M::GET, "GET /public/certificates/{id}", format!("/public/certificates/{cert_id}?k=forged"), Body::None, 404),
         row(None, M::GET, "GET /public/activities", "/public/activities", Body::None, 200),
@@ -404,7 +461,14 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
             Body::Json(json!({ "served": [{ "service": "理发", "beneficiaries": 40 }] })),
             200,
         ),
-        row(Some("volunteer"), M::POST, "POST /activities/{id}/outcome", format!("/activities/{fair_id}/outcome"), Body::Json(json!({})), 403),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /activities/{id}/outcome",
+            format!("/activities/{fair_id}/outcome"),
+            Body::Json(json!({})),
+            403,
+        ),
         row(Some("teamleader"), M::POST, "POST /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 200),
         row(Some("gridworker"), M::POST, "POST /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 403),
         row(Some("teamleader"), M::DELETE, "DELETE /activities/{id}/signup", format!("/activities/{fair_id}/signup"), Body::None, 200),
@@ -443,8 +507,22 @@ async fn each_role_may_do_what_its_permissions_say_and_nothing_else() {
             Body::Json(json!({ "volunteer_id": vol_id, "minutes": 30 })),
             403,
         ),
-        row(Some("volunteer"), M::POST, "POST /activities/{id}/confirm", format!("/activities/{ongoing_id}/confirm"), Body::Json(json!({})), 403),
-        row(Some("teamleader"), M::POST, "POST /activities/{id}/confirm", format!("/activities/{ongoing_id}/confirm"), Body::Json(json!({})), 200),
+        row(
+            Some("volunteer"),
+            M::POST,
+            "POST /activities/{id}/confirm",
+            format!("/activities/{ongoing_id}/confirm"),
+            Body::Json(json!({})),
+            403,
+        ),
+        row(
+            Some("teamleader"),
+            M::POST,
+            "POST /activities/{id}/confirm",
+            format!("/activities/{ongoing_id}/confirm"),
+            Body::Json(json!({})),
+            200,
+        ),
         row(
             Some("volunteer"),
             M::POST,

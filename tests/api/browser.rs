@@ -692,3 +692,73 @@ async fn frontage_checks_walked_on_a_phone_the_lists_posted_and_the_door_code_sc
     phone.quit().await;
     let _ = code;
 }
+
+#[tokio::test]
+async fn a_volunteer_checks_in_by_the_organisers_code_on_a_phone_and_gets_a_certificate() {
+    let t = spawn_demo().await;
+    let demo = t.app.seed_demo_volunteers().await.unwrap();
+    assert!(demo.volunteers >= 160 && demo.activities >= 26 && demo.hours > 100, "{demo:?}");
+    let Some(phone) = Browser::start(390, 844).await else { return };
+    let base = t.base.clone();
+    let (leader, _) = t.login("teamleader").await;
+    let acts = get_json(&leader, t.url("/api/v1/activities")).await;
+    let ongoing = acts.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("进行中")).unwrap().clone();
+    let id = ongoing["id"].as_str().unwrap().to_string();
+    // The organiser holds up the code on their phone.
+    let organiser = Browser::start(390, 844).await.expect("browser");
+    organiser.log_in(&base, "teamleader").await;
+    organiser.goto(&format!("{base}/activities/{id}/code")).await;
+    organiser.wait_for_text("每 30 秒更新").await;
+    assert_eq!(organiser.script("return document.querySelectorAll('#qr svg').length").await, json!(1), "the QR code is drawn");
+    organiser.screenshot("phone-checkin-code").await;
+    // The volunteer at the place scans it: the page takes the phone's position and checks in.
+    let code = get_json(&leader, t.url(&format!("/api/v1/activities/{id}/code"))).await["code"].as_str().unwrap().to_string();
+    phone.log_in(&base, "volunteer").await;
+    phone.place(&base, ongoing["lat"].as_f64().unwrap(), ongoing["lon"].as_f64().unwrap()).await;
+    phone.goto(&format!("{base}/v/scan/{id}?c={code}")).await;
+    phone.wait_for_text("已定位").await;
+    phone.screenshot("phone-scan").await;
+    phone.click("#scan-button").await;
+    phone.wait_for_text("签到成功").await;
+    phone.screenshot("phone-scan-done").await;
+    // A forged code is refused in words.
+    phone.goto(&format!("{base}/v/scan/{id}?c=forged-1-abc")).await;
+    phone.wait_for_text("已定位").await;
+    phone.click("#scan-button").await;
+    phone.wait_for_text("签到码无效").await;
+    // Their own page: hours, stars, what is coming.
+    phone.goto(&format!("{base}/v")).await;
+    phone.wait_for_text("我的服务记录").await;
+    assert!(phone.text().await.contains("开元社区志愿服务大集"), "the coming service fair is offered");
+    phone.screenshot("phone-volunteer").await;
+    organiser.quit().await;
+
+    // On the desk the leader issues a certificate to a volunteer with hours.
+    let desk = Browser::start(1366, 768).await.expect("browser");
+    desk.log_in(&base, "teamleader").await;
+    desk.goto(&format!("{base}/activities")).await;
+    desk.wait_for_text("发布新活动").await;
+    desk.screenshot("desk-activities").await;
+    let list = get_json(&leader, t.url("/api/v1/volunteers?team=ZY01")).await;
+    let busiest = list.as_array().unwrap().iter().max_by_key(|v| v["minutes"].as_i64().unwrap()).unwrap().clone();
+    desk.goto(&format!("{base}/volunteers/{}", busiest["id"].as_str().unwrap())).await;
+    desk.wait_for_text("服务记录").await;
+    desk.screenshot("desk-volunteer").await;
+    desk.type_into("#person_in_charge", "刘芳").await;
+    desk.type_into("#contact", "0531-84212345").await;
+    desk.click("form.search button[type=submit]").await;
+    desk.wait_for_text("志证〔").await;
+    let text = desk.text().await;
+    assert!(text.contains("负责人:刘芳") && text.contains(busiest["name"].as_str().unwrap()), "{text}");
+    assert_eq!(desk.script("return document.querySelectorAll('.qr svg').length").await, json!(1), "the check QR code is drawn");
+    desk.screenshot("desk-certificate").await;
+    // Anyone checks it from its QR code.
+    let url = desk.current_url().await;
+    let cert_id = url.rsplit('/').next().unwrap().to_string();
+    let cert = get_json(&leader, t.url(&format!("/api/v1/certificates/{cert_id}"))).await;
+    phone.goto(cert["verify_url"].as_str().unwrap()).await;
+    phone.wait_for_text("真实有效").await;
+    phone.screenshot("phone-verify").await;
+    desk.quit().await;
+    phone.quit().await;
+}

@@ -67,7 +67,8 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     let import = |csv: String| {
         let (c, csrf, url) = (leader.clone(), lcs.clone(), t.url("/api/v1/volunteers/import"));
         async move {
-            let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("志愿者.csv"));
+            let form =
+                reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("志愿者.csv"));
             c.post(url).header("X-CSRF-Token", csrf).multipart(form).send().await.unwrap()
         }
     };
@@ -132,11 +133,12 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let a: Value = r.json().await.unwrap();
     let id = a["id"].as_str().unwrap().to_string();
-    let other: Value = post(&leader, &lcs, t.url("/api/v1/activities"), activity("同时段的另一场", "2026-12-05 10:00", "2026-12-05 12:00", 5))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let other: Value =
+        post(&leader, &lcs, t.url("/api/v1/activities"), activity("同时段的另一场", "2026-12-05 10:00", "2026-12-05 12:00", 5))
+            .await
+            .json()
+            .await
+            .unwrap();
     let other_id = other["id"].as_str().unwrap().to_string();
 
     // Sign-up: two places, the third waits; a cancellation moves the wait up.
@@ -153,8 +155,12 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     assert_eq!(r.status(), StatusCode::OK);
     let seen = get_json(&leader, t.url(&format!("/api/v1/activities/{id}"))).await;
     assert_eq!(seen["signed"], 2);
-    let states: Vec<(String, String)> =
-        seen["signups"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap().to_string(), s["state"].as_str().unwrap().to_string())).collect();
+    let states: Vec<(String, String)> = seen["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s["state"].as_str().unwrap().to_string()))
+        .collect();
     assert!(states.contains(&("张**".into(), "signed".into())), "the waiting volunteer moved up: {states:?}");
     assert!(states.contains(&("王**".into(), "cancelled".into())), "{states:?}");
     // After the closing time nobody signs up.
@@ -190,7 +196,9 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     let other_code = code_of(other_id.clone()).await;
     assert!(message_of(scan(&v2, &c2, &other_code, here, None).await, StatusCode::UNPROCESSABLE_ENTITY).await.contains("另一个活动"));
     assert!(message_of(scan(&v2, &c2, &code, None, None).await, StatusCode::UNPROCESSABLE_ENTITY).await.contains("定位"));
-    assert!(message_of(scan(&v2, &c2, &code, Some((lat + 0.01, lon)), None).await, StatusCode::UNPROCESSABLE_ENTITY).await.contains("太远"));
+    assert!(
+        message_of(scan(&v2, &c2, &code, Some((lat + 0.01, lon)), None).await, StatusCode::UNPROCESSABLE_ENTITY).await.contains("太远")
+    );
     assert!(message_of(scan(&v3, &c3, &code, here, Some(true)).await, StatusCode::UNPROCESSABLE_ENTITY).await.contains("尚未签到"));
     let r = scan(&v2, &c2, &code, here, None).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -218,9 +226,16 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
 
     // 王 cancelled but came: the organiser records by hand, never more than the activity.
     let wang_id = wang["id"].as_str().unwrap();
-    let r = post(&leader, &lcs, t.url(&format!("/api/v1/activities/{id}/attendance")), json!({ "volunteer_id": wang_id, "minutes": 150 })).await;
+    let r = post(&leader, &lcs, t.url(&format!("/api/v1/activities/{id}/attendance")), json!({ "volunteer_id": wang_id, "minutes": 150 }))
+        .await;
     assert!(message_of(r, StatusCode::UNPROCESSABLE_ENTITY).await.contains("超过活动本身"));
-    let r = post(&leader, &lcs, t.url(&format!("/api/v1/activities/{id}/attendance")), json!({ "volunteer_id": wang_id, "minutes": 60, "note": "手机无法定位" })).await;
+    let r = post(
+        &leader,
+        &lcs,
+        t.url(&format!("/api/v1/activities/{id}/attendance")),
+        json!({ "volunteer_id": wang_id, "minutes": 60, "note": "手机无法定位" }),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     // Nothing counts before the organiser confirms.
     assert_eq!(get_json(&v2, t.url("/api/v1/volunteer/me")).await["total_hours"], "0");
@@ -233,17 +248,23 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     let att_id = me["entries"][0]["id"].as_str().unwrap().to_string();
     let r = post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 150, "reason": "多" })).await;
     assert!(message_of(r, StatusCode::UNPROCESSABLE_ENTITY).await.contains("更正理由"));
-    let r = post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 121, "reason": "提前到场布置" })).await;
+    let r =
+        post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 121, "reason": "提前到场布置" }))
+            .await;
     assert!(message_of(r, StatusCode::UNPROCESSABLE_ENTITY).await.contains("超过活动本身"));
-    let r = post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 120, "reason": "提前到场布置" })).await;
+    let r =
+        post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 120, "reason": "提前到场布置" }))
+            .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let corr: Value = r.json().await.unwrap();
-    let r = post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 110, "reason": "再问一次" })).await;
+    let r =
+        post(&v2, &c2, t.url(&format!("/api/v1/attendances/{att_id}/corrections")), json!({ "minutes": 110, "reason": "再问一次" })).await;
     assert!(message_of(r, StatusCode::UNPROCESSABLE_ENTITY).await.contains("待处理"));
     let corr_id = corr["id"].as_str().unwrap();
     let r = post(&v2, &c2, t.url(&format!("/api/v1/corrections/{corr_id}/decision")), json!({ "accept": true })).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "the volunteer does not decide their own");
-    let r = post(&leader, &lcs, t.url(&format!("/api/v1/corrections/{corr_id}/decision")), json!({ "accept": true, "answer": "属实" })).await;
+    let r =
+        post(&leader, &lcs, t.url(&format!("/api/v1/corrections/{corr_id}/decision")), json!({ "accept": true, "answer": "属实" })).await;
     assert_eq!(r.json::<Value>().await.unwrap()["decision"], "accepted");
     let r = post(&leader, &lcs, t.url(&format!("/api/v1/corrections/{corr_id}/decision")), json!({ "accept": false })).await;
     assert!(message_of(r, StatusCode::UNPROCESSABLE_ENTITY).await.contains("已处理"));
@@ -254,9 +275,21 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
 
     // The certificate: every field the rules ask for, in the document and its public check.
     let li_id = li["id"].as_str().unwrap();
-    let r = post(&leader, &lcs, t.url(&format!("/api/v1/volunteers/{li_id}/certificates")), json!({ "person_in_charge": "刘芳", "contact": "电话" })).await;
+    let r = post(
+        &leader,
+        &lcs,
+        t.url(&format!("/api/v1/volunteers/{li_id}/certificates")),
+        json!({ "person_in_charge": "刘芳", "contact": "电话" }),
+    )
+    .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
-    let r = post(&leader, &lcs, t.url(&format!("/api/v1/volunteers/{li_id}/certificates")), json!({ "person_in_charge": "刘芳", "contact": "0531-84212345" })).await;
+    let r = post(
+        &leader,
+        &lcs,
+        t.url(&format!("/api/v1/volunteers/{li_id}/certificates")),
+        json!({ "person_in_charge": "刘芳", "contact": "0531-84212345" }),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let cert: Value = r.json().await.unwrap();
     assert_eq!(cert["number"], "志证〔2026〕00001号");
@@ -272,7 +305,20 @@ async fn an_activity_from_sign_up_to_a_verified_certificate() {
     let bytes = docx.bytes().await.unwrap();
     let (text, pictures) = crate::bulletins::docx_text(&bytes);
     let text = text.replace('\n', "");
-    for field in ["志愿服务证明", "志证〔2026〕00001号", "李建华", "居民身份证", &id_number("37012519700202002"), li["number"].as_str().unwrap(), "2 小时", "负责人:刘芳", "经办人", "0531-84212345", "2026年12月5日", cert["check"].as_str().unwrap()] {
+    for field in [
+        "志愿服务证明",
+        "志证〔2026〕00001号",
+        "李建华",
+        "居民身份证",
+        &id_number("37012519700202002"),
+        li["number"].as_str().unwrap(),
+        "2 小时",
+        "负责人:刘芳",
+        "经办人",
+        "0531-84212345",
+        "2026年12月5日",
+        cert["check"].as_str().unwrap(),
+    ] {
         assert!(text.contains(field), "the certificate carries {field}: {text}");
     }
     assert_eq!(pictures, 1, "the QR code is in it");

@@ -206,7 +206,10 @@ impl App {
             Ok(match &m.account_id {
                 Some(p) => p.clone(),
                 None => {
-                    let p = people::insert_person(c, NewPerson { name: &m.name, phone: m.phone.as_deref(), username: None, password_hash: None })?;
+                    let p = people::insert_person(
+                        c,
+                        NewPerson { name: &m.name, phone: m.phone.as_deref(), username: None, password_hash: None },
+                    )?;
                     people::assign_role(c, &p, Role::Merchant, &m.grid_id)?;
                     db::set_account(c, &m.id, &p)?;
                     p

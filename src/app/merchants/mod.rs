@@ -119,18 +119,7 @@ impl App {
         if !actor.can_somewhere(Permission::ManageMerchants) {
             return Err(AppError::Forbidden);
         }
-        let whole = |key: &str, args: &[(&str, &str)]| AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, key, args) }]);
-        let table =
-            crate::app::people::read_table_bytes(bytes, false).map_err(|e| whole("import.merchants.unreadable", &[("detail", &e)]))?;
-        let Some(header) = table.first() else { return Err(whole("import.merchants.unreadable", &[("detail", "empty")])) };
-        let col = crate::app::people::column_map(header, &COLUMNS);
-        let missing = crate::app::people::missing_columns(&col, &COLUMNS, &["name", "lat", "lon"]);
-        if !missing.is_empty() {
-            return Err(AppError::InvalidFile(vec![FileProblem {
-                row: 1,
-                message: t(lang, "import.merchants.missing_columns", &[("columns", &missing.join("、"))]),
-            }]));
-        }
+        let (table, col) = crate::app::people::open_sheet(bytes, &COLUMNS, &["name", "lat", "lon"], "import.merchants", lang)?;
         let dir = self.directory();
         let now = self.now();
         let (mut rows, mut problems) = (Vec::new(), Vec::new());

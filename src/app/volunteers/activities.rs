@@ -104,7 +104,13 @@ impl App {
         self.activity(actor, &row.id).await
     }
 
-    pub(crate) fn checked_activity(&self, actor: &Actor, input: ActivityInput, team_id: &str, earlier: Option<&ActivityRow>) -> AppResult<ActivityRow> {
+    pub(crate) fn checked_activity(
+        &self,
+        actor: &Actor,
+        input: ActivityInput,
+        team_id: &str,
+        earlier: Option<&ActivityRow>,
+    ) -> AppResult<ActivityRow> {
         let title = input.title.trim().to_string();
         if title.is_empty() || title.chars().count() > 60 {
             return Err(AppError::Invalid(Invalid::ActivityTitle));
@@ -200,7 +206,12 @@ impl App {
                 // Hand-recorded attendance of someone not on the list.
                 for x in atts.iter().filter(|x| !list.iter().any(|s| s.volunteer_id == x.volunteer_id)) {
                     let v = db::volunteer(c, &x.volunteer_id)?;
-                    let s = SignupRow { activity_id: x.activity_id.clone(), volunteer_id: x.volunteer_id.clone(), state: SignupState::Signed, at: x.checked_in_at.unwrap_or(0) };
+                    let s = SignupRow {
+                        activity_id: x.activity_id.clone(),
+                        volunteer_id: x.volunteer_id.clone(),
+                        state: SignupState::Signed,
+                        at: x.checked_in_at.unwrap_or(0),
+                    };
                     people.push((s, v, Some(x.clone())));
                 }
                 Ok::<_, AppError>((list, mine, my_att, people))
@@ -271,8 +282,11 @@ impl App {
         let rows = self
             .store()
             .read(move |c| {
-                let mut rows =
-                    if paths.is_empty() && teams.is_empty() { Vec::new() } else { db::activities(c, Some((&paths, &teams)), from, to, false, 500)? };
+                let mut rows = if paths.is_empty() && teams.is_empty() {
+                    Vec::new()
+                } else {
+                    db::activities(c, Some((&paths, &teams)), from, to, false, 500)?
+                };
                 for p in db::activities(c, None, from, to, true, 500)? {
                     if !rows.iter().any(|r: &ActivityRow| r.id == p.id) {
                         rows.push(p);
@@ -330,7 +344,11 @@ impl App {
                     return Ok(());
                 }
                 for (s, other) in db::signed_activities(c, &v.id)? {
-                    if s.state == SignupState::Signed && !other.cancelled && other.id != a.id && overlaps((a.starts_at, a.ends_at), (other.starts_at, other.ends_at)) {
+                    if s.state == SignupState::Signed
+                        && !other.cancelled
+                        && other.id != a.id
+                        && overlaps((a.starts_at, a.ends_at), (other.starts_at, other.ends_at))
+                    {
                         return Err(AppError::Invalid(Invalid::ActivityOverlap));
                     }
                 }
@@ -426,7 +444,11 @@ impl App {
                 None => {}
             }
         }
-        a.materials = outcome.materials.into_iter().map(|m| Handed { material: m.material.trim().chars().take(30).collect(), count: m.count }).collect();
+        a.materials = outcome
+            .materials
+            .into_iter()
+            .map(|m| Handed { material: m.material.trim().chars().take(30).collect(), count: m.count })
+            .collect();
         self.store().write(move |c| db::update_activity(c, &a)).await?;
         self.activity(actor, id).await
     }

@@ -9,8 +9,8 @@ use crate::app::auth::{same_secret, sign, stored_secret};
 use crate::domain::authz::Actor;
 use crate::domain::coords::LatLon;
 use crate::domain::volunteer::{
-    AttendanceState, CODE_WINDOW_MS, CorrectionDecision, SignupState, activity_minutes, code_window, hours_text, near_enough, served_minutes,
-    window_current,
+    AttendanceState, CODE_WINDOW_MS, CorrectionDecision, SignupState, activity_minutes, code_window, hours_text, near_enough,
+    served_minutes, window_current,
 };
 use crate::error::{AppError, AppResult, Invalid, Thing};
 use crate::store::new_id;
@@ -332,7 +332,13 @@ impl App {
     /// The organiser decides a correction: accepted, the record takes the minutes asked
     /// (and is confirmed, the total moved by the difference); refused, it stays. Both the
     /// request and the decision are kept.
-    pub async fn decide_correction(&self, actor: &Actor, correction_id: &str, accept: bool, answer: Option<&str>) -> AppResult<CorrectionRow> {
+    pub async fn decide_correction(
+        &self,
+        actor: &Actor,
+        correction_id: &str,
+        accept: bool,
+        answer: Option<&str>,
+    ) -> AppResult<CorrectionRow> {
         let key = correction_id.to_string();
         let (corr, a) = self
             .store()
@@ -435,7 +441,10 @@ fn ensure_on_list(c: &mut dyn crate::store::Conn, a: &ActivityRow, volunteer_id:
             if room && a.signed >= a.capacity && !was_waiting {
                 return Err(AppError::Invalid(Invalid::ActivityCapacity));
             }
-            db::put_signup(c, &SignupRow { activity_id: a.id.clone(), volunteer_id: volunteer_id.to_string(), state: SignupState::Signed, at: now })?;
+            db::put_signup(
+                c,
+                &SignupRow { activity_id: a.id.clone(), volunteer_id: volunteer_id.to_string(), state: SignupState::Signed, at: now },
+            )?;
             db::bump_signed(c, &a.id, 1)?;
             Ok(())
         }

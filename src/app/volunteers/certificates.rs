@@ -86,7 +86,13 @@ fn verify_url(base: &str, id: &str, digest: &str) -> String {
 
 impl App {
     /// Issues a certificate of a volunteer's confirmed service (all of it, or from a day).
-    pub async fn issue_certificate(&self, actor: &Actor, volunteer_id: &str, input: CertificateInput, base: &str) -> AppResult<CertificateView> {
+    pub async fn issue_certificate(
+        &self,
+        actor: &Actor,
+        volunteer_id: &str,
+        input: CertificateInput,
+        base: &str,
+    ) -> AppResult<CertificateView> {
         let key = volunteer_id.to_string();
         let v = self.store().read(move |c| db::volunteer(c, &key)).await?.ok_or(AppError::NotFound(Thing::Volunteer))?;
         if !actor.can(Permission::ManageVolunteers, &v.grid_path) {

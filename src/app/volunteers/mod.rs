@@ -5,6 +5,7 @@
 mod activities;
 mod attendance;
 mod certificates;
+mod generate;
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use activities::{ActivityInput, ActivityView, Outcome, SignupView};
 pub use attendance::{CheckinCode, LedgerEntry, LedgerView};
 pub use certificates::{CertificateInput, CertificateView};
+pub use generate::VolunteerLoad;
 
 use crate::app::App;
 use crate::domain::authz::{Actor, Permission, Role};
@@ -306,18 +308,7 @@ impl App {
         if !actor.can_somewhere(Permission::ManageVolunteers) {
             return Err(AppError::Forbidden);
         }
-        let whole = |key: &str, args: &[(&str, &str)]| AppError::InvalidFile(vec![FileProblem { row: 0, message: t(lang, key, args) }]);
-        let table =
-            crate::app::people::read_table_bytes(bytes, false).map_err(|e| whole("import.volunteers.unreadable", &[("detail", &e)]))?;
-        let Some(header) = table.first() else { return Err(whole("import.volunteers.unreadable", &[("detail", "empty")])) };
-        let col = crate::app::people::column_map(header, &COLUMNS);
-        let missing = crate::app::people::missing_columns(&col, &COLUMNS, &["name", "team"]);
-        if !missing.is_empty() {
-            return Err(AppError::InvalidFile(vec![FileProblem {
-                row: 1,
-                message: t(lang, "import.volunteers.missing_columns", &[("columns", &missing.join("、"))]),
-            }]));
-        }
+        let (table, col) = crate::app::people::open_sheet(bytes, &COLUMNS, &["name", "team"], "import.volunteers", lang)?;
         let (mut rows, mut problems) = (Vec::new(), Vec::new());
         let mut seen_ids: HashMap<String, usize> = HashMap::new();
         for (i, row) in table.iter().enumerate().skip(1) {
@@ -384,7 +375,10 @@ impl App {
         let taken: HashSet<String> = self.store().read(move |c| db::taken_id_numbers(c, &wanted)).await?.into_iter().collect();
         for (n, v) in &rows {
             if v.row.id_number.as_ref().is_some_and(|i| taken.contains(i)) {
-                problems.push(FileProblem { row: *n, message: t(lang, "import.volunteers.id_number_taken", &[("name", &mask_name(&v.row.name))]) });
+                problems.push(FileProblem {
+                    row: *n,
+                    message: t(lang, "import.volunteers.id_number_taken", &[("name", &mask_name(&v.row.name))]),
+                });
             }
         }
         if !problems.is_empty() {
