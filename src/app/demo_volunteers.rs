@@ -29,10 +29,10 @@ const SKILLS: [&str; 10] = ["理发", "缝补", "义诊", "法律咨询", "家�
 /// What an activity of each kind is, where it happens and what it offers.
 const PLANS: [(ActivityKind, &str, &[&str]); 7] = [
     (ActivityKind::ServiceFair, "志愿服务大集", &["理发", "衣物缝补", "义诊", "电影放映", "法律咨询调解"]),
-    (ActivityKind::Persuasion, "“向阳花开”文明劝导", &[]),
+    (ActivityKind::Persuasion, "文明劝导", &[]),
     (ActivityKind::Performance, "送戏进小区文艺演出", &["文艺演出"]),
     (ActivityKind::Cleanup, "老旧小区环境整治", &["清理楼道杂物"]),
-    (ActivityKind::Publicity, "“小黄帽”创城宣传", &["发放宣传册"]),
+    (ActivityKind::Publicity, "创城宣传", &["发放宣传册"]),
     (ActivityKind::Visit, "孤寡老人巡访", &["上门探访"]),
     (ActivityKind::PartyDuty, "党员驿站周末值守", &["便民服务"]),
 ];
@@ -154,7 +154,9 @@ impl App {
             for slot in 0..2i64 {
                 let k = (week * 2 + slot) as usize;
                 let team = &teams[k % teams.len()];
-                let (kind, title, services) = PLANS[k % PLANS.len()];
+                // A party station keeps its duty; the teams take the other kinds in turn.
+                let plan = if team.name.contains("党员驿站") { PLANS.len() - 1 } else { (k / teams.len() + k) % (PLANS.len() - 1) };
+                let (kind, title, services) = PLANS[plan];
                 let (place, at) = &places[k % places.len()];
                 let date = day0 - chrono::Duration::days(91 - week * 7 - slot * 3);
                 let starts = format!("{date} {}", if slot == 0 { "09:00" } else { "14:30" });

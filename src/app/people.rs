@@ -85,6 +85,9 @@ pub(crate) fn column_map(header: &[String], columns: &[(&'static str, &[&str])])
     col
 }
 
+/// A sheet's rows and where each field is.
+pub(crate) type Sheet = (Vec<Vec<String>>, HashMap<&'static str, usize>);
+
 /// An uploaded sheet opened for an import: its rows (the header first) and where each field
 /// is, or the file's problem in the words of the import's catalogue section `messages`
 /// (`import.<thing>`: `unreadable`, `missing_columns`).
@@ -94,7 +97,7 @@ pub(crate) fn open_sheet(
     required: &[&'static str],
     messages: &str,
     lang: crate::i18n::Lang,
-) -> AppResult<(Vec<Vec<String>>, HashMap<&'static str, usize>)> {
+) -> AppResult<Sheet> {
     use crate::error::FileProblem;
     let whole = |row: usize, key: &str, args: &[(&str, &str)]| {
         AppError::InvalidFile(vec![FileProblem { row, message: crate::i18n::t(lang, &format!("{messages}.{key}"), args) }])

@@ -191,17 +191,13 @@ pub fn set_code_serial(conn: &mut dyn Conn, id: &str, serial: i64) -> StoreResul
     set(conn, id, "code_serial", serial.into())
 }
 
-/// A shop as the monthly lists need it: where it is and what it is, no person.
+/// A shop as the monthly lists need it: its name and place, no person.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MonthShop {
     pub id: String,
     pub name: String,
     pub address: Option<String>,
     pub street: Option<String>,
-    pub kind: BusinessKind,
-    pub status: MerchantStatus,
-    pub lat: f64,
-    pub lon: f64,
     pub grid_id: String,
     pub community_id: String,
     #[serde(skip)]
@@ -210,7 +206,7 @@ pub struct MonthShop {
     pub point_id: Option<String>,
 }
 
-crate::record!(MonthShop in "merchants" { id, name, address, street, kind, status, lat, lon, grid_id, community_id, grid_path, point_id });
+crate::record!(MonthShop in "merchants" { id, name, address, street, grid_id, community_id, grid_path, point_id });
 
 /// One frontage check as its point's month rows keep it.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,16 +273,6 @@ pub fn tally_checks(conn: &mut dyn Conn, checks: &[CheckTally]) -> StoreResult<(
     Ok(())
 }
 
-/// `column` lies under the path `within`: a prefix LIKE, and on SQLite also the range it
-/// spans, so the index serves it (paths are ASCII below `~`).
-fn under(conn: &dyn Conn, column: (&'static str, &'static str), within: &str) -> sea_query::SimpleExpr {
-    let like = Expr::col(column).like(format!("{within}%"));
-    match conn.backend() {
-        super::Backend::Sqlite => Expr::col(column).gte(within).and(Expr::col(column).lt(format!("{within}~"))).and(like),
-        super::Backend::Postgres => like,
-    }
-}
-
 /// A shop's month as the lists read it: its tally and the latest photo of a failure.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShopMonth {
@@ -298,7 +284,8 @@ pub struct ShopMonth {
 /// (from the kept month rows) with their checks, failed checks and failures not fixed by
 /// their deadline (as of `now`), and the number of open shops there. With `every_open_shop`
 /// the open shops not checked come too (with an empty tally), as publishing records them;
-/// with `street` only the shops on it.
+/// with `street` only the shops on it. The month's rows are read by their key and the area
+/// is picked here (a prefix test is cheaper than a pattern the index cannot serve).
 pub fn month_tallies(
     conn: &mut dyn Conn,
     within: &str,
@@ -309,13 +296,9 @@ pub fn month_tallies(
 ) -> StoreResult<(usize, Vec<(MonthShop, ShopMonth)>)> {
     let m = |c: &'static str| ("merchants", c);
     let f = |c: &'static str| (MONTHS, c);
-    let on_street = |q: &mut sea_query::SelectStatement| {
-        if let Some(s) = street {
-            q.and_where(Expr::col(m("street")).eq(s));
-        }
-    };
+    let wanted = |shop: &MonthShop| shop.grid_path.starts_with(within) && street.is_none_or(|s| shop.street.as_deref() == Some(s));
     let (from_day, to_day) = (month * 100 + 1, month * 100 + 31);
-    // Failures not fixed in time, per shop.
+    // Failures not fixed in time, per point.
     let x = |c: &'static str| ("inspection_cases", c);
     let k = |c: &'static str| ("cases", c);
     let late = Expr::col(k("handling_deadline")).is_not_null().and(
@@ -325,24 +308,20 @@ pub fn month_tallies(
             .or(Expr::col(k("handled_at")).gt(Expr::col(k("handling_deadline")))),
     );
     let q = Query::select()
-        .column(m("id"))
+        .column(x("point_id"))
         .expr(Expr::col(k("id")).count_distinct())
         .from("inspection_cases")
-        .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(x("point_id")))
         .inner_join("cases", Expr::col(k("id")).equals(x("case_id")))
         .and_where(Expr::col(x("day")).between(from_day, to_day))
-        .and_where(under(conn, m("grid_path"), within))
         .and_where(late)
-        .group_by_col(m("id"))
+        .group_by_col(x("point_id"))
         .to_owned();
-    let t0 = std::time::Instant::now();
     let mut late: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for r in conn.query(&q)? {
         late.insert(r.string(0)?, r.i64(1)? as u32);
     }
-    eprintln!("TIMING late {:?}", t0.elapsed());
     // The shops checked in the month (closed since or not), one kept row each.
-    let mut q = Query::select()
+    let q = Query::select()
         .columns(MonthShop::COLUMNS.iter().map(|c| m(c)))
         .column(f("checks"))
         .column(f("failed"))
@@ -350,41 +329,56 @@ pub fn month_tallies(
         .from(MONTHS)
         .inner_join(MerchantRow::TABLE, Expr::col(m("point_id")).equals(f("point_id")))
         .and_where(Expr::col(f("month")).eq(month))
-        .and_where(under(conn, m("grid_path"), within))
         .to_owned();
-    on_street(&mut q);
     let at = MonthShop::COLUMNS.len();
     let mut list = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in conn.query(&q)? {
         let row = MonthShop::decode(&r)?;
-        let tally = MonthTally { checks: r.i64(at)? as u32, failed: r.i64(at + 1)? as u32, late: late.get(&row.id).copied().unwrap_or(0) };
+        if !wanted(&row) {
+            continue;
+        }
+        let late = row.point_id.as_ref().and_then(|p| late.get(p)).copied().unwrap_or(0);
+        let tally = MonthTally { checks: r.i64(at)? as u32, failed: r.i64(at + 1)? as u32, late };
         if every_open_shop {
             seen.insert(row.id.clone());
         }
         list.push((row, ShopMonth { tally, photo_id: r.opt_string(at + 2)? }));
     }
-    eprintln!("TIMING shops {:?}", t0.elapsed());
-    let open = under(conn, m("grid_path"), within).and(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()));
     let shops = if every_open_shop {
-        q = MonthShop::select().and_where(open).to_owned();
-        on_street(&mut q);
+        let q = MonthShop::select().and_where(Expr::col(m("status")).eq(MerchantStatus::Open.as_str())).to_owned();
         let mut n = 0;
         for r in conn.query(&q)? {
-            n += 1;
             let row = MonthShop::decode(&r)?;
+            if !wanted(&row) {
+                continue;
+            }
+            n += 1;
             if !seen.contains(&row.id) {
                 list.push((row, ShopMonth::default()));
             }
         }
         n
     } else {
-        let mut q = Query::select().expr(Expr::col(m("id")).count()).from(MerchantRow::TABLE).and_where(open).to_owned();
-        on_street(&mut q);
-        let r = conn.query_opt(&q)?;
-        r.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as usize
+        // Open shops per grid (and road), from the index alone; the area's summed here.
+        let mut q = Query::select()
+            .column(m("grid_path"))
+            .expr(Expr::col(m("id")).count())
+            .from(MerchantRow::TABLE)
+            .and_where(Expr::col(m("status")).eq(MerchantStatus::Open.as_str()))
+            .group_by_col(m("grid_path"))
+            .to_owned();
+        if let Some(s) = street {
+            q.and_where(Expr::col(m("street")).eq(s));
+        }
+        let mut n = 0;
+        for r in conn.query(&q)? {
+            if r.string(0)?.starts_with(within) {
+                n += r.i64(1)? as usize;
+            }
+        }
+        n
     };
-    eprintln!("TIMING count {:?}", t0.elapsed());
     Ok((shops, list))
 }
 

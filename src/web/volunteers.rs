@@ -48,6 +48,11 @@ fn when(ms: i64) -> String {
     beijing_text(ms)
 }
 
+/// The time of day of a stored time (`09:30`).
+fn clock(ms: i64) -> String {
+    beijing_text(ms).rsplit(' ').next().unwrap_or_default().to_string()
+}
+
 /// The activities a page lists: from a week ago to two months ahead.
 fn window(app: &App) -> (i64, i64) {
     let today = beijing_date(app.now());
@@ -55,7 +60,7 @@ fn window(app: &App) -> (i64, i64) {
 }
 
 fn times(list: &[crate::app::volunteers::ActivityView]) -> Vec<(String, String)> {
-    list.iter().map(|a| (when(a.activity.starts_at), when(a.activity.ends_at)[11..].to_string())).collect()
+    list.iter().map(|a| (when(a.activity.starts_at), clock(a.activity.ends_at))).collect()
 }
 
 /// My service: hours, star, the activities I may join, my records.
@@ -107,8 +112,8 @@ async fn activity_page(
         .map(|s| {
             let att = s.attendance.as_ref();
             (
-                att.and_then(|x| x.checked_in_at).map(|m| when(m)[11..].to_string()).unwrap_or_default(),
-                att.and_then(|x| x.checked_out_at).map(|m| when(m)[11..].to_string()).unwrap_or_default(),
+                att.and_then(|x| x.checked_in_at).map(clock).unwrap_or_default(),
+                att.and_then(|x| x.checked_out_at).map(clock).unwrap_or_default(),
             )
         })
         .collect();
@@ -124,7 +129,7 @@ async fn activity_page(
         context! {
             a => Serde(&a),
             starts => when(a.activity.starts_at),
-            ends => when(a.activity.ends_at)[11..].to_string(),
+            ends => clock(a.activity.ends_at),
             closes => when(a.activity.closes_at),
             rows => rows,
             pending => pending,
@@ -186,7 +191,7 @@ async fn scan_page_with(app: &App, caller: &Caller, id: &str, code: &str, messag
         context! {
             a => Serde(&a),
             starts => when(a.activity.starts_at),
-            ends => when(a.activity.ends_at)[11..].to_string(),
+            ends => clock(a.activity.ends_at),
             code => code,
             present => present,
             done => done,
@@ -387,10 +392,10 @@ async fn create(State(app): State<App>, form: PageForm<ActivityForm>) -> Respons
         lat,
         lon,
         starts: f.starts.clone(),
-        ends: if f.ends.trim().len() <= 5 && f.starts.len() >= 10 {
-            format!("{} {}", &f.starts[..10], f.ends.trim())
-        } else {
-            f.ends.clone()
+        // An end written as a time alone is on the start's day.
+        ends: match (f.ends.trim().len() <= 5, f.starts.get(..10)) {
+            (true, Some(day)) => format!("{day} {}", f.ends.trim()),
+            _ => f.ends.clone(),
         },
         closes: None,
         capacity: f.capacity.trim().parse().unwrap_or(0),
@@ -475,7 +480,8 @@ async fn volunteer_page(
     };
     let certificates = app.certificates_of(actor, id, &public_base(headers)).await.unwrap_or_default();
     let entries: Vec<(String, String)> = ledger.entries.iter().map(|e| (when(e.starts_at), e.hours.clone())).collect();
-    let stars: Vec<(i64, String)> = ledger.stars.iter().map(|(s, at)| (*s, when(*at)[..10].to_string())).collect();
+    let stars: Vec<(i64, String)> =
+        ledger.stars.iter().map(|(s, at)| (*s, when(*at).split(' ').next().unwrap_or_default().to_string())).collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut r = page(
         caller,

@@ -722,7 +722,8 @@ async fn a_volunteer_checks_in_by_the_organisers_code_on_a_phone_and_gets_a_cert
     phone.wait_for_text("签到成功").await;
     phone.screenshot("phone-scan-done").await;
     // A forged code is refused in words.
-    phone.goto(&format!("{base}/v/scan/{id}?c=forged-1-abc")).await;
+    let forged = format!("{}{}", &code[..code.len() - 1], if code.ends_with('0') { '1' } else { '0' });
+    phone.goto(&format!("{base}/v/scan/{id}?c={forged}")).await;
     phone.wait_for_text("已定位").await;
     phone.click("#scan-button").await;
     phone.wait_for_text("签到码无效").await;

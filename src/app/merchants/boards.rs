@@ -131,9 +131,7 @@ impl App {
         let (within, now) = (unit.path.clone(), self.now());
         let street = street.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let on = street.clone();
-        let t0 = std::time::Instant::now();
         let (shops, tallies) = self.store().read(move |c| db::month_tallies(c, &within, on.as_deref(), month, now, false)).await?;
-        eprintln!("TIMING tallies {:?}", t0.elapsed());
         let mut rows: Vec<(MonthShop, ShopMonth, Standing)> = tallies
             .into_iter()
             .map(|(m, t)| {
@@ -143,9 +141,7 @@ impl App {
             .collect();
         let checked = rows.len();
         rows.retain(|(_, _, s)| *s != Standing::Neither);
-        eprintln!("TIMING standing {:?}", t0.elapsed());
         let (red, black) = self.board_rows(rows, month).await?;
-        eprintln!("TIMING rows {:?}", t0.elapsed());
         Ok(Board {
             month: month_text(month),
             area_id: unit.id.clone(),
@@ -239,11 +235,8 @@ impl App {
     async fn board_rows(&self, rows: Vec<(MonthShop, ShopMonth, Standing)>, month: i64) -> AppResult<(Vec<BoardRow>, Vec<BoardRow>)> {
         let black_points: std::collections::HashSet<String> =
             rows.iter().filter(|(_, _, s)| *s == Standing::Black).filter_map(|(m, _, _)| m.point_id.clone()).collect();
-        let t0 = std::time::Instant::now();
         let failures = if black_points.is_empty() { Vec::new() } else { self.store().read(move |c| db::month_failures(c, month)).await? };
-        eprintln!("TIMING failures {:?}", t0.elapsed());
         let duties: HashMap<String, String> = self.frontage_duties().await?.into_iter().map(|d| (d.code, d.name)).collect();
-        eprintln!("TIMING duties {:?}", t0.elapsed());
         // point → (responsibility, failures).
         let mut failed: HashMap<String, Vec<(String, i64)>> = HashMap::new();
         for (point, code, n) in failures.into_iter().filter(|(p, _, _)| black_points.contains(p)) {
@@ -274,7 +267,6 @@ impl App {
             };
             if s == Standing::Red { red.push(row) } else { black.push(row) }
         }
-        eprintln!("TIMING views {:?}", t0.elapsed());
         red.sort_by(|a, b| a.merchant.community_name.cmp(&b.merchant.community_name).then(a.merchant.shop.name.cmp(&b.merchant.shop.name)));
         black.sort_by(|a, b| {
             (b.tally.late, b.tally.failed).cmp(&(a.tally.late, a.tally.failed)).then(a.merchant.shop.name.cmp(&b.merchant.shop.name))
@@ -343,6 +335,8 @@ impl App {
                     .chain(months_before(month, 11).into_iter().map(|k| past.and_then(|p| p.get(&k)).copied().unwrap_or(Standing::Neither)))
                     .collect();
                 if needs_referral(&run, &rules) {
+                    let key = m.id.clone();
+                    let Some(m) = self.store().read(move |c| db::merchant(c, &key)).await? else { continue };
                     let community = dir.unit(&m.community_id).map(|u| u.name.clone()).unwrap_or_default();
                     let input = NewCaseInput {
                         category: REFERRAL_CATEGORY.into(),

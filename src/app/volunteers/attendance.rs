@@ -78,6 +78,10 @@ fn check_code(key: &str, activity_id: &str, code: &str, now: i64) -> AppResult<i
         return Err(AppError::Invalid(Invalid::CheckinCodeForged));
     };
     let Ok(window) = window.parse::<i64>() else { return Err(AppError::Invalid(Invalid::CheckinCodeForged)) };
+    let hex = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_hexdigit());
+    if !hex(act, 8) || !code.trim().rsplit('-').next().is_some_and(|m| hex(m, 12)) {
+        return Err(AppError::Invalid(Invalid::CheckinCodeForged));
+    }
     if act != tail(activity_id) {
         return Err(AppError::Invalid(Invalid::CheckinCodeOtherActivity));
     }

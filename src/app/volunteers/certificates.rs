@@ -238,7 +238,7 @@ impl App {
     pub async fn certificate_docx(&self, actor: &Actor, id: &str, base: &str) -> AppResult<(String, Vec<u8>)> {
         let v = self.certificate(actor, id, base).await?;
         let c = &v.content;
-        let qr = crate::export::qr::qr_png(&v.verify_url, 6)?;
+        let qr = crate::export::qr::qr_png(&v.verify_url, 3)?;
         let mut blocks = vec![
             Block::Paragraph(format!(
                 "兹证明 {}(证件类型:{},证件号码:{},志愿者编号:{})参加志愿服务,经本单位记录,累计志愿服务时长 {} 小时。服务情况如下:",
@@ -249,12 +249,13 @@ impl App {
                 c.total_hours
             )),
             Block::Table {
-                columns: vec!["日期".into(), "服务内容".into(), "地点".into(), "组织者".into(), "时长(小时)".into()],
-                widths: vec![3, 6, 5, 5, 3],
+                columns: vec!["日期".into(), "服务内容".into(), "地点".into(), "组织者".into(), "小时".into()],
+                widths: vec![5, 7, 5, 6, 3],
                 rows: c.services.iter().map(|s| vec![s.date.clone(), s.activity.clone(), s.place.clone(), s.organiser.clone(), s.hours.clone()]).collect(),
             },
             Block::Paragraph("以上志愿服务信息真实、准确、完整,依据《志愿服务记录与证明出具办法(试行)》出具。时长为实际提供志愿服务的时间,不含往返交通时间。".into()),
-            Block::Paragraph(format!("出具单位:{}    负责人:{}    经办人:{}    联系电话:{}", c.issuer, c.person_in_charge, c.handler, c.contact)),
+            Block::Paragraph(format!("出具单位:{}", c.issuer)),
+            Block::Paragraph(format!("负责人:{}    经办人:{}    联系电话:{}", c.person_in_charge, c.handler, c.contact)),
             Block::Photo { bytes: qr, caption: format!("扫码核验真伪 · 核验码 {} · {}", v.check, v.verify_url) },
         ];
         if c.services.is_empty() {

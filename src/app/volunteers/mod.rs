@@ -88,6 +88,16 @@ fn split_skills(raw: &str) -> Vec<String> {
     raw.split(['、', ',', ',', ';', ';', ' ', '/']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// A volunteer's fields, checked.
+struct Fields {
+    name: String,
+    phone: Option<String>,
+    id_number: Option<String>,
+    politics: Politics,
+    station_id: Option<String>,
+    skills: Vec<String>,
+}
+
 /// One checked row ready to write.
 struct NewVolunteer {
     row: VolunteerRow,
@@ -232,31 +242,22 @@ impl App {
             None => None,
             Some(s) => Some(self.team(s)?.id),
         };
-        let row = self.new_volunteer_row(name, phone, id_number, politics, station, input.skills, &team);
+        let row = self.new_volunteer_row(Fields { name, phone, id_number, politics, station_id: station, skills: input.skills }, &team);
         let id = row.id.clone();
         self.write_volunteers(vec![NewVolunteer { row, team_id: team.id.clone() }]).await?;
         self.volunteer(actor, &id).await
     }
 
-    fn new_volunteer_row(
-        &self,
-        name: String,
-        phone: Option<String>,
-        id_number: Option<String>,
-        politics: Politics,
-        station_id: Option<String>,
-        skills: Vec<String>,
-        team: &crate::domain::org::OrgUnit,
-    ) -> VolunteerRow {
+    fn new_volunteer_row(&self, f: Fields, team: &crate::domain::org::OrgUnit) -> VolunteerRow {
         VolunteerRow {
             id: new_id(),
             number: String::new(),
-            name,
-            phone,
-            id_number,
-            politics,
-            station_id,
-            skills,
+            name: f.name,
+            phone: f.phone,
+            id_number: f.id_number,
+            politics: f.politics,
+            station_id: f.station_id,
+            skills: f.skills,
             person_id: None,
             minutes: 0,
             star: 0,
@@ -367,7 +368,7 @@ impl App {
             };
             let skills = get("skills").map(|s| split_skills(&s)).unwrap_or_default();
             let (Some(team), Some(politics), Some(station)) = (team, politics, station) else { continue };
-            let row = self.new_volunteer_row(name.clone(), phone, id_number, politics, station, skills, &team);
+            let row = self.new_volunteer_row(Fields { name: name.clone(), phone, id_number, politics, station_id: station, skills }, &team);
             rows.push((n, NewVolunteer { row, team_id: team.id.clone() }));
         }
         // ID numbers registered already.
