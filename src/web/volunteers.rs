@@ -36,6 +36,8 @@ pub fn routes() -> Router<App> {
         .route("/activities/{id}/code", get(code_page))
         .route("/activities/{id}/confirm", post(confirm))
         .route("/activities/{id}/record", post(record))
+        .route("/activities/{id}/corrections/{correction}", post(decide))
+        .route("/v/corrections/{attendance}", post(ask_correction))
         .route("/volunteers", get(registry).post(import))
         .route("/volunteers/{id}", get(volunteer))
         .route("/volunteers/{id}/certificates", post(issue))
@@ -297,6 +299,55 @@ async fn record(State(app): State<App>, headers: HeaderMap, Path(id): Path<Strin
         Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_recorded", &[])), None).await,
         Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
             activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await
+        }
+        Err(e) => error_page(caller.lang, &e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DecideForm {
+    #[serde(default)]
+    accept: String,
+}
+
+async fn decide(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((id, correction)): Path<(String, String)>,
+    form: PageForm<DecideForm>,
+) -> Response {
+    let caller = &form.caller;
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    match app.decide_correction(actor, &correction, form.form.accept == "yes", None).await {
+        Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_decided", &[])), None).await,
+        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Err(e) => error_page(caller.lang, &e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CorrectionForm {
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A volunteer asks for a record to be corrected, from their own page.
+async fn ask_correction(State(app): State<App>, Path(attendance): Path<String>, form: PageForm<CorrectionForm>) -> Response {
+    let caller = &form.caller;
+    let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
+    let minutes = form.form.hours.trim().parse::<f64>().ok().filter(|h| h.is_finite() && *h >= 0.0).map(|h| (h * 60.0).round() as i64);
+    let result = match minutes {
+        Some(m) => app.ask_correction(actor, &attendance, m, &form.form.reason).await.map(|_| ()),
+        None => Err(AppError::Invalid(crate::error::Invalid::Minutes)),
+    };
+    match result {
+        Ok(()) => Redirect::to("/v").into_response(),
+        Err(e @ AppError::Invalid(_)) => {
+            let mut r = page(caller, "volunteers/message.html", context! { error => e.message(caller.lang) });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
         }
         Err(e) => error_page(caller.lang, &e),
     }

@@ -731,6 +731,7 @@ async fn a_volunteer_checks_in_by_the_organisers_code_on_a_phone_and_gets_a_cert
     phone.goto(&format!("{base}/v")).await;
     phone.wait_for_text("我的服务记录").await;
     assert!(phone.text().await.contains("开元社区志愿服务大集"), "the coming service fair is offered");
+    assert!(phone.text().await.contains("申请更正"), "a record can be questioned from the phone");
     phone.screenshot("phone-volunteer").await;
     organiser.quit().await;
 

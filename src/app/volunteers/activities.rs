@@ -79,6 +79,8 @@ pub struct ActivityView {
     /// What the actor may do: sign_up, cancel, check_in, organise.
     pub actions: Vec<&'static str>,
     pub beneficiaries: i64,
+    /// Corrections waiting for the organiser (for the organiser; empty for others).
+    pub corrections: Vec<crate::store::volunteers::CorrectionRow>,
 }
 
 impl App {
@@ -187,7 +189,7 @@ impl App {
             return Err(AppError::NotFound(Thing::Activity));
         }
         let (aid, mid) = (a.id.clone(), me.as_ref().map(|v| v.id.clone()));
-        let (list, mine, my_att, people) = self
+        let (list, mine, my_att, people, corrections) = self
             .store()
             .read(move |c| {
                 let list = db::signups(c, &aid)?;
@@ -214,7 +216,12 @@ impl App {
                     };
                     people.push((s, v, Some(x.clone())));
                 }
-                Ok::<_, AppError>((list, mine, my_att, people))
+                let ids: Vec<String> = atts.iter().map(|x| x.id.clone()).collect();
+                let corrections: Vec<_> = db::corrections_of(c, &ids)?
+                    .into_iter()
+                    .filter(|x| x.decision == crate::domain::volunteer::CorrectionDecision::Open)
+                    .collect();
+                Ok::<_, AppError>((list, mine, my_att, people, corrections))
             })
             .await?;
         let waiting = list.iter().filter(|s| s.state == SignupState::Waiting).count() as i64;
@@ -255,6 +262,7 @@ impl App {
             team_name: dir.unit(&a.team_id).map(|u| u.name.clone()).unwrap_or_default(),
             grid_name: dir.unit(&a.grid_id).map(|u| u.name.clone()).unwrap_or_default(),
             beneficiaries: a.services.iter().map(|s| s.beneficiaries).sum(),
+            corrections: if organises { corrections } else { Vec::new() },
             activity: a,
             waiting,
             signups,
@@ -318,6 +326,7 @@ impl App {
                 mine: None,
                 my_attendance: None,
                 actions: Vec::new(),
+                corrections: Vec::new(),
                 activity: a,
             })
             .collect())
