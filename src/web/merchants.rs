@@ -13,7 +13,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use super::{LOGIN_CSRF_COOKIE, Page, error_page, page, render};
+use super::{LOGIN_CSRF_COOKIE, Page, error_page, page, page_checked, render};
 use crate::app::App;
 use crate::app::auth::{random_token, same_secret};
 use crate::app::merchants::{month_text, parse_month};
@@ -94,8 +94,8 @@ async fn registry_page(
         Ok(l) => l,
         Err(e) => return error_page(caller.lang, &e),
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "merchants/list.html",
         context! {
@@ -108,9 +108,8 @@ async fn registry_page(
             problems => error.map(|e| e.1).unwrap_or_default(),
             month => month_text(this_month(app)),
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
 async fn registry(State(app): State<App>, who: SignedIn<Page>, Query(s): Query<Search>) -> Response {

@@ -98,6 +98,16 @@ fn page(caller: &Caller, name: &str, ctx: minijinja::Value) -> Response {
     render(name, caller.lang, context! { user => user, csrf_token => caller.csrf_token(), ..ctx })
 }
 
+/// A page that answers a form: 422 when the form was refused (its message on the page), else
+/// 200.
+fn page_checked(caller: &Caller, name: &str, ctx: minijinja::Value, refused: bool) -> Response {
+    let mut r = page(caller, name, ctx);
+    if refused {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(home))

@@ -6,14 +6,14 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use super::{Page, PageForm, error_page, page};
+use super::{Page, PageForm, error_page, page, page_checked};
 use crate::app::App;
 use crate::app::volunteers::{ActivityInput, CertificateInput};
 use crate::domain::authz::Permission;
@@ -66,7 +66,7 @@ fn times(list: &[crate::app::volunteers::ActivityView]) -> Vec<(String, String)>
 }
 
 /// My service: hours, star, the activities I may join, my records.
-async fn mine(State(app): State<App>, who: SignedIn<Page>) -> Response {
+async fn mine(State(app): State<App>, who: SignedIn<Page>, headers: HeaderMap) -> Response {
     let (caller, actor) = (&who.0, who.actor());
     let ledger = match app.my_ledger(actor).await {
         Ok(l) => l,
@@ -78,8 +78,7 @@ async fn mine(State(app): State<App>, who: SignedIn<Page>) -> Response {
     let upcoming: Vec<_> = list.into_iter().filter(|a| a.activity.ends_at + 2 * 3_600_000 >= now && !a.activity.cancelled).collect();
     let rules = app.hours_rules().await.unwrap_or_default();
     let entries: Vec<(String, String)> = ledger.entries.iter().map(|e| (when(e.starts_at), e.hours.clone())).collect();
-    let certificates =
-        app.certificates_of(actor, &ledger.volunteer.volunteer.id, &public_base(&HeaderMap::new())).await.unwrap_or_default();
+    let certificates = app.certificates_of(actor, &ledger.volunteer.volunteer.id, &public_base(&headers)).await.unwrap_or_default();
     page(
         caller,
         "volunteers/mine.html",
@@ -94,20 +93,12 @@ async fn mine(State(app): State<App>, who: SignedIn<Page>) -> Response {
     )
 }
 
-async fn activity_page(
-    app: &App,
-    caller: &Caller,
-    headers: &HeaderMap,
-    id: &str,
-    message: Option<String>,
-    error: Option<String>,
-) -> Response {
+async fn activity_page(app: &App, caller: &Caller, id: &str, message: Option<String>, error: Option<String>) -> Response {
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let a = match app.activity(actor, id).await {
         Ok(a) => a,
         Err(e) => return error_page(caller.lang, &e),
     };
-    let _ = headers;
     let rows: Vec<(String, String)> = a
         .signups
         .iter()
@@ -124,8 +115,8 @@ async fn activity_page(
         .iter()
         .filter(|s| s.attendance.as_ref().is_some_and(|x| x.state == crate::domain::volunteer::AttendanceState::Pending))
         .count();
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "volunteers/activity.html",
         context! {
@@ -138,37 +129,36 @@ async fn activity_page(
             message => message,
             error => error,
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
-async fn activity(State(app): State<App>, who: SignedIn<Page>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    activity_page(&app, &who.0, &headers, &id, None, None).await
+async fn activity(State(app): State<App>, who: SignedIn<Page>, Path(id): Path<String>) -> Response {
+    activity_page(&app, &who.0, &id, None, None).await
 }
 
 #[derive(Deserialize, Default)]
 struct Empty {}
 
-async fn sign_up(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, form: PageForm<Empty>) -> Response {
+async fn sign_up(State(app): State<App>, Path(id): Path<String>, form: PageForm<Empty>) -> Response {
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.sign_up(actor, &id).await {
         Ok(a) => {
             let key = if a.mine == Some(crate::domain::volunteer::SignupState::Waiting) { "web.v_waiting_now" } else { "web.v_signed_now" };
-            activity_page(&app, caller, &headers, &id, Some(t(caller.lang, key, &[])), None).await
+            activity_page(&app, caller, &id, Some(t(caller.lang, key, &[])), None).await
         }
-        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &id, None, Some(e.message(caller.lang))).await,
         Err(e) => error_page(caller.lang, &e),
     }
 }
 
-async fn cancel_signup(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, form: PageForm<Empty>) -> Response {
+async fn cancel_signup(State(app): State<App>, Path(id): Path<String>, form: PageForm<Empty>) -> Response {
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.cancel_signup(actor, &id).await {
-        Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_cancelled_now", &[])), None).await,
-        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Ok(_) => activity_page(&app, caller, &id, Some(t(caller.lang, "web.v_cancelled_now", &[])), None).await,
+        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &id, None, Some(e.message(caller.lang))).await,
         Err(e) => error_page(caller.lang, &e),
     }
 }
@@ -186,8 +176,8 @@ async fn scan_page_with(app: &App, caller: &Caller, id: &str, code: &str, messag
     };
     let present = a.my_attendance.as_ref().is_some_and(|x| x.state == crate::domain::volunteer::AttendanceState::Present);
     let done = a.my_attendance.as_ref().is_some_and(|x| x.checked_out_at.is_some() || x.by_hand);
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "volunteers/scan.html",
         context! {
@@ -201,9 +191,8 @@ async fn scan_page_with(app: &App, caller: &Caller, id: &str, code: &str, messag
             message => message,
             error => error,
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
 /// What a check-in code opens: the activity, and one button that sends the phone's position.
@@ -258,14 +247,12 @@ struct ConfirmForm {
     accept: String,
 }
 
-async fn confirm(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, form: PageForm<ConfirmForm>) -> Response {
+async fn confirm(State(app): State<App>, Path(id): Path<String>, form: PageForm<ConfirmForm>) -> Response {
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.confirm_attendance(actor, &id, &[], form.form.accept != "no").await {
-        Ok(n) => {
-            activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_confirmed_n", &[("n", &n.to_string())])), None).await
-        }
-        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Ok(n) => activity_page(&app, caller, &id, Some(t(caller.lang, "web.v_confirmed_n", &[("n", &n.to_string())])), None).await,
+        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &id, None, Some(e.message(caller.lang))).await,
         Err(e) => error_page(caller.lang, &e),
     }
 }
@@ -280,25 +267,17 @@ struct RecordForm {
     note: String,
 }
 
-async fn record(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, form: PageForm<RecordForm>) -> Response {
+async fn record(State(app): State<App>, Path(id): Path<String>, form: PageForm<RecordForm>) -> Response {
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     let Ok(hours) = form.form.hours.trim().parse::<f64>() else {
-        return activity_page(
-            &app,
-            caller,
-            &headers,
-            &id,
-            None,
-            Some(AppError::Invalid(crate::error::Invalid::Minutes).message(caller.lang)),
-        )
-        .await;
+        return activity_page(&app, caller, &id, None, Some(AppError::Invalid(crate::error::Invalid::Minutes).message(caller.lang))).await;
     };
     let minutes = (hours * 60.0).round() as i64;
     match app.record_attendance(actor, &id, &form.form.volunteer_id, minutes, Some(&form.form.note)).await {
-        Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_recorded", &[])), None).await,
+        Ok(_) => activity_page(&app, caller, &id, Some(t(caller.lang, "web.v_recorded", &[])), None).await,
         Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
-            activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await
+            activity_page(&app, caller, &id, None, Some(e.message(caller.lang))).await
         }
         Err(e) => error_page(caller.lang, &e),
     }
@@ -310,17 +289,12 @@ struct DecideForm {
     accept: String,
 }
 
-async fn decide(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path((id, correction)): Path<(String, String)>,
-    form: PageForm<DecideForm>,
-) -> Response {
+async fn decide(State(app): State<App>, Path((id, correction)): Path<(String, String)>, form: PageForm<DecideForm>) -> Response {
     let caller = &form.caller;
     let Some(actor) = caller.actor.as_ref() else { return Redirect::to("/login").into_response() };
     match app.decide_correction(actor, &correction, form.form.accept == "yes", None).await {
-        Ok(_) => activity_page(&app, caller, &headers, &id, Some(t(caller.lang, "web.v_decided", &[])), None).await,
-        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &headers, &id, None, Some(e.message(caller.lang))).await,
+        Ok(_) => activity_page(&app, caller, &id, Some(t(caller.lang, "web.v_decided", &[])), None).await,
+        Err(e @ AppError::Invalid(_)) => activity_page(&app, caller, &id, None, Some(e.message(caller.lang))).await,
         Err(e) => error_page(caller.lang, &e),
     }
 }
@@ -345,9 +319,7 @@ async fn ask_correction(State(app): State<App>, Path(attendance): Path<String>, 
     match result {
         Ok(()) => Redirect::to("/v").into_response(),
         Err(e @ AppError::Invalid(_)) => {
-            let mut r = page(caller, "volunteers/message.html", context! { error => e.message(caller.lang) });
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
+            page_checked(caller, "volunteers/message.html", context! { error => e.message(caller.lang) }, true)
         }
         Err(e) => error_page(caller.lang, &e),
     }
@@ -376,8 +348,8 @@ async fn activities_page(
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "volunteers/activities.html",
         context! {
@@ -390,9 +362,8 @@ async fn activities_page(
             error => error,
             f => input.map(|f| Serde(f.clone())),
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
 async fn activities(State(app): State<App>, who: SignedIn<Page>) -> Response {
@@ -477,8 +448,8 @@ async fn registry_page(
         Ok(l) => l,
         Err(e) => return error_page(caller.lang, &e),
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "volunteers/list.html",
         context! {
@@ -488,9 +459,8 @@ async fn registry_page(
             error => error.as_ref().map(|e| e.0.clone()),
             problems => error.map(|e| e.1).unwrap_or_default(),
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
 async fn registry(State(app): State<App>, who: SignedIn<Page>, Query(s): Query<Search>) -> Response {
@@ -533,8 +503,8 @@ async fn volunteer_page(
     let entries: Vec<(String, String)> = ledger.entries.iter().map(|e| (when(e.starts_at), e.hours.clone())).collect();
     let stars: Vec<(i64, String)> =
         ledger.stars.iter().map(|(s, at)| (*s, when(*at).split(' ').next().unwrap_or_default().to_string())).collect();
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = page(
+    let refused = error.is_some();
+    page_checked(
         caller,
         "volunteers/volunteer.html",
         context! {
@@ -546,9 +516,8 @@ async fn volunteer_page(
             message => message,
             error => error,
         },
-    );
-    *r.status_mut() = status;
-    r
+        refused,
+    )
 }
 
 async fn volunteer(State(app): State<App>, who: SignedIn<Page>, headers: HeaderMap, Path(id): Path<String>) -> Response {
